@@ -1,0 +1,53 @@
+# Everything a fresh clone needs, with only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
+
+.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker clean
+
+demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
+	$(BIN)/ikiganiro demo
+
+test: $(STAMP) $(MO)          ## lint, types, script check and the test suite (what CI runs)
+	$(BIN)/ruff check bot tests bench
+	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/mypy
+	$(BIN)/ikiganiro check
+	$(BIN)/python -m pytest
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -D ikiganiro -i $< -o $@ --statistics
+
+i18n-compile: $(MO)
+
+i18n-extract: $(STAMP)        ## refresh locales/ikiganiro.pot from the code and the scripts
+	$(BIN)/pybabel extract -F babel.cfg -k pgettext:1c,2 -k npgettext:1c,2,3 -k N_ \
+		--add-comments=TRANSLATORS: --sort-by-file --no-wrap \
+		--project=Ikiganiro --msgid-bugs-address=translators@ikiganiro.invalid \
+		-o locales/ikiganiro.pot .
+
+i18n-update: i18n-extract     ## merge the template into every catalog
+	$(BIN)/pybabel update -D ikiganiro -i locales/ikiganiro.pot -d locales --no-wrap
+
+run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
+	$(BIN)/ikiganiro run
+
+soak: $(STAMP)                ## kill -9 a scripted session at 20 random points; counts must hold
+	$(BIN)/python bench/kill_restart.py --kills 20 --seed 7
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+docker:
+	docker build -t ikiganiro .
+
+clean:
+	rm -rf $(VENV) build *.egg-info locales/*/LC_MESSAGES/*.mo

@@ -1,0 +1,235 @@
+"""What the engine asks the shell to do, and the views it asks to show.
+
+A view is a snapshot of what to show, not text: the shell renders it in the reader's language
+(``bot.render``), so the engine never touches gettext or Telegram. Live messages (the welcome,
+each stage's prompt, each commitment card) are named by a ``key``; the shell remembers which
+Telegram message a key stands for and edits it in place instead of posting anew.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.engine.events import ReminderDue
+from bot.engine.state import Due, Owner, Role, Status, UserId
+from bot.engine.summary import RoleCounts, Summary
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+class Notice(StrEnum):
+    """Short messages to one person; each has one translated template in ``bot.render``."""
+
+    CONSENT_REQUEST = "consent_request"
+    CONSENT_DECLINED = "consent_declined"
+    CHOOSE_ROLE = "choose_role"
+    JOINED = "joined"
+    ALREADY_JOINED = "already_joined"
+    JOIN_FIRST = "join_first"
+    NOT_FACILITATOR = "not_facilitator"
+    STAGE_NOT_OPEN = "stage_not_open"
+    NOT_RUNNING = "not_running"
+    SESSION_ENDED = "session_ended"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    TOO_MANY_ANSWERS = "too_many_answers"
+    NOT_HERE = "not_here"  # this stage is not answered in this place
+    SHARE_CHOICE = "share_choice"
+    SHARED = "shared"
+    NO_DRAFT = "no_draft"
+    ANSWER_UPDATED = "answer_updated"
+    UNKNOWN_OPTION = "unknown_option"
+    CHOICES_FULL = "choices_full"
+    UNKNOWN_COMMITMENT = "unknown_commitment"
+    NOT_PROPOSER = "not_proposer"
+    ENDORSED = "endorsed"
+    UNENDORSED = "unendorsed"
+    QUOTE_CONSENT_REQUEST = "quote_consent_request"
+    QUOTE_CONSENT_SAVED = "quote_consent_saved"
+    FACILITATOR_ADDED = "facilitator_added"
+    AT_FIRST_STAGE = "at_first_stage"
+    AT_LAST_STAGE = "at_last_stage"
+    NUDGE = "nudge"
+    NUDGES_SENT = "nudges_sent"
+    TIME_UP = "time_up"
+    BOT_REMOVED = "bot_removed"
+    ERASED = "erased"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    DONE = "done"  # a quiet acknowledgement
+
+
+class NoticeView(_Frozen):
+    type: Literal["notice"] = "notice"
+    code: Notice
+    params: dict[str, str | int] = Field(default_factory=dict)
+
+
+class WelcomeView(_Frozen):
+    """The session's first message: purpose, ground rules, what is stored; the Join button."""
+
+    type: Literal["welcome"] = "welcome"
+    script_id: str
+    status: Status
+    participants: RoleCounts
+
+
+class PromptView(_Frozen):
+    """A stage's prompt, which doubles as its live progress (and tally) message."""
+
+    type: Literal["prompt"] = "prompt"
+    script_id: str
+    stage_id: str
+    number: int
+    total: int
+    open: bool
+    answered: RoleCounts
+    tally: dict[str, int] = Field(default_factory=dict)  # option id -> votes
+
+
+class SharedAnswerView(_Frozen):
+    """An answer written privately and shared to the group; ``author`` None means anonymous."""
+
+    type: Literal["shared_answer"] = "shared_answer"
+    script_id: str
+    stage_id: str
+    text: str
+    author: str | None
+
+
+class CommitmentView(_Frozen):
+    """A commitment's live card: asks who and by when, then carries the Endorse button."""
+
+    type: Literal["commitment"] = "commitment"
+    commitment_id: str
+    text: str
+    proposer: str
+    owner: Owner | None
+    due: Due | None
+    due_date: str | None
+    endorsements: RoleCounts
+    shared: bool
+    open: bool
+
+
+class StatusLine(_Frozen):
+    name: str
+    role: Role | None
+
+
+class StatusView(_Frozen):
+    """Sent privately to a facilitator: who has answered the open stage, and who has not."""
+
+    type: Literal["status"] = "status"
+    script_id: str
+    stage_id: str | None
+    status: Status
+    answered: tuple[StatusLine, ...]
+    quiet: tuple[StatusLine, ...]
+    participants: RoleCounts
+
+
+class SummaryView(_Frozen):
+    type: Literal["summary"] = "summary"
+    summary: Summary
+
+
+View = Annotated[
+    NoticeView
+    | WelcomeView
+    | PromptView
+    | SharedAnswerView
+    | CommitmentView
+    | StatusView
+    | SummaryView,
+    Field(discriminator="type"),
+]
+
+
+# --- targets and effects ---------------------------------------------------------------------
+
+
+class Group(_Frozen):
+    kind: Literal["group"] = "group"
+
+
+class Person(_Frozen):
+    kind: Literal["person"] = "person"
+    user_id: UserId
+
+
+Target = Annotated[Group | Person, Field(discriminator="kind")]
+
+
+class Send(_Frozen):
+    """Post a new message; with a ``key`` it becomes a live message later edits refer to."""
+
+    type: Literal["send"] = "send"
+    to: Target
+    view: View
+    key: str | None = None
+    reply_to: str | None = None  # a source_ref to reply to, where the target is the group
+
+
+class Edit(_Frozen):
+    """Replace a live message's content (posting it if the shell never managed to)."""
+
+    type: Literal["edit"] = "edit"
+    key: str
+    view: View
+
+
+class Delete(_Frozen):
+    """Remove a group message the bot posted (for example a shared answer whose author left)."""
+
+    type: Literal["delete"] = "delete"
+    key: str
+
+
+class Reply(_Frozen):
+    """Answer the actor of this event where they acted (a button's popup, a reply, a DM)."""
+
+    type: Literal["reply"] = "reply"
+    view: View
+
+
+class React(_Frozen):
+    """Acknowledge a message with a reaction instead of a new message."""
+
+    type: Literal["react"] = "react"
+    source_ref: str
+    emoji: str = "👍"
+
+
+class Pin(_Frozen):
+    type: Literal["pin"] = "pin"
+    key: str
+
+
+class Schedule(_Frozen):
+    """Feed ``event`` back to the engine at ``at``; a later one of the same name replaces it."""
+
+    type: Literal["schedule"] = "schedule"
+    name: str
+    at: datetime
+    event: ReminderDue
+
+
+class Cancel(_Frozen):
+    type: Literal["cancel"] = "cancel"
+    name: str
+
+
+Effect = Annotated[
+    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,207 @@
+"""What can happen to a session: the engine's only input besides the script and the time.
+
+Every event carries an ``event_id`` that the shell derives from what caused it (an update id, a
+reminder name), so a redelivered update yields the same id and changes nothing. ``actor`` is the
+Telegram user id of whoever caused the event; privileged events also carry ``actor_is_admin``,
+which the shell fills from the chat's administrator list (False when that lookup is refused).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.engine.script import Channel
+from bot.engine.state import Due, Owner, Role, UserId, Visibility
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class _ByPerson(_Event):
+    actor: UserId
+
+
+class _Privileged(_ByPerson):
+    actor_is_admin: bool = False
+
+
+class Opened(_ByPerson):
+    """A facilitator opened the session; they become its first facilitator."""
+
+    type: Literal["opened"] = "opened"
+    language: str | None = None
+
+
+class FacilitatorAdded(_Privileged):
+    type: Literal["facilitator_added"] = "facilitator_added"
+    user_id: UserId
+
+
+class Joined(_ByPerson):
+    """Someone asked to take part; they are asked for consent before anything is kept."""
+
+    type: Literal["joined"] = "joined"
+
+
+class Consented(_ByPerson):
+    """The answer to the consent request; the name is kept only if the answer is yes."""
+
+    type: Literal["consented"] = "consented"
+    accept: bool
+    name: Annotated[str, Field(max_length=64)] = ""
+    language: str | None = None
+
+
+class RoleChosen(_ByPerson):
+    type: Literal["role_chosen"] = "role_chosen"
+    role: Role
+
+
+class Answered(_ByPerson):
+    """Text for a stage: an answer, a private draft, or a commitment proposal, by stage kind."""
+
+    type: Literal["answered"] = "answered"
+    stage_id: str
+    text: str
+    channel: Channel = Channel.GROUP
+    source_ref: str | None = None
+
+
+class ShareChosen(_ByPerson):
+    """The author of a private draft chose how it may be shown."""
+
+    type: Literal["share_chosen"] = "share_chosen"
+    visibility: Visibility
+
+
+class AnswerEdited(_ByPerson):
+    type: Literal["answer_edited"] = "answer_edited"
+    source_ref: str
+    text: str
+
+
+class ChoiceToggled(_ByPerson):
+    type: Literal["choice_toggled"] = "choice_toggled"
+    stage_id: str
+    option_id: str
+
+
+class CommitmentOwnerSet(_ByPerson):
+    type: Literal["commitment_owner_set"] = "commitment_owner_set"
+    commitment_id: str
+    owner: Owner
+
+
+class CommitmentDueSet(_ByPerson):
+    type: Literal["commitment_due_set"] = "commitment_due_set"
+    commitment_id: str
+    due: Due
+
+
+class EndorsementToggled(_ByPerson):
+    type: Literal["endorsement_toggled"] = "endorsement_toggled"
+    commitment_id: str
+
+
+class QuoteConsentSet(_ByPerson):
+    type: Literal["quote_consent_set"] = "quote_consent_set"
+    allow: bool
+
+
+class Advanced(_Privileged):
+    type: Literal["advanced"] = "advanced"
+
+
+class WentBack(_Privileged):
+    type: Literal["went_back"] = "went_back"
+
+
+class Paused(_Privileged):
+    type: Literal["paused"] = "paused"
+
+
+class Resumed(_Privileged):
+    type: Literal["resumed"] = "resumed"
+
+
+class Ended(_Privileged):
+    type: Literal["ended"] = "ended"
+
+
+class StatusRequested(_Privileged):
+    type: Literal["status_requested"] = "status_requested"
+
+
+class SummaryRequested(_Privileged):
+    type: Literal["summary_requested"] = "summary_requested"
+
+
+class NudgeRequested(_Privileged):
+    type: Literal["nudge_requested"] = "nudge_requested"
+    stage_id: str
+
+
+class ParticipantErased(_ByPerson):
+    """The actor asked to be forgotten: every trace of them leaves the session."""
+
+    type: Literal["participant_erased"] = "participant_erased"
+
+
+class ReminderDue(_Event):
+    """A reminder the engine scheduled has come due (fed back by the shell)."""
+
+    type: Literal["reminder_due"] = "reminder_due"
+    stage_id: str
+    purpose: Literal["nudge", "timebox"]
+
+
+class BotRemoved(_Event):
+    """The bot was removed from the group: nothing more can reach it."""
+
+    type: Literal["bot_removed"] = "bot_removed"
+
+
+Event = Annotated[
+    Opened
+    | FacilitatorAdded
+    | Joined
+    | Consented
+    | RoleChosen
+    | Answered
+    | ShareChosen
+    | AnswerEdited
+    | ChoiceToggled
+    | CommitmentOwnerSet
+    | CommitmentDueSet
+    | EndorsementToggled
+    | QuoteConsentSet
+    | Advanced
+    | WentBack
+    | Paused
+    | Resumed
+    | Ended
+    | StatusRequested
+    | SummaryRequested
+    | NudgeRequested
+    | ParticipantErased
+    | ReminderDue
+    | BotRemoved,
+    Field(discriminator="type"),
+]
+
+PRIVILEGED = (
+    FacilitatorAdded,
+    Advanced,
+    WentBack,
+    Paused,
+    Resumed,
+    Ended,
+    StatusRequested,
+    SummaryRequested,
+    NudgeRequested,
+)

@@ -1,0 +1,739 @@
+"""The one transition function: ``step(script, state, event, now) -> (state, effects)``.
+
+Authority lives here and nowhere else: only facilitators (or chat administrators, as the shell
+reports them) move, pause or end a session; nobody answers a stage that is not open; an ended
+session accepts nothing but a participant's wish to be forgotten; nothing is kept of a person
+before they consent. A refused event changes nothing but is still recorded as applied, so its
+redelivery does not repeat the refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.engine import events as ev
+from bot.engine.effects import (
+    Cancel,
+    CommitmentView,
+    Delete,
+    Edit,
+    Effect,
+    Group,
+    Notice,
+    NoticeView,
+    Person,
+    Pin,
+    PromptView,
+    React,
+    Reply,
+    Schedule,
+    Send,
+    SharedAnswerView,
+    StatusLine,
+    StatusView,
+    SummaryView,
+    WelcomeView,
+)
+from bot.engine.script import CHOICE_KINDS, Channel, Script, Stage, StageKind
+from bot.engine.state import (
+    CONSENT_VERSION,
+    DUE_DAYS,
+    Answer,
+    Commitment,
+    Draft,
+    Participant,
+    SessionState,
+    Status,
+    UserId,
+    Visibility,
+)
+from bot.engine.summary import RoleCounts, build_summary, endorsement_counts, is_shared
+
+MAX_ANSWERS_PER_STAGE = 5
+
+Effects = list[Effect]
+
+
+def new_session(session_id: str, script: Script, language: str | None = None) -> SessionState:
+    """An unopened session; the ``Opened`` event names its first facilitator."""
+    return SessionState(
+        session_id=session_id, script_id=script.id, language=language or script.language
+    )
+
+
+def step(
+    script: Script, state: SessionState, event: ev.Event, now: datetime
+) -> tuple[SessionState, Effects]:
+    """Apply one event. Pure: the given state is never modified; a repeated event is a no-op."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if state.script_id != script.id:
+        raise ValueError(f"state of script {state.script_id!r} given script {script.id!r}")
+    if event.event_id in state.applied:
+        return state, []
+    new = state.model_copy(deep=True)
+    effects = _apply(script, new, event, now)
+    new.applied.add(event.event_id)
+    return new, effects
+
+
+def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
+    if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
+        return _reply(Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
+    if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
+        return _reply(Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
+    if isinstance(e, ev.PRIVILEGED) and not _authorised(s, e):
+        return _reply(Notice.NOT_FACILITATOR)
+    handler = _HANDLERS[type(e)]
+    return handler(script, s, e, now)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _reply(code: Notice, **params: str | int) -> Effects:
+    return [Reply(view=NoticeView(code=code, params=params))]
+
+
+def _notice(user_id: UserId, code: Notice, **params: str | int) -> Send:
+    return Send(to=Person(user_id=user_id), view=NoticeView(code=code, params=params))
+
+
+def _authorised(s: SessionState, e: ev._Privileged) -> bool:
+    return s.is_facilitator(e.actor) or e.actor_is_admin
+
+
+def _current(script: Script, s: SessionState) -> Stage | None:
+    if 0 <= s.stage_index < len(script.stages):
+        return script.stages[s.stage_index]
+    return None
+
+
+def _open_stage(script: Script, s: SessionState, stage_id: str) -> Stage | None:
+    """The stage if it is the one open for answers right now."""
+    stage = _current(script, s)
+    if s.status is Status.RUNNING and stage is not None and stage.id == stage_id:
+        return stage
+    return None
+
+
+def _next_id(s: SessionState, prefix: str) -> str:
+    s.serial += 1
+    return f"{prefix}{s.serial}"
+
+
+def _roles_of(s: SessionState, users: set[UserId]) -> RoleCounts:
+    return RoleCounts.of([p.role for u in users if (p := s.participants.get(u)) and p.role])
+
+
+def _voices(s: SessionState, stage: Stage) -> set[UserId]:
+    """Who has contributed to a stage, whatever its kind."""
+    if stage.kind in CHOICE_KINDS:
+        return set(s.choices.get(stage.id, {}))
+    if stage.kind is StageKind.COMMITMENT:
+        return {c.proposer for c in s.commitments if c.stage_id == stage.id}
+    return {a.user_id for a in s.answers if a.stage_id == stage.id}
+
+
+def _prompt_view(script: Script, s: SessionState, stage: Stage, *, open_: bool) -> PromptView:
+    tally: dict[str, int] = {}
+    if stage.kind in CHOICE_KINDS:
+        votes = s.choices.get(stage.id, {})
+        tally = {o.id: sum(o.id in picked for picked in votes.values()) for o in stage.options}
+    return PromptView(
+        script_id=script.id,
+        stage_id=stage.id,
+        number=script.index(stage.id) + 1,
+        total=len(script.stages),
+        open=open_,
+        answered=_roles_of(s, _voices(s, stage)),
+        tally=tally,
+    )
+
+
+def _refresh_prompt(script: Script, s: SessionState, stage: Stage) -> Edit:
+    is_open = _open_stage(script, s, stage.id) is not None
+    return Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=is_open))
+
+
+def _welcome(script: Script, s: SessionState) -> WelcomeView:
+    active = [p.role for p in s.participants.values() if p.active and p.role]
+    return WelcomeView(script_id=script.id, status=s.status, participants=RoleCounts.of(active))
+
+
+def _commitment_view(s: SessionState, c: Commitment) -> CommitmentView:
+    proposer = s.participants.get(c.proposer)
+    return CommitmentView(
+        commitment_id=c.id,
+        text=c.text,
+        proposer=proposer.name if proposer else "",
+        owner=c.owner,
+        due=c.due,
+        due_date=c.due_date.date().isoformat() if c.due_date else None,
+        endorsements=endorsement_counts(c, s),
+        shared=is_shared(c, s),
+        open=s.status is not Status.ENDED,
+    )
+
+
+def _active(s: SessionState, user_id: UserId) -> Participant | None:
+    p = s.participants.get(user_id)
+    return p if p is not None and p.active else None
+
+
+def _leave_stage(script: Script, s: SessionState) -> Effects:
+    """Close the open stage's prompt (its buttons go) and its reminders."""
+    stage = _current(script, s)
+    if stage is None:
+        return []
+    effects: Effects = [
+        Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=False))
+    ]
+    if stage.nudge_after_minutes:
+        effects.append(Cancel(name=f"nudge:{stage.id}"))
+    if stage.timebox_minutes:
+        effects.append(Cancel(name=f"timebox:{stage.id}"))
+    return effects
+
+
+def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> Effects:
+    s.stage_index = index
+    s.status = Status.RUNNING
+    s.stage_opened_at = now
+    stage = script.stages[index]
+    effects: Effects = [
+        Send(to=Group(), view=_prompt_view(script, s, stage, open_=True), key=f"prompt:{stage.id}")
+    ]
+    if stage.kind is StageKind.REVIEW:
+        effects.append(
+            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="draft")
+        )
+    for purpose, minutes in (
+        ("nudge", stage.nudge_after_minutes),
+        ("timebox", stage.timebox_minutes),
+    ):
+        if minutes:
+            effects.append(
+                Schedule(
+                    name=f"{purpose}:{stage.id}",
+                    at=now + timedelta(minutes=minutes),
+                    event=ev.ReminderDue(
+                        event_id=f"reminder:{s.session_id}:{_next_id(s, purpose)}",
+                        stage_id=stage.id,
+                        purpose=purpose,
+                    ),
+                )
+            )
+    return effects
+
+
+def _nudge_quiet(script: Script, s: SessionState, stage: Stage) -> list[UserId]:
+    spoken = _voices(s, stage)
+    return [u for u, p in s.participants.items() if p.active and u not in spoken]
+
+
+# --- handlers, one per event -----------------------------------------------------------------
+
+
+def _opened(script: Script, s: SessionState, e: ev.Opened, now: datetime) -> Effects:
+    if s.opened_at is not None:
+        return []
+    s.facilitators = [e.actor]
+    s.opened_at = now
+    if e.language:
+        s.language = e.language
+    return [Send(to=Group(), view=_welcome(script, s), key="welcome"), Pin(key="welcome")]
+
+
+def _facilitator_added(
+    script: Script, s: SessionState, e: ev.FacilitatorAdded, now: datetime
+) -> Effects:
+    if e.user_id not in s.facilitators:
+        s.facilitators.append(e.user_id)
+    return _reply(Notice.FACILITATOR_ADDED)
+
+
+def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Effects:
+    participant = s.participants.get(e.actor)
+    if participant is not None and participant.active:
+        return _reply(Notice.ALREADY_JOINED)
+    if participant is not None:  # consented, role still to choose
+        return [_notice(e.actor, Notice.CHOOSE_ROLE)]
+    # Nothing is kept before consent: the request itself carries all we need.
+    return [_notice(e.actor, Notice.CONSENT_REQUEST)]
+
+
+def _consented(script: Script, s: SessionState, e: ev.Consented, now: datetime) -> Effects:
+    participant = s.participants.get(e.actor)
+    if not e.accept:
+        effects = _erase(script, s, e.actor) if participant else []
+        return [*effects, *_reply(Notice.CONSENT_DECLINED)]
+    if participant is not None:
+        if participant.active:
+            return _reply(Notice.ALREADY_JOINED)
+        return [_notice(e.actor, Notice.CHOOSE_ROLE)]
+    s.participants[e.actor] = Participant(
+        user_id=e.actor,
+        name=e.name.strip()[:64] or "?",
+        language=e.language,
+        consented=True,
+        consent_version=CONSENT_VERSION,
+        joined_at=now,
+    )
+    return [_notice(e.actor, Notice.CHOOSE_ROLE)]
+
+
+def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetime) -> Effects:
+    participant = s.participants.get(e.actor)
+    if participant is None or not participant.consented:
+        return _reply(Notice.JOIN_FIRST)
+    first_time = participant.role is None
+    participant.role = e.role
+    effects: Effects = [Edit(key="welcome", view=_welcome(script, s))]
+    if first_time:
+        stage = _current(script, s)
+        params: dict[str, str | int] = {"role": e.role.value}
+        if stage is not None and s.status is Status.RUNNING:
+            params["stage_id"] = stage.id
+        effects.append(_notice(e.actor, Notice.JOINED, **params))
+    else:
+        effects += _reply(Notice.DONE)
+    return effects
+
+
+def _check_text(stage: Stage, text: str) -> Effects:
+    if len(text) < stage.min_length:
+        return _reply(Notice.TOO_SHORT, min=stage.min_length)
+    if len(text) > stage.max_length:
+        return _reply(Notice.TOO_LONG, max=stage.max_length)
+    return []
+
+
+def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) -> Effects:
+    if _active(s, e.actor) is None:
+        return _reply(Notice.JOIN_FIRST)
+    if s.status is not Status.RUNNING:
+        return _reply(Notice.NOT_RUNNING)
+    stage = _open_stage(script, s, e.stage_id)
+    if stage is None:
+        return _reply(Notice.STAGE_NOT_OPEN)
+    if stage.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
+        return _reply(Notice.NOT_HERE)
+    private = e.channel is not Channel.GROUP
+    allowed = stage.channels
+    if (private and not allowed & {Channel.PRIVATE, Channel.ANONYMOUS}) or (
+        not private and Channel.GROUP not in allowed
+    ):
+        return _reply(Notice.NOT_HERE)
+    text = e.text.strip()
+    if refusal := _check_text(stage, text):
+        return refusal
+    if stage.kind is StageKind.COMMITMENT:
+        return _propose(script, s, e, stage, text, now)
+    if private:
+        s.drafts[e.actor] = Draft(
+            stage_id=stage.id, text=text, source_ref=e.source_ref, created_at=now
+        )
+        return [
+            _notice(
+                e.actor,
+                Notice.SHARE_CHOICE,
+                stage_id=stage.id,
+                choices=",".join(v.value for v in _visibilities(stage)),
+            )
+        ]
+    if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
+        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+    s.answers.append(
+        Answer(
+            id=_next_id(s, "a"),
+            stage_id=stage.id,
+            user_id=e.actor,
+            text=text,
+            visibility=Visibility.NAMED,
+            source_ref=e.source_ref,
+            created_at=now,
+        )
+    )
+    effects: Effects = [_refresh_prompt(script, s, stage)]
+    if e.source_ref:
+        effects.append(React(source_ref=e.source_ref))
+    return effects
+
+
+def _visibilities(stage: Stage) -> list[Visibility]:
+    """How a privately written answer to this stage may be shown, as the script allows."""
+    options: list[Visibility] = []
+    if Channel.PRIVATE in stage.channels:
+        options.append(Visibility.NAMED)
+    if Channel.ANONYMOUS in stage.channels:
+        options.append(Visibility.ANONYMOUS)
+    options.append(Visibility.FACILITATORS)
+    return options
+
+
+def _propose(
+    script: Script, s: SessionState, e: ev.Answered, stage: Stage, text: str, now: datetime
+) -> Effects:
+    commitment = Commitment(
+        id=_next_id(s, "c"),
+        stage_id=stage.id,
+        text=text,
+        proposer=e.actor,
+        created_at=now,
+        source_ref=e.source_ref,
+    )
+    s.commitments.append(commitment)
+    return [
+        Send(
+            to=Group(),
+            view=_commitment_view(s, commitment),
+            key=f"commitment:{commitment.id}",
+            reply_to=e.source_ref,
+        ),
+        _refresh_prompt(script, s, stage),
+    ]
+
+
+def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datetime) -> Effects:
+    author = _active(s, e.actor)
+    draft = s.drafts.get(e.actor)
+    if author is None or draft is None:
+        return _reply(Notice.NO_DRAFT)
+    stage = script.stage(draft.stage_id)
+    if stage is None or e.visibility not in _visibilities(stage):
+        return _reply(Notice.NOT_HERE)
+    if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
+        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+    del s.drafts[e.actor]
+    answer = Answer(
+        id=_next_id(s, "a"),
+        stage_id=stage.id,
+        user_id=e.actor,
+        text=draft.text,
+        visibility=e.visibility,
+        source_ref=draft.source_ref,
+        via_private=True,
+        created_at=now,
+    )
+    s.answers.append(answer)
+    effects: Effects = []
+    if e.visibility is not Visibility.FACILITATORS:
+        shown = author.name if e.visibility is Visibility.NAMED else None
+        effects.append(
+            Send(to=Group(), view=_shared_view(script, answer, shown), key=f"share:{answer.id}")
+        )
+    effects.append(_refresh_prompt(script, s, stage))
+    effects += _reply(Notice.SHARED, visibility=e.visibility.value)
+    return effects
+
+
+def _shared_view(script: Script, answer: Answer, author: str | None) -> SharedAnswerView:
+    return SharedAnswerView(
+        script_id=script.id, stage_id=answer.stage_id, text=answer.text, author=author
+    )
+
+
+def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: datetime) -> Effects:
+    text = e.text.strip()
+    for answer in s.answers:
+        if answer.source_ref == e.source_ref and answer.user_id == e.actor:
+            stage = script.stage(answer.stage_id)
+            if stage is None or (refusal := _check_text(stage, text)):
+                return refusal if stage else []
+            answer.text = text
+            answer.edited_at = now
+            if answer.visibility is Visibility.FACILITATORS:
+                return _reply(Notice.ANSWER_UPDATED)
+            if answer.posted_by_bot:
+                author = s.participants[answer.user_id]
+                shown = author.name if answer.visibility is Visibility.NAMED else None
+                return [
+                    Edit(key=f"share:{answer.id}", view=_shared_view(script, answer, shown)),
+                    *_reply(Notice.ANSWER_UPDATED),
+                ]
+            return []  # a group reply edited in place: the group already sees the new text
+    for commitment in s.commitments:
+        if commitment.source_ref == e.source_ref and commitment.proposer == e.actor:
+            stage = script.stage(commitment.stage_id)
+            if stage is None or (refusal := _check_text(stage, text)):
+                return refusal if stage else []
+            commitment.text = text
+            return [Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))]
+    draft = s.drafts.get(e.actor)
+    if draft is not None and draft.source_ref == e.source_ref:
+        draft.text = text
+        return []
+    return []  # someone edited a message that was never an answer: nothing to do
+
+
+def _choice_toggled(
+    script: Script, s: SessionState, e: ev.ChoiceToggled, now: datetime
+) -> Effects:
+    if _active(s, e.actor) is None:
+        return _reply(Notice.JOIN_FIRST)
+    stage = _open_stage(script, s, e.stage_id)
+    if stage is None or stage.kind not in CHOICE_KINDS:
+        return _reply(Notice.STAGE_NOT_OPEN)
+    if all(o.id != e.option_id for o in stage.options):
+        return _reply(Notice.UNKNOWN_OPTION)
+    votes = s.choices.setdefault(stage.id, {})
+    picked = votes.get(e.actor, [])
+    if e.option_id in picked:
+        picked = [o for o in picked if o != e.option_id]
+    elif stage.kind is StageKind.CHOICE:
+        picked = [e.option_id]
+    else:
+        limit = stage.max_choices or len(stage.options)
+        if len(picked) >= limit:
+            return _reply(Notice.CHOICES_FULL, max=limit)
+        picked = [*picked, e.option_id]
+    if picked:
+        votes[e.actor] = picked
+    else:
+        votes.pop(e.actor, None)
+    return [_refresh_prompt(script, s, stage), *_reply(Notice.DONE)]
+
+
+def _editable_commitment(
+    s: SessionState, actor: UserId, commitment_id: str
+) -> Commitment | Effects:
+    commitment = s.commitment(commitment_id)
+    if commitment is None:
+        return _reply(Notice.UNKNOWN_COMMITMENT)
+    if actor != commitment.proposer and not s.is_facilitator(actor):
+        return _reply(Notice.NOT_PROPOSER)
+    return commitment
+
+
+def _owner_set(
+    script: Script, s: SessionState, e: ev.CommitmentOwnerSet, now: datetime
+) -> Effects:
+    found = _editable_commitment(s, e.actor, e.commitment_id)
+    if not isinstance(found, Commitment):
+        return found
+    found.owner = e.owner
+    return [
+        Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
+        *_reply(Notice.DONE),
+    ]
+
+
+def _due_set(script: Script, s: SessionState, e: ev.CommitmentDueSet, now: datetime) -> Effects:
+    found = _editable_commitment(s, e.actor, e.commitment_id)
+    if not isinstance(found, Commitment):
+        return found
+    found.due = e.due
+    days = DUE_DAYS[e.due]
+    found.due_date = now + timedelta(days=days) if days is not None else None
+    return [
+        Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
+        *_reply(Notice.DONE),
+    ]
+
+
+def _endorsement_toggled(
+    script: Script, s: SessionState, e: ev.EndorsementToggled, now: datetime
+) -> Effects:
+    if _active(s, e.actor) is None:
+        return _reply(Notice.JOIN_FIRST)
+    commitment = s.commitment(e.commitment_id)
+    if commitment is None or not commitment.complete:
+        return _reply(Notice.UNKNOWN_COMMITMENT)
+    if e.actor in commitment.endorsers:
+        commitment.endorsers.remove(e.actor)
+        code = Notice.UNENDORSED
+    else:
+        commitment.endorsers.append(e.actor)
+        code = Notice.ENDORSED
+    return [
+        Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment)),
+        *_reply(code),
+    ]
+
+
+def _quote_consent(
+    script: Script, s: SessionState, e: ev.QuoteConsentSet, now: datetime
+) -> Effects:
+    participant = _active(s, e.actor)
+    if participant is None:
+        return _reply(Notice.JOIN_FIRST)
+    participant.quote_consent = e.allow
+    effects: Effects = _reply(Notice.QUOTE_CONSENT_SAVED, allow=int(e.allow))
+    stage = _current(script, s)
+    if stage is not None and stage.kind is StageKind.REVIEW:
+        effects.insert(0, Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+    return effects
+
+
+def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) -> Effects:
+    if s.status is Status.PAUSED:
+        return _reply(Notice.NOT_RUNNING)
+    if s.stage_index >= len(script.stages) - 1:
+        return _reply(Notice.AT_LAST_STAGE)
+    return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index + 1, now)]
+
+
+def _went_back(script: Script, s: SessionState, e: ev.WentBack, now: datetime) -> Effects:
+    if s.status is Status.PAUSED:
+        return _reply(Notice.NOT_RUNNING)
+    if s.stage_index <= 0:
+        return _reply(Notice.AT_FIRST_STAGE)
+    return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index - 1, now)]
+
+
+def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Effects:
+    if s.status is not Status.RUNNING:
+        return _reply(Notice.NOT_RUNNING)
+    s.status = Status.PAUSED
+    effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.PAUSED))]
+    if (stage := _current(script, s)) is not None:
+        effects.append(_refresh_prompt(script, s, stage))
+    return effects
+
+
+def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> Effects:
+    if s.status is not Status.PAUSED:
+        return _reply(Notice.NOT_RUNNING)
+    s.status = Status.RUNNING if s.stage_index >= 0 else Status.LOBBY
+    effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.RESUMED))]
+    if (stage := _current(script, s)) is not None:
+        effects.append(_refresh_prompt(script, s, stage))
+    return effects
+
+
+def _ended(script: Script, s: SessionState, e: ev.Ended, now: datetime) -> Effects:
+    effects = _leave_stage(script, s)
+    s.status = Status.ENDED
+    s.ended_at = now
+    # A draft nobody chose to share was never entrusted to the group: it is not kept.
+    s.drafts.clear()
+    effects += [Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c)) for c in s.commitments]
+    effects += [
+        Edit(key="welcome", view=_welcome(script, s)),
+        Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
+        Pin(key="summary"),
+    ]
+    return effects
+
+
+def _status_requested(
+    script: Script, s: SessionState, e: ev.StatusRequested, now: datetime
+) -> Effects:
+    stage = _current(script, s)
+    spoken = _voices(s, stage) if stage is not None else set()
+    active = [p for p in s.participants.values() if p.active]
+    answered = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id in spoken)
+    quiet = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id not in spoken)
+    view = StatusView(
+        script_id=script.id,
+        stage_id=stage.id if stage else None,
+        status=s.status,
+        answered=answered,
+        quiet=quiet,
+        participants=RoleCounts.of([p.role for p in active if p.role]),
+    )
+    return [Send(to=Person(user_id=e.actor), view=view)]
+
+
+def _summary_requested(
+    script: Script, s: SessionState, e: ev.SummaryRequested, now: datetime
+) -> Effects:
+    return [Send(to=Person(user_id=e.actor), view=SummaryView(summary=build_summary(script, s)))]
+
+
+def _nudge_requested(
+    script: Script, s: SessionState, e: ev.NudgeRequested, now: datetime
+) -> Effects:
+    stage = _open_stage(script, s, e.stage_id)
+    if stage is None or not stage.takes_input:
+        return _reply(Notice.STAGE_NOT_OPEN)
+    quiet = _nudge_quiet(script, s, stage)
+    return [
+        *[_notice(u, Notice.NUDGE, stage_id=stage.id) for u in quiet],
+        *_reply(Notice.NUDGES_SENT, count=len(quiet)),
+    ]
+
+
+def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
+    stage = _open_stage(script, s, e.stage_id)
+    if stage is None:
+        return []
+    if e.purpose == "nudge":
+        return [
+            _notice(u, Notice.NUDGE, stage_id=stage.id) for u in _nudge_quiet(script, s, stage)
+        ]
+    return [_notice(f, Notice.TIME_UP, stage_id=stage.id) for f in s.facilitators]
+
+
+def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
+    """Remove every trace of one person, and take back what the group was shown of theirs."""
+    effects: Effects = []
+    for answer in s.answers:
+        if answer.user_id == user_id and answer.posted_by_bot:
+            effects.append(Delete(key=f"share:{answer.id}"))
+    s.answers = [a for a in s.answers if a.user_id != user_id]
+    s.drafts.pop(user_id, None)
+    for votes in s.choices.values():
+        votes.pop(user_id, None)
+    s.choices = {stage: votes for stage, votes in s.choices.items() if votes}
+    for commitment in s.commitments:
+        if commitment.proposer == user_id:
+            effects.append(Delete(key=f"commitment:{commitment.id}"))
+    s.commitments = [c for c in s.commitments if c.proposer != user_id]
+    for commitment in s.commitments:
+        if user_id in commitment.endorsers:
+            commitment.endorsers.remove(user_id)
+            effects.append(
+                Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))
+            )
+    s.participants.pop(user_id, None)
+    s.facilitators = [f for f in s.facilitators if f != user_id]
+    if s.opened_at is not None:
+        effects.append(Edit(key="welcome", view=_welcome(script, s)))
+        stage = _current(script, s)
+        if stage is not None and stage.takes_input:
+            effects.append(_refresh_prompt(script, s, stage))
+    return effects
+
+
+def _participant_erased(
+    script: Script, s: SessionState, e: ev.ParticipantErased, now: datetime
+) -> Effects:
+    return [*_erase(script, s, e.actor), *_reply(Notice.ERASED)]
+
+
+def _bot_removed(script: Script, s: SessionState, e: ev.BotRemoved, now: datetime) -> Effects:
+    if s.status in (Status.RUNNING, Status.LOBBY):
+        s.status = Status.PAUSED
+    return [_notice(f, Notice.BOT_REMOVED) for f in s.facilitators]
+
+
+_HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effects]] = {
+    ev.Opened: _opened,
+    ev.FacilitatorAdded: _facilitator_added,
+    ev.Joined: _joined,
+    ev.Consented: _consented,
+    ev.RoleChosen: _role_chosen,
+    ev.Answered: _answered,
+    ev.ShareChosen: _share_chosen,
+    ev.AnswerEdited: _answer_edited,
+    ev.ChoiceToggled: _choice_toggled,
+    ev.CommitmentOwnerSet: _owner_set,
+    ev.CommitmentDueSet: _due_set,
+    ev.EndorsementToggled: _endorsement_toggled,
+    ev.QuoteConsentSet: _quote_consent,
+    ev.Advanced: _advanced,
+    ev.WentBack: _went_back,
+    ev.Paused: _paused,
+    ev.Resumed: _resumed,
+    ev.Ended: _ended,
+    ev.StatusRequested: _status_requested,
+    ev.SummaryRequested: _summary_requested,
+    ev.NudgeRequested: _nudge_requested,
+    ev.ParticipantErased: _participant_erased,
+    ev.ReminderDue: _reminder_due,
+    ev.BotRemoved: _bot_removed,
+}

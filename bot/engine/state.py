@@ -1,0 +1,169 @@
+"""A dialogue session's state: everything the engine knows, and nothing it does not need.
+
+People are keyed by their Telegram user id only because the shell must be able to write to them
+privately (consent, private answers, nudges); no username, phone number or profile is kept.
+The state is plain data (pydantic) so storage can persist it and tests can compare it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+UserId = int
+
+# Bumped when the text a participant agrees to changes in substance; stored with the consent.
+CONSENT_VERSION = 1
+
+
+class Status(StrEnum):
+    LOBBY = "lobby"  # opened, people join; no stage open yet
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Role(StrEnum):
+    """How a participant describes themself; seen by facilitators, counted for the group."""
+
+    POLICE = "police"
+    RESIDENT = "resident"
+    LEADER = "leader"
+    UNSAID = "unsaid"
+
+
+class Visibility(StrEnum):
+    """Where an answer may be shown, as its author chose."""
+
+    NAMED = "named"  # in the group and the summary, with the author's name
+    ANONYMOUS = (
+        "anonymous"  # in the group and the summary, with nothing that identifies the author
+    )
+    FACILITATORS = "facilitators"  # to facilitators only; counted, never quoted
+
+
+class Owner(StrEnum):
+    """Who will act on a commitment."""
+
+    POLICE = "police"
+    RESIDENTS = "residents"
+    BOTH = "both"
+
+
+class Due(StrEnum):
+    TWO_WEEKS = "2w"
+    ONE_MONTH = "1m"
+    THREE_MONTHS = "3m"
+    NONE = "none"
+
+
+DUE_DAYS: dict[Due, int | None] = {
+    Due.TWO_WEEKS: 14,
+    Due.ONE_MONTH: 30,
+    Due.THREE_MONTHS: 91,
+    Due.NONE: None,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Participant(_Model):
+    user_id: UserId
+    name: Annotated[str, Field(max_length=64)]
+    language: str | None = None
+    consented: bool = False
+    consent_version: int | None = None
+    role: Role | None = None
+    joined_at: datetime
+    # None: not asked yet; the review stage asks whether their stories may be quoted.
+    quote_consent: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        """Consented and introduced with a role: may answer, vote, propose and endorse."""
+        return self.consented and self.role is not None
+
+
+class Answer(_Model):
+    id: str
+    stage_id: str
+    user_id: UserId
+    text: str
+    visibility: Visibility
+    # Opaque reference to the message that carried it (shell-defined), so an edit can find it.
+    source_ref: str | None = None
+    # Written privately: if shown at all, the group saw it in a message the bot posted.
+    via_private: bool = False
+    created_at: datetime
+    edited_at: datetime | None = None
+
+    @property
+    def posted_by_bot(self) -> bool:
+        return self.via_private and self.visibility is not Visibility.FACILITATORS
+
+
+class Draft(_Model):
+    """A private answer written but not yet shared: kept so nothing entrusted is lost."""
+
+    stage_id: str
+    text: str
+    source_ref: str | None = None
+    created_at: datetime
+
+
+class Commitment(_Model):
+    id: str
+    stage_id: str
+    text: str
+    proposer: UserId
+    owner: Owner | None = None
+    due: Due | None = None
+    due_date: datetime | None = None
+    created_at: datetime
+    source_ref: str | None = None
+    endorsers: list[UserId] = Field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.owner is not None and self.due is not None
+
+
+class SessionState(_Model):
+    """One session of one script in one group."""
+
+    session_id: str
+    script_id: str
+    language: str = "en"
+    status: Status = Status.LOBBY
+    stage_index: int = -1  # -1 while in the lobby
+    facilitators: list[UserId] = Field(default_factory=list)
+    participants: dict[UserId, Participant] = Field(default_factory=dict)
+    answers: list[Answer] = Field(default_factory=list)
+    drafts: dict[UserId, Draft] = Field(default_factory=dict)
+    # stage id -> user id -> chosen option ids, in the order chosen
+    choices: dict[str, dict[UserId, list[str]]] = Field(default_factory=dict)
+    commitments: list[Commitment] = Field(default_factory=list)
+    opened_at: datetime | None = None
+    ended_at: datetime | None = None
+    stage_opened_at: datetime | None = None
+    # Ids of every event applied, so a redelivered event changes nothing.
+    applied: set[str] = Field(default_factory=set)
+    # Counter for ids the engine hands out (answers, commitments); never reused.
+    serial: int = 0
+
+    def participant(self, user_id: UserId) -> Participant | None:
+        return self.participants.get(user_id)
+
+    def is_facilitator(self, user_id: UserId) -> bool:
+        return user_id in self.facilitators
+
+    def answers_for(self, stage_id: str) -> list[Answer]:
+        return [a for a in self.answers if a.stage_id == stage_id]
+
+    def commitment(self, commitment_id: str) -> Commitment | None:
+        return next((c for c in self.commitments if c.id == commitment_id), None)

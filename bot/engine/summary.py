@@ -1,0 +1,191 @@
+"""The summary model: everything a group's summary is rendered from, and nothing more.
+
+Built from the state alone, so a draft and the final summary always agree. Quotes honour each
+author's choices: facilitator-only answers are counted, never quoted; an anonymous quote carries
+neither name nor role (in a small group a role can be enough to identify someone); a story from a
+``quote_with_consent`` stage is quoted only if its author said yes at the review stage.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.engine.script import CHOICE_KINDS, Script, StageKind
+from bot.engine.state import (
+    Commitment,
+    Due,
+    Owner,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleCounts(_Frozen):
+    police: int = 0
+    resident: int = 0
+    leader: int = 0
+    unsaid: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.police + self.resident + self.leader + self.unsaid
+
+    @classmethod
+    def of(cls, roles: list[Role]) -> RoleCounts:
+        return cls(**{role.value: roles.count(role) for role in Role})
+
+
+class StageBalance(_Frozen):
+    """Who spoke at one stage, by role: the balance of voices a facilitator watches."""
+
+    stage_id: str
+    title: str
+    kind: StageKind
+    voices: RoleCounts
+
+
+class OptionTally(_Frozen):
+    option_id: str
+    label: str
+    votes: RoleCounts
+
+
+class ChoiceResult(_Frozen):
+    stage_id: str
+    title: str
+    options: tuple[OptionTally, ...]
+
+
+class Quote(_Frozen):
+    stage_id: str
+    text: str
+    author: str | None  # None: anonymous
+    role: Role | None  # None: anonymous
+
+
+class CommitmentLine(_Frozen):
+    text: str
+    owner: Owner | None
+    due: Due | None
+    due_date: str | None  # ISO date, rendered per language by the shell
+    endorsements: RoleCounts
+    shared: bool
+
+
+class Summary(_Frozen):
+    script_id: str
+    title: str
+    final: bool
+    participants: RoleCounts
+    balance: tuple[StageBalance, ...]
+    choices: tuple[ChoiceResult, ...]
+    quotes: tuple[Quote, ...]
+    commitments: tuple[CommitmentLine, ...]
+    withheld: int  # answers counted but not quoted (facilitators only, or no consent to quote)
+
+
+def is_shared(commitment: Commitment, state: SessionState) -> bool:
+    """Endorsed by at least one police officer and one resident: a commitment across the line."""
+    roles = {state.participants[u].role for u in commitment.endorsers if u in state.participants}
+    return Role.POLICE in roles and Role.RESIDENT in roles
+
+
+def endorsement_counts(commitment: Commitment, state: SessionState) -> RoleCounts:
+    return RoleCounts.of(_roles(state, commitment.endorsers))
+
+
+def _roles(state: SessionState, users: list[int]) -> list[Role]:
+    roles: list[Role] = []
+    for user_id in users:
+        participant = state.participants.get(user_id)
+        if participant is not None and participant.role is not None:
+            roles.append(participant.role)
+    return roles
+
+
+def build_summary(script: Script, state: SessionState) -> Summary:
+    active = [p for p in state.participants.values() if p.active]
+    balance: list[StageBalance] = []
+    choices: list[ChoiceResult] = []
+    quotes: list[Quote] = []
+    withheld = 0
+    for stage in script.stages:
+        if not stage.in_summary or not stage.takes_input:
+            continue
+        if stage.kind in CHOICE_KINDS:
+            votes = state.choices.get(stage.id, {})
+            voters = list(votes)
+            tallies = tuple(
+                OptionTally(
+                    option_id=option.id,
+                    label=option.label,
+                    votes=RoleCounts.of(
+                        _roles(state, [u for u, picked in votes.items() if option.id in picked])
+                    ),
+                )
+                for option in stage.options
+            )
+            choices.append(ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies))
+        elif stage.kind is StageKind.COMMITMENT:
+            voters = sorted({c.proposer for c in state.commitments if c.stage_id == stage.id})
+        else:
+            stage_answers = state.answers_for(stage.id)
+            voters = sorted({a.user_id for a in stage_answers})
+            for answer in stage_answers:
+                author = state.participants.get(answer.user_id)
+                if author is None:
+                    continue
+                quotable = answer.visibility is not Visibility.FACILITATORS and (
+                    not stage.quote_with_consent or author.quote_consent is True
+                )
+                if not quotable:
+                    withheld += 1
+                    continue
+                named = answer.visibility is Visibility.NAMED
+                quotes.append(
+                    Quote(
+                        stage_id=stage.id,
+                        text=answer.text,
+                        author=author.name if named else None,
+                        role=author.role if named else None,
+                    )
+                )
+        balance.append(
+            StageBalance(
+                stage_id=stage.id,
+                title=stage.title,
+                kind=stage.kind,
+                voices=RoleCounts.of(_roles(state, list(voters))),
+            )
+        )
+    lines = [
+        CommitmentLine(
+            text=c.text,
+            owner=c.owner,
+            due=c.due,
+            due_date=c.due_date.date().isoformat() if c.due_date else None,
+            endorsements=endorsement_counts(c, state),
+            shared=is_shared(c, state),
+        )
+        for c in state.commitments
+        if c.complete
+    ]
+    # Shared commitments first: they are what police and residents agreed on together.
+    lines.sort(key=lambda line: (not line.shared, -line.endorsements.total))
+    return Summary(
+        script_id=script.id,
+        title=script.title,
+        final=state.status is Status.ENDED,
+        participants=RoleCounts.of([p.role for p in active if p.role is not None]),
+        balance=tuple(balance),
+        choices=tuple(choices),
+        quotes=tuple(quotes),
+        commitments=tuple(lines),
+        withheld=withheld,
+    )
