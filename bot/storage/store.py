@@ -1,0 +1,336 @@
+"""The durable store: one serialised writer, one reader, pragmas checked before anything else.
+
+SQLite allows one writer at a time; an ``asyncio.Lock`` makes that explicit in the process, and
+``BEGIN IMMEDIATE`` takes the write lock up front so a transaction never fails halfway with
+SQLITE_BUSY. Reads that need no transaction go to a separate connection, which in WAL mode
+sees the last committed state without waiting for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.crypto import CorruptData, DataKey, StorageError, WrongKey
+from bot.storage.migrations import migrate
+from bot.storage.tx import Tx, dumps, loads, outbox_aad, ts
+
+_KEY_CHECK = b"ikiganiro key check v1"
+_KEY_CHECK_AAD = b"meta|key_check"
+# Telegram keeps an unconfirmed update for at most 24 hours, so a processed id older than this
+# can never be redelivered and need not be remembered for deduplication.
+INBOX_MEMORY = timedelta(days=2)
+
+# Each pragma with the value it must read back as; the store refuses to run otherwise.
+REQUIRED_PRAGMAS: dict[str, object] = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "secure_delete": 1,
+    "synchronous": 2,  # FULL
+}
+MIN_BUSY_TIMEOUT_MS = 5000
+
+
+async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
+    async with conn.execute(f"PRAGMA {name}") as cur:
+        row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
+async def configure(conn: aiosqlite.Connection) -> None:
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = FULL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute(f"PRAGMA busy_timeout = {MIN_BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA secure_delete = ON")
+
+
+async def check_pragmas(conn: aiosqlite.Connection) -> None:
+    """Read every safety pragma back: SQLite ignores some settings silently (e.g. in memory)."""
+    wrong = []
+    for name, expected in REQUIRED_PRAGMAS.items():
+        actual = await _pragma(conn, name)
+        if isinstance(actual, str):
+            actual = actual.lower()
+        if actual != expected:
+            wrong.append(f"{name}={actual!r} (need {expected!r})")
+    busy = await _pragma(conn, "busy_timeout")
+    if not isinstance(busy, int) or busy < MIN_BUSY_TIMEOUT_MS:
+        wrong.append(f"busy_timeout={busy!r} (need >= {MIN_BUSY_TIMEOUT_MS})")
+    if wrong:
+        raise StorageError("SQLite settings not in effect: " + ", ".join(wrong))
+
+
+def _create_private(path: Path) -> None:
+    """Create the file owner-only before SQLite does; -wal and -shm inherit its mode."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await configure(conn)
+        await check_pragmas(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+class Store:
+    """Open with ``await Store.open(path, key)``; close with ``await store.close()``."""
+
+    def __init__(
+        self, path: Path, key: DataKey, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._key = key
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], key: DataKey) -> Store:
+        db = Path(path)
+        _create_private(db)
+        writer = await _connect(db)
+        reader: aiosqlite.Connection | None = None
+        try:
+            await migrate(writer)
+            reader = await _connect(db)
+            await reader.execute("PRAGMA query_only = ON")
+            store = cls(db, key, writer, reader)
+            await store._check_key()
+        except BaseException:
+            if reader is not None:
+                await reader.close()
+            await writer.close()
+            raise
+        return store
+
+    async def _check_key(self) -> None:
+        async with self.write() as tx:
+            cur = await tx._exec("SELECT value FROM meta WHERE key = 'key_check'")
+            row = await cur.fetchone()
+            await cur.close()
+            if row is None:
+                blob = self._key.seal(_KEY_CHECK, _KEY_CHECK_AAD)
+                await tx._exec("INSERT INTO meta (key, value) VALUES ('key_check', ?)", (blob,))
+                return
+        try:
+            ok = self._key.open(row[0], _KEY_CHECK_AAD) == _KEY_CHECK
+        except CorruptData:
+            ok = False
+        if not ok:
+            raise WrongKey(
+                f"{self.path} was created with a different data key; set IKIGANIRO_DATA_KEY "
+                "to the key it was created with (a new key cannot read existing data)"
+            )
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    def write(self) -> AbstractAsyncContextManager[Tx]:
+        """One serialised transaction: committed on success, rolled back on any exception.
+
+        Not re-entrant: calling another writing method of the store inside it deadlocks.
+        """
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Tx]:
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._writer, self._key)
+            try:
+                yield tx
+            except BaseException:
+                tx._close()
+                with suppress(sqlite3.Error):
+                    await self._writer.rollback()
+                raise
+            tx._close()
+            try:
+                await self._writer.commit()
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    await self._writer.rollback()
+                raise
+
+    async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async with self._reader.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    # --- intake ----------------------------------------------------------------------------------
+
+    async def inbox_add(
+        self, update_id: int, payload: dict[str, Any], received_at: datetime
+    ) -> bool:
+        """Keep an update before Telegram is told it arrived; False if the id was ever seen."""
+        blob = self._key.seal(dumps(payload), f"inbox|{update_id}|payload".encode())
+        async with self.write() as tx:
+            cur = await tx._exec(
+                "INSERT INTO inbox (update_id, received_at, payload_enc) VALUES (?, ?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
+                (update_id, ts(received_at), blob),
+            )
+            added = cur.rowcount == 1
+            await cur.close()
+        return added
+
+    async def inbox_pending(self) -> list[tuple[int, dict[str, Any]]]:
+        rows = await self._read(
+            "SELECT update_id, payload_enc FROM inbox WHERE processed_at IS NULL ORDER BY seq"
+        )
+        pending = []
+        for update_id, blob in rows:
+            if blob is None:
+                raise CorruptData(f"inbox update {update_id} is unprocessed but has no payload")
+            aad = f"inbox|{update_id}|payload".encode()
+            pending.append((int(update_id), loads(self._key.open(blob, aad))))
+        return pending
+
+    # --- outbox ----------------------------------------------------------------------------------
+
+    async def outbox_pending(
+        self, limit: int = 100
+    ) -> list[tuple[int, str | None, dict[str, Any]]]:
+        rows = await self._read(
+            "SELECT id, session_id, payload_enc FROM outbox ORDER BY id LIMIT ?", (limit,)
+        )
+        return [
+            (int(oid), sid, loads(self._key.open(blob, outbox_aad(oid, sid))))
+            for oid, sid, blob in rows
+        ]
+
+    async def outbox_done(self, outbox_id: int) -> None:
+        async with self.write() as tx:
+            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+
+    async def outbox_replace(self, outbox_id: int, payload: dict[str, Any]) -> None:
+        async with self.write() as tx:
+            cur = await tx._exec("SELECT session_id FROM outbox WHERE id = ?", (outbox_id,))
+            row = await cur.fetchone()
+            await cur.close()
+            if row is None:
+                raise StorageError(f"outbox row {outbox_id} does not exist")
+            blob = self._key.seal(dumps(payload), outbox_aad(outbox_id, row[0]))
+            await tx._exec("UPDATE outbox SET payload_enc = ? WHERE id = ?", (blob, outbox_id))
+
+    # --- reminders and live messages -------------------------------------------------------------
+
+    async def due_reminders(self, now: datetime) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = await self._read(
+            "SELECT session_id, name, event_json FROM reminders WHERE due_at <= ?"
+            " ORDER BY due_at, session_id, name",
+            (ts(now),),
+        )
+        return [(str(sid), str(name), loads(event)) for sid, name, event in rows]
+
+    async def message_ref(self, session_id: str, key: str) -> tuple[int, int] | None:
+        rows = await self._read(
+            "SELECT chat_id, message_id FROM messages WHERE session_id = ? AND key = ?",
+            (session_id, key),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def message_key(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
+        rows = await self._read(
+            "SELECT session_id, key FROM messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    async def remember_message(
+        self, session_id: str, key: str, chat_id: int, message_id: int
+    ) -> None:
+        async with self.write() as tx:
+            await tx._exec(
+                "INSERT INTO messages (session_id, key, chat_id, message_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (session_id, key) DO UPDATE SET chat_id = excluded.chat_id,"
+                " message_id = excluded.message_id",
+                (session_id, key, chat_id, message_id),
+            )
+
+    async def forget_message(self, session_id: str, key: str) -> None:
+        async with self.write() as tx:
+            await tx._exec(
+                "DELETE FROM messages WHERE session_id = ? AND key = ?", (session_id, key)
+            )
+
+    # --- maintenance -----------------------------------------------------------------------------
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the file and truncate it, so deleted text leaves the WAL too."""
+        async with (
+            self._lock,
+            self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
+        ):
+            row = await cur.fetchone()
+        if row is not None and row[0] != 0:
+            raise StorageError("WAL checkpoint was blocked by an open reader; try again")
+
+    async def integrity_check(self) -> str:
+        rows = await self._read("PRAGMA integrity_check")
+        problems = [str(r[0]) for r in rows]
+        fk = await self._read("PRAGMA foreign_key_check")
+        problems += [f"foreign key: {tuple(r)}" for r in fk]
+        return "\n".join(problems) if problems else "ok"
+
+    async def backup(self, dest: str | os.PathLike[str]) -> None:
+        """A consistent copy through SQLite's online backup; never copy the live file."""
+        target_path = Path(dest)
+        try:
+            os.close(os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise StorageError(f"{target_path} exists; a backup never overwrites a file") from None
+        target = sqlite3.connect(target_path, check_same_thread=False)
+        try:
+            await self._reader.backup(target)
+        finally:
+            target.close()
+
+    async def purge_expired(self, now: datetime, days: int = 90) -> int:
+        """Drop stories of sessions ended long ago, keeping per-stage counts and commitments."""
+        cutoff = ts(now - timedelta(days=days))
+        async with self.write() as tx:
+            cur = await tx._exec(
+                "SELECT id FROM sessions WHERE status = 'ended' AND ended_at IS NOT NULL"
+                " AND ended_at <= ? AND purged_at IS NULL",
+                (cutoff,),
+            )
+            expired = [str(r[0]) for r in await cur.fetchall()]
+            await cur.close()
+            for sid in expired:
+                cur = await tx._exec(
+                    "SELECT stage_id, COUNT(*) FROM answers WHERE session_id = ?"
+                    " GROUP BY stage_id ORDER BY stage_id",
+                    (sid,),
+                )
+                counts = {str(stage): int(n) for stage, n in await cur.fetchall()}
+                await cur.close()
+                for table in ("answers", "drafts", "private_bindings", "reminders", "outbox"):
+                    await tx._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
+                await tx._exec(
+                    "UPDATE sessions SET purged_at = ?, purged_counts_json = ? WHERE id = ?",
+                    (ts(now), json.dumps(counts), sid),
+                )
+            await tx._exec(
+                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND received_at <= ?",
+                (ts(now - INBOX_MEMORY),),
+            )
+        await self.checkpoint()
+        return len(expired)

@@ -1,0 +1,487 @@
+"""What may be done inside one write transaction, and how a session maps onto rows.
+
+A session is small, so ``save_state`` rewrites its child rows wholesale instead of diffing: the
+write stays obviously correct, and with ``secure_delete`` the replaced rows leave no residue.
+Every free-text value is sealed with associated data naming its row and author, so moving a
+ciphertext to another row, or re-attributing it to another person, makes it unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.engine.state import (
+    Answer,
+    Commitment,
+    Draft,
+    Due,
+    Owner,
+    Participant,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
+from bot.storage.crypto import DataKey, StorageError
+
+# An audit action is a code, never prose: this keeps names and stories out of the audit log.
+_ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
+
+
+def ts(value: datetime) -> str:
+    """Fixed-width UTC text, so string comparison in SQL orders instants correctly."""
+    if value.tzinfo is None:
+        raise ValueError("datetimes stored must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def ts_or_none(value: datetime | None) -> str | None:
+    return None if value is None else ts(value)
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def parse_ts_or_none(text: str | None) -> datetime | None:
+    return None if text is None else parse_ts(text)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads(data: bytes | str) -> dict[str, Any]:
+    value = json.loads(data)
+    if not isinstance(value, dict):
+        raise StorageError("stored payload is not a JSON object")
+    return value
+
+
+def outbox_aad(outbox_id: int, session_id: str | None) -> bytes:
+    return f"outbox|{outbox_id}|{session_id or ''}|payload".encode()
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+_CHILD_TABLES = (
+    "facilitators",
+    "participants",
+    "answers",
+    "drafts",
+    "choices",
+    "endorsements",
+    "commitments",
+    "applied_events",
+)
+
+
+class Tx:
+    """Valid only inside ``async with store.write() as tx``; the store serialises writers."""
+
+    def __init__(self, conn: aiosqlite.Connection, key: DataKey) -> None:
+        self._conn = conn
+        self._key = key
+        self._open = True
+
+    def _close(self) -> None:
+        self._open = False
+
+    async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor:
+        if not self._open:
+            raise StorageError("this transaction has ended; use a new `store.write()`")
+        return await self._conn.execute(sql, params)
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        cur = await self._exec(sql, params)
+        rows = list(await cur.fetchall())
+        await cur.close()
+        return rows
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    async def load_state(self, session_id: str) -> SessionState | None:
+        row = await self._one(
+            "SELECT script_id, language, status, stage_index, opened_at, ended_at,"
+            " stage_opened_at, serial FROM sessions WHERE id = ?",
+            (session_id,),
+        )
+        if row is None:
+            return None
+        sid = (session_id,)
+        facilitators = [
+            r[0]
+            for r in await self._all(
+                "SELECT user_id FROM facilitators WHERE session_id = ? ORDER BY pos", sid
+            )
+        ]
+        participants: dict[int, Participant] = {}
+        for uid, name, lang, consented, cver, role, joined, quote in await self._all(
+            "SELECT user_id, name_enc, language, consented, consent_version, role, joined_at,"
+            " quote_consent FROM participants WHERE session_id = ? ORDER BY pos",
+            sid,
+        ):
+            participants[uid] = Participant(
+                user_id=uid,
+                name=self._key.open_text(name, f"participants|{session_id}|{uid}|name"),
+                language=lang,
+                consented=bool(consented),
+                consent_version=cver,
+                role=None if role is None else Role(role),
+                joined_at=parse_ts(joined),
+                quote_consent=_bool(quote),
+            )
+        answers = [
+            Answer(
+                id=aid,
+                stage_id=stage,
+                user_id=uid,
+                text=self._key.open_text(text, f"answers|{session_id}|{aid}|{uid}|text"),
+                visibility=Visibility(vis),
+                source_ref=ref,
+                via_private=bool(private),
+                created_at=parse_ts(created),
+                edited_at=parse_ts_or_none(edited),
+            )
+            for aid, stage, uid, text, vis, ref, private, created, edited in await self._all(
+                "SELECT id, stage_id, user_id, text_enc, visibility, source_ref, via_private,"
+                " created_at, edited_at FROM answers WHERE session_id = ? ORDER BY pos",
+                sid,
+            )
+        ]
+        drafts = {
+            uid: Draft(
+                stage_id=stage,
+                text=self._key.open_text(text, f"drafts|{session_id}|{uid}|text"),
+                source_ref=ref,
+                created_at=parse_ts(created),
+            )
+            for uid, stage, text, ref, created in await self._all(
+                "SELECT user_id, stage_id, text_enc, source_ref, created_at FROM drafts"
+                " WHERE session_id = ? ORDER BY rowid",
+                sid,
+            )
+        }
+        choices: dict[str, dict[int, list[str]]] = {}
+        for stage, uid, options in await self._all(
+            "SELECT stage_id, user_id, options_json FROM choices WHERE session_id = ?"
+            " ORDER BY rowid",
+            sid,
+        ):
+            votes = choices.setdefault(stage, {})
+            if uid is not None:
+                votes[uid] = list(json.loads(options))
+        endorsers: dict[str, list[int]] = {}
+        for cid, uid in await self._all(
+            "SELECT commitment_id, user_id FROM endorsements WHERE session_id = ?"
+            " ORDER BY commitment_id, pos",
+            sid,
+        ):
+            endorsers.setdefault(cid, []).append(uid)
+        commitments = [
+            Commitment(
+                id=cid,
+                stage_id=stage,
+                text=self._key.open_text(text, f"commitments|{session_id}|{cid}|{who}|text"),
+                proposer=who,
+                owner=None if owner is None else Owner(owner),
+                due=None if due is None else Due(due),
+                due_date=parse_ts_or_none(due_date),
+                created_at=parse_ts(created),
+                source_ref=ref,
+                endorsers=endorsers.get(cid, []),
+            )
+            for cid, stage, text, who, owner, due, due_date, created, ref in await self._all(
+                "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
+                " source_ref FROM commitments WHERE session_id = ? ORDER BY pos",
+                sid,
+            )
+        ]
+        applied = {
+            r[0]
+            for r in await self._all(
+                "SELECT event_id FROM applied_events WHERE session_id = ?", sid
+            )
+        }
+        script_id, language, status, stage_index, opened, ended, stage_opened, serial = row
+        return SessionState(
+            session_id=session_id,
+            script_id=script_id,
+            language=language,
+            status=Status(status),
+            stage_index=stage_index,
+            facilitators=facilitators,
+            participants=participants,
+            answers=answers,
+            drafts=drafts,
+            choices=choices,
+            commitments=commitments,
+            opened_at=parse_ts_or_none(opened),
+            ended_at=parse_ts_or_none(ended),
+            stage_opened_at=parse_ts_or_none(stage_opened),
+            applied=applied,
+            serial=serial,
+        )
+
+    async def save_state(self, state: SessionState, chat_id: int, thread_id: int | None) -> None:
+        s = state
+        sid = s.session_id
+        now = ts(utcnow())
+        await self._exec(
+            "INSERT INTO sessions (id, chat_id, thread_id, script_id, language, status,"
+            " stage_index, opened_at, ended_at, stage_opened_at, serial, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET chat_id = excluded.chat_id,"
+            " thread_id = excluded.thread_id, script_id = excluded.script_id,"
+            " language = excluded.language, status = excluded.status,"
+            " stage_index = excluded.stage_index, opened_at = excluded.opened_at,"
+            " ended_at = excluded.ended_at, stage_opened_at = excluded.stage_opened_at,"
+            " serial = excluded.serial, updated_at = excluded.updated_at",
+            (
+                sid,
+                chat_id,
+                thread_id,
+                s.script_id,
+                s.language,
+                s.status.value,
+                s.stage_index,
+                ts_or_none(s.opened_at),
+                ts_or_none(s.ended_at),
+                ts_or_none(s.stage_opened_at),
+                s.serial,
+                now,
+                now,
+            ),
+        )
+        for table in _CHILD_TABLES:
+            await self._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
+        conn, key = self._conn, self._key
+        await conn.executemany(
+            "INSERT INTO facilitators (session_id, pos, user_id) VALUES (?, ?, ?)",
+            [(sid, i, u) for i, u in enumerate(s.facilitators)],
+        )
+        await conn.executemany(
+            "INSERT INTO participants (session_id, user_id, pos, name_enc, language, consented,"
+            " consent_version, role, joined_at, quote_consent) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    sid,
+                    p.user_id,
+                    i,
+                    key.seal_text(p.name, f"participants|{sid}|{p.user_id}|name"),
+                    p.language,
+                    int(p.consented),
+                    p.consent_version,
+                    None if p.role is None else p.role.value,
+                    ts(p.joined_at),
+                    None if p.quote_consent is None else int(p.quote_consent),
+                )
+                for i, p in enumerate(s.participants.values())
+            ],
+        )
+        await conn.executemany(
+            "INSERT INTO answers (session_id, id, pos, stage_id, user_id, text_enc, visibility,"
+            " source_ref, via_private, created_at, edited_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    sid,
+                    a.id,
+                    i,
+                    a.stage_id,
+                    a.user_id,
+                    key.seal_text(a.text, f"answers|{sid}|{a.id}|{a.user_id}|text"),
+                    a.visibility.value,
+                    a.source_ref,
+                    int(a.via_private),
+                    ts(a.created_at),
+                    ts_or_none(a.edited_at),
+                )
+                for i, a in enumerate(s.answers)
+            ],
+        )
+        await conn.executemany(
+            "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    uid,
+                    d.stage_id,
+                    key.seal_text(d.text, f"drafts|{sid}|{uid}|text"),
+                    d.source_ref,
+                    ts(d.created_at),
+                )
+                for uid, d in s.drafts.items()
+            ],
+        )
+        choice_rows: list[tuple[str, str, int | None, str]] = []
+        for stage, votes in s.choices.items():
+            choice_rows.append((sid, stage, None, "[]"))
+            choice_rows += [(sid, stage, uid, json.dumps(opts)) for uid, opts in votes.items()]
+        await conn.executemany(
+            "INSERT INTO choices (session_id, stage_id, user_id, options_json) VALUES (?,?,?,?)",
+            choice_rows,
+        )
+        await conn.executemany(
+            "INSERT INTO commitments (session_id, id, pos, stage_id, text_enc, proposer, owner,"
+            " due, due_date, created_at, source_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    sid,
+                    c.id,
+                    i,
+                    c.stage_id,
+                    key.seal_text(c.text, f"commitments|{sid}|{c.id}|{c.proposer}|text"),
+                    c.proposer,
+                    None if c.owner is None else c.owner.value,
+                    None if c.due is None else c.due.value,
+                    ts_or_none(c.due_date),
+                    ts(c.created_at),
+                    c.source_ref,
+                )
+                for i, c in enumerate(s.commitments)
+            ],
+        )
+        await conn.executemany(
+            "INSERT INTO endorsements (session_id, commitment_id, pos, user_id) VALUES (?,?,?,?)",
+            [(sid, c.id, i, u) for c in s.commitments for i, u in enumerate(c.endorsers)],
+        )
+        await conn.executemany(
+            "INSERT INTO applied_events (session_id, event_id) VALUES (?, ?)",
+            [(sid, e) for e in sorted(s.applied)],
+        )
+
+    async def session_for_chat(self, chat_id: int, thread_id: int | None) -> str | None:
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ? AND status != ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id, Status.ENDED.value),
+        )
+        return None if row is None else str(row[0])
+
+    async def sessions_in_chat(self, chat_id: int) -> list[str]:
+        """Every session of a chat not yet ended, in all its forum topics."""
+        rows = await self._all(
+            "SELECT id FROM sessions WHERE chat_id = ? AND status != ? ORDER BY rowid",
+            (chat_id, Status.ENDED.value),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def sessions_of_user(self, user_id: int) -> list[str]:
+        rows = await self._all(
+            "SELECT session_id FROM participants WHERE user_id = :u"
+            " UNION SELECT session_id FROM drafts WHERE user_id = :u"
+            " UNION SELECT session_id FROM private_bindings WHERE user_id = :u"
+            " UNION SELECT session_id FROM answers WHERE user_id = :u"
+            " UNION SELECT session_id FROM commitments WHERE proposer = :u"
+            " UNION SELECT session_id FROM endorsements WHERE user_id = :u"
+            " UNION SELECT session_id FROM choices WHERE user_id = :u"
+            " UNION SELECT session_id FROM facilitators WHERE user_id = :u"
+            " ORDER BY 1",
+            {"u": user_id},  # type: ignore[arg-type]
+        )
+        return [str(r[0]) for r in rows]
+
+    async def session_chat(self, session_id: str) -> tuple[int, int | None] | None:
+        row = await self._one(
+            "SELECT chat_id, thread_id FROM sessions WHERE id = ?", (session_id,)
+        )
+        return None if row is None else (int(row[0]), row[1])
+
+    # --- outbox, reminders, audit ----------------------------------------------------------------
+
+    async def enqueue(self, session_id: str | None, payload: dict[str, Any]) -> int:
+        cur = await self._exec(
+            "INSERT INTO outbox (session_id, created_at, payload_enc) VALUES (?, ?, X'')",
+            (session_id, ts(utcnow())),
+        )
+        outbox_id = cur.lastrowid
+        await cur.close()
+        assert outbox_id is not None
+        # The row id is part of the associated data, so the blob is sealed once the id exists.
+        blob = self._key.seal(dumps(payload), outbox_aad(outbox_id, session_id))
+        await self._exec("UPDATE outbox SET payload_enc = ? WHERE id = ?", (blob, outbox_id))
+        return outbox_id
+
+    async def schedule(
+        self, session_id: str, name: str, due_at: datetime, event_json: dict[str, Any]
+    ) -> None:
+        await self._exec(
+            "INSERT INTO reminders (session_id, name, due_at, event_json) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (session_id, name) DO UPDATE SET due_at = excluded.due_at,"
+            " event_json = excluded.event_json",
+            (session_id, name, ts(due_at), json.dumps(event_json, separators=(",", ":"))),
+        )
+
+    async def cancel(self, session_id: str, name: str) -> None:
+        await self._exec(
+            "DELETE FROM reminders WHERE session_id = ? AND name = ?", (session_id, name)
+        )
+
+    async def audit(self, session_id: str | None, actor: int | None, action: str) -> None:
+        """Record who did what; ``action`` must be a short code so no text can slip in."""
+        if not _ACTION.fullmatch(action):
+            raise ValueError(
+                "an audit action is a short lowercase code like 'stage.advanced', not text"
+            )
+        await self._exec(
+            "INSERT INTO audit (at, session_id, actor, action) VALUES (?, ?, ?, ?)",
+            (ts(utcnow()), session_id, actor, action),
+        )
+
+    # --- intake and people -----------------------------------------------------------------------
+
+    async def mark_processed(self, update_id: int) -> None:
+        await self._exec(
+            "UPDATE inbox SET processed_at = ?, payload_enc = NULL WHERE update_id = ?",
+            (ts(utcnow()), update_id),
+        )
+
+    async def bind_private(self, user_id: int, session_id: str) -> None:
+        await self._exec(
+            "INSERT INTO private_bindings (user_id, session_id) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET session_id = excluded.session_id",
+            (user_id, session_id),
+        )
+
+    async def private_binding(self, user_id: int) -> str | None:
+        row = await self._one(
+            "SELECT session_id FROM private_bindings WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else str(row[0])
+
+    async def forget_user(self, user_id: int) -> None:
+        """Remove whatever still names this person; the audit keeps the action, not the actor."""
+        u = (user_id,)
+        await self._exec("DELETE FROM private_bindings WHERE user_id = ?", u)
+        await self._exec("DELETE FROM commitments WHERE proposer = ?", u)
+        for table in (
+            "participants",
+            "answers",
+            "drafts",
+            "choices",
+            "endorsements",
+            "facilitators",
+        ):
+            await self._exec(f"DELETE FROM {table} WHERE user_id = ?", u)  # noqa: S608
+        await self._exec("UPDATE audit SET actor = NULL WHERE actor = ?", u)
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        ids = (new_chat_id, old_chat_id)
+        await self._exec("UPDATE sessions SET chat_id = ? WHERE chat_id = ?", ids)
+        await self._exec("UPDATE messages SET chat_id = ? WHERE chat_id = ?", ids)
