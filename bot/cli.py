@@ -1,0 +1,137 @@
+"""``ikiganiro``: the one command people type, with a sub-command per job.
+
+Every failure a user can cause (a bad script, a missing token, a wrong key) ends with one clear
+message on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.dialogues import DEFAULT_SCRIPT, DIALOGUES_DIR, check
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ikiganiro",
+        description="A Telegram bot for facilitated dialogues between police and residents.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    checker = commands.add_parser("check", help="validate dialogue scripts and catalogs")
+    checker.add_argument("paths", nargs="*", type=Path, help=f"default: {DIALOGUES_DIR.name}/")
+    demo = commands.add_parser(
+        "demo", help="a whole session offline, printed as the group sees it"
+    )
+    demo.add_argument("--script", default=DEFAULT_SCRIPT)
+    demo.add_argument("--language", default="en")
+    commands.add_parser("run", help="serve Telegram by long polling (needs the environment)")
+    commands.add_parser("keygen", help="print a new IKIGANIRO_DATA_KEY")
+    backup = commands.add_parser("backup", help="a consistent copy of the database, while it runs")
+    backup.add_argument("dest", type=Path)
+    return parser
+
+
+def _check(paths: list[Path]) -> int:
+    problems = check(paths or [DIALOGUES_DIR])
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print("all dialogue scripts are valid")
+    return 0
+
+
+def _keygen() -> int:
+    from bot.storage.cli import keygen
+
+    print(keygen())
+    return 0
+
+
+def _backup(dest: Path) -> int:
+    from bot.settings import ConfigError, load
+    from bot.storage import DataKey, StorageError
+    from bot.storage.cli import backup
+
+    try:
+        settings = load()
+        if settings.data_key is None:
+            raise ConfigError("IKIGANIRO_DATA_KEY is not set: it is needed to open the database.")
+        key = DataKey.from_env_value(settings.data_key.get_secret_value())
+        asyncio.run(backup(settings.db, dest, key))
+    except (ConfigError, StorageError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"backup written to {dest}")
+    return 0
+
+
+def _run() -> int:
+    from bot.settings import ConfigError, load, require_for_run
+    from bot.storage import StorageError
+    from bot.telegram.serve import serve
+
+    try:
+        settings = load()
+        token, key = require_for_run(settings)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    _quiet_logging()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, token, key, stop)
+
+    try:
+        asyncio.run(main())
+    except StorageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _demo(script: str, language: str) -> int:
+    from bot.demo import DemoError, run_demo
+
+    try:
+        print(asyncio.run(run_demo(script, language)))
+    except DemoError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _quiet_logging() -> None:
+    """httpx logs request URLs, which carry the bot token: keep it and PTB at WARNING."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
+    for name in ("httpx", "httpcore", "telegram", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args.paths)
+    if args.command == "demo":
+        return _demo(args.script, args.language)
+    if args.command == "run":
+        return _run()
+    if args.command == "keygen":
+        return _keygen()
+    if args.command == "backup":
+        return _backup(args.dest)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

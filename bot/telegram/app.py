@@ -1,0 +1,138 @@
+"""Builds the PTB ``Application`` the way Ikiganiro needs it, for the real bot and the demo alike.
+
+PTB's own ``Updater`` is switched off (``updater(None)``): it tells Telegram an update was
+received before a handler ran, so a crash would lose it. ``bot.telegram.intake`` fetches and
+stores updates itself and hands them to ``Application.process_update``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.dialogues import Library
+from bot.i18n.catalog import LANGUAGES, Translator, translator
+from bot.service import Clock, Service, utcnow
+from bot.storage import Store
+from bot.telegram.handlers import Runtime, install
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's published limits by default; the offline demo may relax them."""
+
+    overall_per_second: float = 30
+    group_per_minute: float = 20
+    max_retries: int = 2
+
+
+def build_application(
+    token: str,
+    *,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    request: BaseRequest | None = None,
+    limits: RateLimits = RateLimits(),
+) -> AnyApplication:
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .updater(None)
+        .defaults(Defaults(disable_notification=False))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=limits.overall_per_second,
+                overall_time_period=1,
+                group_max_rate=limits.group_per_minute,
+                group_time_period=60,
+                max_retries=limits.max_retries,
+            )
+        )
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    install(application)
+    return application
+
+
+def _group_commands(tr: Translator) -> list[BotCommand]:
+    return [
+        BotCommand("newsession", tr.gettext("open a session")),
+        BotCommand("next", tr.gettext("open the next stage")),
+        BotCommand("back", tr.gettext("return to the previous stage")),
+        BotCommand("pause", tr.gettext("pause the session")),
+        BotCommand("resume", tr.gettext("continue the session")),
+        BotCommand("status", tr.gettext("who has answered, sent to you privately")),
+        BotCommand("summary", tr.gettext("the draft summary, sent to you privately")),
+        BotCommand("cofacilitate", tr.gettext("reply to someone to add them as co-facilitator")),
+        BotCommand("end", tr.gettext("close the session and post the summary")),
+        BotCommand("help", tr.gettext("what you can do here")),
+    ]
+
+
+def _private_commands(tr: Translator) -> list[BotCommand]:
+    return [
+        BotCommand("mydata", tr.gettext("everything I keep about you")),
+        BotCommand("forget", tr.gettext("erase everything I keep about you")),
+        BotCommand("help", tr.gettext("what you can do here")),
+    ]
+
+
+async def set_command_menus(application: AnyApplication) -> bool:
+    """The command menu in every language; optional, so a refusal is logged once and ignored."""
+    bot = application.bot
+    try:
+        for language in (None, *LANGUAGES):
+            tr = translator(language)
+            await bot.set_my_commands(
+                _group_commands(tr), scope=BotCommandScopeAllGroupChats(), language_code=language
+            )
+            await bot.set_my_commands(
+                _private_commands(tr),
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=language,
+            )
+    except TelegramError as error:
+        log.warning("the command menu could not be set (%s); commands still work", error)
+        return False
+    return True
+
+
+async def start_runtime(
+    application: AnyApplication,
+    store: Store,
+    library: Library,
+    *,
+    default_language: str = "en",
+    retention_days: int = 90,
+    clock: Clock = utcnow,
+) -> Runtime:
+    """Initialise the bot (``getMe``) and attach what the handlers need."""
+    await application.initialize()
+    service = Service(
+        store,
+        library,
+        bot_username=application.bot.username,
+        default_language=default_language,
+        clock=clock,
+        retention_days=retention_days,
+    )
+    runtime = Runtime(service=service, store=store)
+    application.bot_data["runtime"] = runtime
+    await set_command_menus(application)
+    return runtime

@@ -1,0 +1,296 @@
+"""Turns outbox rows into Bot API calls: at least once, in order, and politely.
+
+Each row is deleted only after Telegram accepted it, so a crash can at worst repeat one
+message; it never loses one. Telegram's refusals are sorted by what they mean:
+
+- 429 (``RetryAfter``): wait as long as asked, then try the same row again;
+- a group upgraded to a supergroup (``ChatMigrated``): move the session and retry there;
+- 403 for one person (``Forbidden``): that person cannot be reached; the group is told how to
+  open a private chat with the bot, and nothing else stops;
+- optional calls (reactions, pins) that are refused: logged once, then skipped;
+- "message is not modified": the edit already happened.
+
+Edits of the same live message waiting in one batch are coalesced to the last, so a busy vote
+costs one call instead of one per press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReactionTypeEmoji,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+
+from bot.callbacks import StartKind, start_url
+from bot.i18n.catalog import translator
+from bot.render import split_message
+from bot.storage import Store
+
+log = logging.getLogger(__name__)
+
+# Refused optional calls are logged once per kind, not once per message.
+_warned: set[str] = set()
+
+
+def _warn_once(kind: str, error: Exception) -> None:
+    if kind not in _warned:
+        _warned.add(kind)
+        log.warning("Telegram refused %s (%s); carrying on without it", kind, error)
+
+
+def _markup(keys: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+    if not keys:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(k["text"], url=k["url"])
+                if "url" in k
+                else InlineKeyboardButton(k["text"], callback_data=k.get("data"))
+                for k in row
+            ]
+            for row in keys
+        ]
+    )
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Sender:
+    def __init__(self, bot: Bot, store: Store, *, max_wait: float = 60.0) -> None:
+        self.bot = bot
+        self.store = store
+        self.max_wait = max_wait
+        self._lock = asyncio.Lock()
+
+    async def drain(self) -> int:
+        """Send everything pending; returns how many rows were delivered or settled."""
+        async with self._lock:
+            settled = 0
+            while True:
+                rows = await self.store.outbox_pending(limit=100)
+                if not rows:
+                    return settled
+                last_edit = {(sid, p["key"]): oid for oid, sid, p in rows if p.get("op") == "edit"}
+                progressed = False
+                for outbox_id, session_id, payload in rows:
+                    if (
+                        payload.get("op") == "edit"
+                        and last_edit.get((session_id, payload["key"])) != outbox_id
+                    ):
+                        await self.store.outbox_done(outbox_id)  # a later edit supersedes it
+                        settled += 1
+                        progressed = True
+                        continue
+                    done = await self._deliver(outbox_id, session_id, payload)
+                    if not done:
+                        return settled  # waited out a flood limit; the caller tries again later
+                    await self.store.outbox_done(outbox_id)
+                    settled += 1
+                    progressed = True
+                if not progressed:
+                    return settled
+
+    async def _deliver(
+        self, outbox_id: int, session_id: str | None, payload: dict[str, Any]
+    ) -> bool:
+        """True when the row is settled (sent, or refused for good)."""
+        for _attempt in range(5):
+            try:
+                await self._perform(session_id, payload)
+            except RetryAfter as error:
+                wait = _seconds(error.retry_after)
+                log.warning("flood control: waiting %.0f s", wait)
+                await asyncio.sleep(min(wait, self.max_wait))
+                continue
+            except ChatMigrated as error:
+                old = payload.get("chat_id")
+                if isinstance(old, int):
+                    async with self.store.write() as tx:
+                        await tx.migrate_chat(old, error.new_chat_id)
+                    payload = {**payload, "chat_id": error.new_chat_id}
+                    await self.store.outbox_replace(outbox_id, payload)
+                    continue
+                return True
+            except Forbidden as error:
+                await self._unreachable(session_id, payload, error)
+                return True
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return True
+                log.warning("Telegram refused %s: %s", payload.get("op"), error.message)
+                return True
+            except TelegramError as error:  # network trouble: keep the row, try later
+                log.warning("sending failed, will retry: %s", error)
+                return False
+            return True
+        return False
+
+    async def _unreachable(
+        self, session_id: str | None, payload: dict[str, Any], error: Forbidden
+    ) -> None:
+        """A person who never opened a private chat gets the link in the group, not an error."""
+        fallback = payload.get("fallback")
+        if payload.get("op") != "send" or not fallback:
+            log.info("a chat is unreachable (%s); skipped", error.message)
+            return
+        tr = translator(fallback.get("language"))
+        text = tr.gettext(
+            "Some of you have not opened a private chat with me yet, so I cannot write to you. "
+            "Please press the button below once."
+        )
+        url = start_url(self.bot.username, StartKind.HELLO, fallback["session_id"])
+        try:
+            await self.bot.send_message(
+                fallback["chat_id"],
+                text,
+                message_thread_id=fallback.get("thread_id"),
+                reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(tr.gettext("Open a private chat ↗"), url=url)]]
+                ),
+            )
+        except TelegramError as second:
+            log.info("could not point the group to the private chat either: %s", second)
+
+    async def _perform(self, session_id: str | None, payload: dict[str, Any]) -> None:
+        op = payload.get("op")
+        if op == "send":
+            await self._send(session_id, payload)
+        elif op == "edit":
+            await self._edit(session_id, payload)
+        elif op == "delete":
+            await self._delete(session_id, payload["key"])
+        elif op == "popup":
+            try:
+                await self.bot.answer_callback_query(
+                    payload["callback_id"], text=payload.get("text") or None
+                )
+            except BadRequest as error:  # too old to answer: the user moved on
+                log.info("callback query not answered: %s", error.message)
+        elif op == "react":
+            try:
+                await self.bot.set_message_reaction(
+                    payload["chat_id"],
+                    payload["message_id"],
+                    reaction=[ReactionTypeEmoji(payload.get("emoji", "👍"))],
+                )
+            except (BadRequest, Forbidden) as error:
+                _warn_once("reactions", error)
+        elif op == "pin":
+            await self._pin(session_id, payload["key"])
+        else:
+            log.error("unknown outbox operation %r dropped", op)
+
+    async def _send(self, session_id: str | None, payload: dict[str, Any]) -> None:
+        parts = split_message(payload["text"])
+        key = payload.get("key")
+        reply_to = payload.get("reply_to")
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message = await self.bot.send_message(
+                payload["chat_id"],
+                part,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=payload.get("thread_id"),
+                reply_markup=_markup(payload.get("keys")) if last else None,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to and index == 0
+                    else None
+                ),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            if key and session_id:
+                part_key = key if index == 0 else f"{key}#{index}"
+                await self.store.remember_message(
+                    session_id, part_key, message.chat_id, message.message_id
+                )
+
+    async def _edit(self, session_id: str | None, payload: dict[str, Any]) -> None:
+        key = payload["key"]
+        ref = await self.store.message_ref(session_id, key) if session_id else None
+        if ref is None:
+            # The live message was never posted (or is gone): post it now.
+            await self._send(session_id, {**payload, "op": "send", "reply_to": None})
+            return
+        parts = split_message(payload["text"])
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            part_key = key if index == 0 else f"{key}#{index}"
+            part_ref = (
+                ref if index == 0 else await self.store.message_ref(session_id or "", part_key)
+            )
+            if part_ref is None:
+                message = await self.bot.send_message(
+                    ref[0],
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=payload.get("thread_id"),
+                    reply_markup=_markup(payload.get("keys")) if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                if session_id:
+                    await self.store.remember_message(
+                        session_id, part_key, message.chat_id, message.message_id
+                    )
+                continue
+            try:
+                await self.bot.edit_message_text(
+                    part,
+                    chat_id=part_ref[0],
+                    message_id=part_ref[1],
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=_markup(payload.get("keys")) if last else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            except BadRequest as error:
+                if "not modified" not in error.message:
+                    raise
+        # A shorter text than before: remove the parts it no longer needs.
+        index = len(parts)
+        while session_id and (extra := await self.store.message_ref(session_id, f"{key}#{index}")):
+            await self._try_delete(extra)
+            await self.store.forget_message(session_id, f"{key}#{index}")
+            index += 1
+
+    async def _delete(self, session_id: str | None, key: str) -> None:
+        if not session_id:
+            return
+        index = 0
+        while True:
+            part_key = key if index == 0 else f"{key}#{index}"
+            ref = await self.store.message_ref(session_id, part_key)
+            if ref is None:
+                return
+            await self._try_delete(ref)
+            await self.store.forget_message(session_id, part_key)
+            index += 1
+
+    async def _try_delete(self, ref: tuple[int, int]) -> None:
+        try:
+            await self.bot.delete_message(ref[0], ref[1])
+        except BadRequest as error:
+            # Older than 48 hours or already gone: nothing more the bot can do.
+            log.info("could not delete a message: %s", error.message)
+
+    async def _pin(self, session_id: str | None, key: str) -> None:
+        ref = await self.store.message_ref(session_id, key) if session_id else None
+        if ref is None:
+            return
+        try:
+            await self.bot.pin_chat_message(ref[0], ref[1], disable_notification=True)
+        except (BadRequest, Forbidden) as error:
+            _warn_once("pinning", error)

@@ -1,0 +1,66 @@
+"""``ikiganiro run``: the real bot, long polling through the durable intake until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from bot.dialogues import Library
+from bot.service import utcnow
+from bot.settings import Settings
+from bot.storage import DataKey, Store
+from bot.telegram.app import build_application, start_runtime
+from bot.telegram.intake import Intake
+from bot.telegram.sender import Sender
+
+log = logging.getLogger(__name__)
+
+PURGE_EVERY = timedelta(hours=6)
+
+
+async def _housekeeping(intake: Intake, store: Store, days: int, stop: asyncio.Event) -> None:
+    """Reminders and retries every few seconds; the retention purge a few times a day."""
+    last_purge = utcnow() - PURGE_EVERY
+    while not stop.is_set():
+        try:
+            await intake.tick()
+            if utcnow() - last_purge >= PURGE_EVERY:
+                purged = await store.purge_expired(utcnow(), days)
+                last_purge = utcnow()
+                if purged:
+                    log.info("answer texts of %d ended session(s) deleted", purged)
+        except Exception:
+            log.exception("housekeeping failed; trying again shortly")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=15)
+
+
+async def serve(settings: Settings, token: str, key: str, stop: asyncio.Event) -> None:
+    store = await Store.open(settings.db, DataKey.from_env_value(key))
+    application = build_application(
+        token, base_url=settings.base_url, base_file_url=settings.base_file_url
+    )
+    try:
+        runtime = await start_runtime(
+            application,
+            store,
+            Library.load(),
+            default_language=settings.language,
+            retention_days=settings.retention_days,
+        )
+        sender = Sender(application.bot, store)
+        intake = Intake(application, runtime, sender)
+        log.info("serving as @%s", application.bot.username)
+        chores = asyncio.create_task(_housekeeping(intake, store, settings.retention_days, stop))
+        try:
+            await intake.poll(stop)
+        finally:
+            stop.set()
+            await chores
+    finally:
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await store.close()

@@ -1,0 +1,281 @@
+"""Messages of the shell itself (help, private chat, refusals the engine never sees).
+
+Each is a function of the reader's translator returning a ``Rendered``, so the service can
+queue it in the right language; the same rules as ``bot.render`` hold (whole translatable
+sentences, escaped user text, no tag across a line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from bot.callbacks import NO_SESSION, Action, button
+from bot.engine.script import Script
+from bot.engine.state import SessionState, Visibility
+from bot.i18n.catalog import Translator, script_context
+from bot.render import Key, Rendered, role_name
+
+ShellText = Callable[[Translator], Rendered]
+
+
+def _plain(text: str) -> Rendered:
+    return Rendered(escape(text))
+
+
+def session_running(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("A session is already open here. Close it with /end first."))
+
+
+def no_session(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext("There is no session here. A facilitator can open one with /newsession.")
+    )
+
+
+def unknown_script(script_id: str, known: list[str]) -> ShellText:
+    def text(tr: Translator) -> Rendered:
+        return _plain(
+            tr.gettext("I do not know the dialogue “{name}”. Available: {names}.").format(
+                name=script_id, names=", ".join(known)
+            )
+        )
+
+    return text
+
+
+def cofacilitate_how(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext("Reply with /cofacilitate to a message of the person who will co-facilitate.")
+    )
+
+
+def group_help(*, leads: bool, running: bool) -> ShellText:
+    def text(tr: Translator) -> Rendered:
+        lines = [f"<b>{escape(tr.gettext('Ikiganiro: a facilitated conversation'))}</b>"]
+        if running:
+            lines.append(
+                escape(
+                    tr.gettext(
+                        "To take part, press Join under the welcome message. To answer, reply "
+                        "to the bot's prompt, or use “Answer privately”."
+                    )
+                )
+            )
+        if leads:
+            lines += [
+                "",
+                escape(tr.gettext("For facilitators:")),
+                "/newsession — "
+                + escape(tr.gettext("open a session (optionally: script, language)")),
+                "/next — " + escape(tr.gettext("open the next stage")),
+                "/back — " + escape(tr.gettext("return to the previous stage")),
+                "/pause — " + escape(tr.gettext("pause the session")),
+                "/resume — " + escape(tr.gettext("continue the session")),
+                "/status — " + escape(tr.gettext("who has answered, sent to you privately")),
+                "/nudge — " + escape(tr.gettext("remind the quiet ones privately")),
+                "/summary — " + escape(tr.gettext("the draft summary, sent to you privately")),
+                "/cofacilitate — "
+                + escape(tr.gettext("reply to someone to add them as co-facilitator")),
+                "/end — " + escape(tr.gettext("close the session and post the summary")),
+            ]
+        else:
+            lines.append(
+                escape(
+                    tr.gettext("The facilitators lead the session; /help shows what you can do.")
+                )
+            )
+        lines += ["", escape(tr.gettext("In a private chat with me: /mydata and /forget."))]
+        return Rendered("\n".join(lines))
+
+    return text
+
+
+def private_welcome(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "Hello. I am Ikiganiro. I help groups of police officers and residents talk about "
+            "safety together. Join a session with the Join button in your group. Here you can "
+            "answer privately, see what I keep about you with /mydata and erase it with /forget."
+        )
+    )
+
+
+def private_help(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "Here you can: write an answer to the open stage of your session (I then ask how it "
+            "may be shared); /mydata — see everything I keep about you; /forget — erase it; "
+            "/help — this message."
+        )
+    )
+
+
+def unknown_link(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("This link belongs to a session that no longer exists."))
+
+
+def write_here(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "Write your answer to the open stage here, as a message. I will then ask how it may "
+            "be shared: with your name, without any name, or for the facilitators only."
+        )
+    )
+
+
+def no_private_session(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "I do not know which session this is for. Use “Answer privately” under a prompt in "
+            "your group first."
+        )
+    )
+
+
+def text_only(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("I can only read text messages. I have not kept this one."))
+
+
+def forget_confirm(tr: Translator) -> Rendered:
+    return Rendered(
+        escape(
+            tr.gettext(
+                "Erase everything I keep about you, in every session: your name, role, answers, "
+                "votes, commitments and endorsements? Messages already posted in a group on your "
+                "behalf are deleted where Telegram still allows it. This cannot be undone."
+            )
+        ),
+        (
+            (
+                Key(
+                    tr.gettext("Yes, erase everything"),
+                    data=button(Action.FORGET, NO_SESSION, "1"),
+                ),
+                Key(tr.gettext("No, keep it"), data=button(Action.FORGET, NO_SESSION, "0")),
+            ),
+        ),
+    )
+
+
+def erased(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("Done. Everything I kept about you has been erased."))
+
+
+def kept(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("Nothing was erased."))
+
+
+def stale_button(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("This button is no longer valid."))
+
+
+def group_only(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("This command works in a group."))
+
+
+def private_only(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("This command works in a private chat with me."))
+
+
+def hello_group(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "Hello! I am Ikiganiro. A facilitator can open a session with /newsession; /help "
+            "lists what I can do."
+        )
+    )
+
+
+def my_data(user_id: int, entries: list[tuple[SessionState, Script]]) -> ShellText:
+    """Everything kept about one person, in plain words: the answer to /mydata."""
+
+    def text(tr: Translator) -> Rendered:
+        if not entries:
+            return _plain(tr.gettext("I keep nothing about you."))
+        visibility = {
+            Visibility.NAMED: tr.gettext("shared with your name"),
+            Visibility.ANONYMOUS: tr.gettext("shared without a name"),
+            Visibility.FACILITATORS: tr.gettext("for the facilitators only"),
+        }
+        lines = [escape(tr.gettext("This is everything I keep about you:"))]
+        for state, script in entries:
+            title = tr.script_text(script_context(script.id, None, "title"), script.title)
+            lines += ["", f"<b>{escape(title)}</b>"]
+            person = state.participants.get(user_id)
+            if person is not None:
+                lines.append(
+                    escape(
+                        tr.gettext(
+                            "Name: {name}; role: {role}; joined on {date}; stories quoted: "
+                            "{quote}."
+                        ).format(
+                            name=person.name,
+                            role=role_name(tr, person.role),
+                            date=tr.format_date(person.joined_at.date()),
+                            quote={
+                                None: tr.gettext("not asked yet"),
+                                True: tr.gettext("yes"),
+                                False: tr.gettext("no"),
+                            }[person.quote_consent],
+                        )
+                    )
+                )
+            if state.is_facilitator(user_id):
+                lines.append(escape(tr.gettext("You facilitate this session.")))
+            for answer in state.answers:
+                if answer.user_id != user_id:
+                    continue
+                stage = script.stage(answer.stage_id)
+                stage_title = (
+                    tr.script_text(script_context(script.id, stage.id, "title"), stage.title)
+                    if stage
+                    else answer.stage_id
+                )
+                lines.append(
+                    "• "
+                    + escape(
+                        tr.gettext("{stage} ({visibility}): {text}").format(
+                            stage=stage_title,
+                            visibility=visibility[answer.visibility],
+                            text=answer.text,
+                        )
+                    )
+                )
+            draft = state.drafts.get(user_id)
+            if draft is not None:
+                lines.append(
+                    "• " + escape(tr.gettext("Not shared yet: {text}").format(text=draft.text))
+                )
+            votes = sum(user_id in per_stage for per_stage in state.choices.values())
+            if votes:
+                lines.append(
+                    escape(
+                        tr.ngettext(
+                            "Choices made at {n} stage.", "Choices made at {n} stages.", votes
+                        ).format(n=votes)
+                    )
+                )
+            for commitment in state.commitments:
+                if commitment.proposer == user_id:
+                    lines.append(
+                        "• "
+                        + escape(
+                            tr.gettext("Your commitment: {text}").format(text=commitment.text)
+                        )
+                    )
+            endorsed = sum(user_id in c.endorsers for c in state.commitments)
+            if endorsed:
+                lines.append(
+                    escape(
+                        tr.ngettext(
+                            "You endorsed {n} commitment.",
+                            "You endorsed {n} commitments.",
+                            endorsed,
+                        ).format(n=endorsed)
+                    )
+                )
+        lines += ["", escape(tr.gettext("/forget erases all of this."))]
+        return Rendered("\n".join(lines))
+
+    return text

@@ -1,0 +1,97 @@
+"""A whole bot on a real SQLite file, driven through the in-memory Bot API.
+
+Nothing of the project is mocked: the real Application, handlers, service, engine, storage and
+sender run; only Telegram is the in-memory ``FakeBotApi``, and people are scripted with
+``bot.demo.Demo``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo import DEMO_LIMITS, FACILITATOR, GROUP_ID, PEOPLE, Demo, Person
+from bot.dialogues import Library
+from bot.storage import DataKey, Store
+from bot.telegram.app import build_application, start_runtime
+from bot.telegram.fake_api import FakeBotApi
+from bot.telegram.intake import Intake
+from bot.telegram.sender import Sender
+
+STRANGER = Person(999, "Stranger", None)
+
+
+@dataclass
+class Bot:
+    """One running bot: what a test needs to act and to look."""
+
+    api: FakeBotApi
+    store: Store
+    demo: Demo
+    intake: Intake
+    app: Any
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """As Telegram would: only what privacy mode lets the bot see reaches it."""
+        if self.api.visible(update):
+            await self.intake.feed(update)
+
+    async def open(self, script: str = "community-safety", *, join: bool = True) -> str:
+        await self.feed(self.api.start(FACILITATOR.user_id))
+        await self.demo.command(FACILITATOR, f"/newsession {script}")
+        async with self.store.write() as tx:
+            session_id = await tx.session_for_chat(GROUP_ID, None)
+        assert session_id is not None
+        self.demo.session_id = session_id
+        if join:
+            for person in PEOPLE:
+                await self.demo.join(person)
+        return session_id
+
+    def group_calls(self) -> list[Any]:
+        return [c for c in self.api.calls if c.chat_id == GROUP_ID]
+
+
+async def start_bot(api: FakeBotApi, path: Path, key: DataKey) -> Bot:
+    store = await Store.open(path, key)
+    app = build_application("123456:TEST", request=api, limits=DEMO_LIMITS)
+    runtime = await start_runtime(app, store, Library.load())
+    intake = Intake(app, runtime, Sender(app.bot, store, max_wait=0.05))
+    return Bot(api, store, Demo(api, intake, runtime), intake, app)
+
+
+async def stop_bot(bot: Bot) -> None:
+    await bot.app.shutdown()
+    await bot.store.close()
+
+
+def new_api(*, supergroup: bool = True) -> FakeBotApi:
+    api = FakeBotApi(bot_username="ikiganiro_bot")
+    api.add_group(GROUP_ID, "Mutumba", supergroup=supergroup, admins=(FACILITATOR.user_id,))
+    for person in (FACILITATOR, *PEOPLE, STRANGER):
+        api.add_user(person.user_id, person.name, language_code=person.language)
+    return api
+
+
+@pytest.fixture
+def key() -> DataKey:
+    return DataKey.generate()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, key: DataKey) -> AsyncIterator[Bot]:
+    running = await start_bot(new_api(), tmp_path / "bot.db", key)
+    yield running
+    await stop_bot(running)
+
+
+@pytest.fixture
+async def basic_group_bot(tmp_path: Path, key: DataKey) -> AsyncIterator[Bot]:
+    """A bot in a basic group, which Telegram may upgrade to a supergroup."""
+    running = await start_bot(new_api(supergroup=False), tmp_path / "bot.db", key)
+    yield running
+    await stop_bot(running)

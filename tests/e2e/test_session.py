@@ -1,0 +1,299 @@
+"""A whole facilitated session, end to end, as a Telegram group lives it."""
+
+from __future__ import annotations
+
+import json
+
+from bot.callbacks import Action, button
+from bot.demo import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
+from bot.dialogues import Library
+from bot.engine.state import Status
+from tests.e2e.conftest import STRANGER, Bot
+
+JEAN, GLORIA, ESPERANCE, PASCAL = PEOPLE
+
+
+async def test_a_whole_session_of_the_default_script_ends_with_its_summary(bot: Bot) -> None:
+    script = Library.load()["community-safety"]
+    await bot.open()
+    for index in range(len(script.stages)):
+        await bot.demo.command(FACILITATOR, "/next")
+        await bot.demo.stage(script, index)
+    await bot.demo.command(FACILITATOR, "/end")
+
+    summary_id = await bot.demo.live("summary")
+    summary = bot.api.message(GROUP_ID, summary_id)
+    assert summary is not None and summary["pinned"]
+    text = summary["text"]
+    assert "4 people (2 police officers and 2 community members)" in text
+    assert "— anonymous" in text  # the private story, shared without a name
+    assert "✅" in text  # a commitment endorsed by police and residents
+    # Gloria said no to quoting: her safe-place story is counted, not quoted.
+    assert ANSWERS["safe_story"][1] not in text
+    assert ANSWERS["safe_story"][0] in text
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and state.status is Status.ENDED
+    assert len([a for a in state.answers if a.stage_id == "safe_story"]) == 4
+
+
+async def test_an_anonymous_share_carries_no_identity_to_the_group(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    before = len(bot.api.calls)
+    story = "The boy was beaten near the river and nobody came."
+    await bot.demo.answer_privately(PRIVATE_TELLER, story, "anonymous")
+
+    group_calls = [c for c in bot.api.calls[before:] if c.chat_id == GROUP_ID]
+    posted = [c for c in group_calls if c.method == "sendMessage"]
+    assert len(posted) == 1 and story in posted[0].params["text"]
+    for call in group_calls:
+        dumped = json.dumps(call.params, ensure_ascii=False)
+        assert PRIVATE_TELLER.name not in dumped
+        assert str(PRIVATE_TELLER.user_id) not in dumped
+        assert "reply_parameters" not in call.params
+    # Her private chat got the share question, then the thanks.
+    assert any(
+        "How may the group see it?" in t for t in bot.api.sent_texts(PRIVATE_TELLER.user_id)
+    )
+
+
+async def test_votes_edit_one_tally_message_instead_of_posting(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:priority")
+    sent_before = len(bot.api.calls_to("sendMessage", GROUP_ID))
+    for person in PEOPLE:
+        data = button(Action.CHOICE, bot.demo.session_id, "priority", "patrols")
+        await bot.demo.press(person, GROUP_ID, prompt, data)
+    assert len(bot.api.calls_to("sendMessage", GROUP_ID)) == sent_before
+    tally = bot.api.message(GROUP_ID, prompt)
+    assert tally is not None and "Joint night patrols: 4 votes" in tally["text"]
+    # Pressing again takes the vote back.
+    data = button(Action.CHOICE, bot.demo.session_id, "priority", "patrols")
+    await bot.demo.press(JEAN, GROUP_ID, prompt, data)
+    tally = bot.api.message(GROUP_ID, prompt)
+    assert tally is not None and "Joint night patrols: 3 votes" in tally["text"]
+
+
+async def test_a_commitment_endorsed_by_both_sides_is_marked_shared(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    for _ in range(3):
+        await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:commit")
+    await bot.demo.reply(JEAN, prompt, "Light the river path together.")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None
+    cid = state.commitments[0].id
+    card = await bot.demo.live(f"commitment:{cid}")
+    sid = bot.demo.session_id
+    # Only the proposer (or a facilitator) decides who acts and by when.
+    await bot.demo.press(PASCAL, GROUP_ID, card, button(Action.OWNER, sid, cid, "police"))
+    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.OWNER, sid, cid, "both"))
+    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.DUE, sid, cid, "1m"))
+    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.ENDORSE, sid, cid))
+    shown = bot.api.message(GROUP_ID, card)
+    assert shown is not None and "✅" not in shown["text"]
+    await bot.demo.press(ESPERANCE, GROUP_ID, card, button(Action.ENDORSE, sid, cid))
+    shown = bot.api.message(GROUP_ID, card)
+    assert shown is not None
+    assert "police and residents together" in shown["text"]
+    assert "✅" in shown["text"]
+    popups = [c.params.get("text") for c in bot.api.calls_to("answerCallbackQuery")]
+    assert "Only the person who proposed it or a facilitator can set this." in popups
+
+
+async def test_pause_holds_answers_until_resume(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:story")
+    await bot.demo.command(FACILITATOR, "/pause")
+    assert any("The session is paused" in t for t in bot.api.sent_texts(GROUP_ID))
+    await bot.demo.reply(JEAN, prompt, "Said while paused.")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and state.status is Status.PAUSED and not state.answers
+    await bot.demo.command(FACILITATOR, "/resume")
+    await bot.demo.reply(JEAN, prompt, "Said after resuming.")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and [a.text for a in state.answers] == ["Said after resuming."]
+
+
+async def test_every_facilitator_command_is_refused_to_a_participant(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    before = await bot.demo.runtime.service.state(bot.demo.session_id)
+    commands = ["/next", "/back", "/pause", "/resume", "/status", "/summary", "/end", "/nudge"]
+    for command in commands:
+        sent = len(bot.api.sent_texts(GROUP_ID))
+        await bot.demo.command(JEAN, command)
+        replies = bot.api.sent_texts(GROUP_ID)[sent:]
+        assert replies == ["Only the session's facilitators can do that."], command
+    after = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert before is not None and after is not None
+    assert (after.status, after.stage_index, after.facilitators) == (
+        before.status,
+        before.stage_index,
+        before.facilitators,
+    )
+
+
+async def test_a_chat_administrator_may_co_facilitate(bot: Bot) -> None:
+    await bot.open("quick-demo", join=False)
+    bot.api.add_group(-100777, "Other", admins=(STRANGER.user_id,))
+    await bot.demo.command(JEAN, "/next")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and state.stage_index == -1
+    # The facilitator names Jean co-facilitator by replying to one of his messages.
+    update = bot.api.text(JEAN.user_id, GROUP_ID, "I can help lead.")
+    await bot.feed(update)
+    await bot.feed(
+        bot.api.command(
+            FACILITATOR.user_id,
+            GROUP_ID,
+            "/cofacilitate",
+            reply_to=update["message"]["message_id"],
+        )
+    )
+    await bot.demo.command(JEAN, "/next")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and state.stage_index == 0
+
+
+async def test_a_removed_bot_pauses_the_session_and_tells_the_facilitator(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.feed(bot.api.bot_removed(GROUP_ID, FACILITATOR.user_id))
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and state.status is Status.PAUSED
+    assert any(
+        "I was removed from the group" in t for t in bot.api.sent_texts(FACILITATOR.user_id)
+    )
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_session(basic_group_bot: Bot) -> None:
+    bot = basic_group_bot
+    await bot.open("quick-demo")
+    new_id = -1009998887776
+    old_update, new_update = bot.api.migrate(GROUP_ID, new_id)
+    await bot.feed(old_update)
+    await bot.feed(new_update)
+    await bot.feed(bot.api.command(FACILITATOR.user_id, new_id, "/next"))
+    assert any("Stage 1 of 3" in t for t in bot.api.sent_texts(new_id))
+
+
+async def test_a_send_refused_as_migrated_moves_the_session_and_retries(
+    basic_group_bot: Bot,
+) -> None:
+    bot = basic_group_bot
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    new_id = -1009998887775
+    bot.api.migrate(GROUP_ID, new_id)  # the service messages never reach the bot
+    await bot.demo.answer_privately(PRIVATE_TELLER, "Shared after the upgrade.", "anonymous")
+    assert any("Shared after the upgrade." in t for t in bot.api.sent_texts(new_id))
+    async with bot.store.write() as tx:
+        assert await tx.session_chat(bot.demo.session_id) == (new_id, None)
+
+
+async def test_flood_control_is_waited_out_and_nothing_is_lost(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    bot.api.fail("sendMessage", 429, "Too Many Requests: retry after 1", times=1, retry_after=1)
+    await bot.demo.command(FACILITATOR, "/next")
+    prompts = [t for t in bot.api.sent_texts(GROUP_ID) if "Stage 1 of 3" in t]
+    assert len(prompts) == 1
+    assert await bot.store.outbox_pending() == []
+
+
+async def test_one_unreachable_person_does_not_stop_the_group(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    bot.api.block(JEAN.user_id)
+    await bot.demo.command(FACILITATOR, "/nudge")
+    # Everyone else was reminded; the session went on.
+    assert any("would like to hear from you" in t for t in bot.api.sent_texts(PASCAL.user_id))
+    await bot.demo.command(FACILITATOR, "/next")
+    assert any("Stage 2 of 3" in t for t in bot.api.sent_texts(GROUP_ID))
+
+
+async def test_a_stale_or_forged_button_changes_nothing(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:priority")
+    pressed = bot.api.press(
+        JEAN.user_id,
+        GROUP_ID,
+        prompt,
+        button(Action.CHOICE, bot.demo.session_id, "priority", "lighting"),
+    )
+    await bot.demo.command(FACILITATOR, "/next")  # the choice stage closes
+    before = await bot.demo.runtime.service.state(bot.demo.session_id)
+    stale = json.loads(json.dumps(pressed))
+    stale["update_id"] = bot.api.next_update_id
+    bot.api.next_update_id += 1
+    await bot.feed(stale)
+    forged = json.loads(json.dumps(stale))
+    forged["update_id"] = bot.api.next_update_id
+    bot.api.next_update_id += 1
+    forged["callback_query"]["data"] = "c|zz|../../etc|x" + "y" * 80
+    await bot.feed(forged)
+    after = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert before is not None and after is not None
+    assert after.choices == before.choices
+    popups = [c.params.get("text") for c in bot.api.calls_to("answerCallbackQuery")][-2:]
+    assert popups == ["That stage is not open for answers now.", "This button is no longer valid."]
+
+
+async def test_refused_optional_calls_do_not_stop_a_session(bot: Bot) -> None:
+    for method in ("pinChatMessage", "setMessageReaction", "getChatAdministrators"):
+        bot.api.refuse(method)
+    await bot.open("quick-demo")
+    prompt_stage = "prompt:story"
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.reply(JEAN, await bot.demo.live(prompt_stage), "A reply nobody reacts to.")
+    await bot.demo.command(FACILITATOR, "/end")
+    assert any("Summary: Try Ikiganiro" in t for t in bot.api.sent_texts(GROUP_ID))
+
+
+async def test_user_text_is_escaped_and_long_texts_are_split(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:story")
+    await bot.demo.reply(JEAN, prompt, "<b>bold</b> & <script>")
+    await bot.demo.command(FACILITATOR, "/summary")
+    texts = bot.api.sent_texts(FACILITATOR.user_id)
+    assert any("<b>bold</b> & <script>" in t for t in texts)  # shown literally, not as markup
+    for call in bot.api.calls_to("sendMessage"):
+        assert len(call.params["text"]) <= 4096
+
+
+async def test_forget_erases_a_person_and_takes_back_their_shared_answer(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.answer_privately(PRIVATE_TELLER, "A story to take back later.", "anonymous")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None
+    share = await bot.demo.live(f"share:{state.answers[0].id}")
+
+    me = PRIVATE_TELLER.user_id
+    await bot.feed(bot.api.command(me, me, "/mydata"))
+    assert "A story to take back later." in bot.api.sent_texts(me)[-1]
+    await bot.feed(bot.api.command(me, me, "/forget"))
+    confirm = bot.demo.last_private(PRIVATE_TELLER)
+    await bot.demo.press(PRIVATE_TELLER, me, confirm, button(Action.FORGET, "-", "1"))
+
+    shown = bot.api.message(GROUP_ID, share)
+    assert shown is not None and shown["deleted"]
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and me not in state.participants and not state.answers
+    await bot.feed(bot.api.command(me, me, "/mydata"))
+    assert bot.api.sent_texts(me)[-1] == "I keep nothing about you."
+
+
+async def test_someone_who_never_started_the_bot_gets_the_link_not_an_error(bot: Bot) -> None:
+    await bot.demo.command(FACILITATOR, "/newsession quick-demo")  # never opened a private chat
+    await bot.demo.command(FACILITATOR, "/status")
+    last = bot.api.messages(GROUP_ID)[-1]
+    assert "not opened a private chat with me" in last["text"]
+    urls = [k.get("url", "") for row in last["reply_markup"]["inline_keyboard"] for k in row]
+    assert urls and urls[0].startswith("https://t.me/ikiganiro_bot?start=h_")
