@@ -6,12 +6,15 @@ plain words. YAML's own leniency (a repeated key silently wins) is treated as a 
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.engine.script import Script, _FieldError, _StageError
 
@@ -45,6 +48,26 @@ class ScriptError(Exception):
 
 Path_ = tuple[str | int, ...]
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads only ``true``/``false`` (any case) as booleans, as YAML 1.2 does.
+
+    YAML 1.1 also reads yes/no/on/off as booleans, so an option labelled ``Yes`` would arrive
+    as ``True``; facilitators should not have to quote ordinary words.
+    """
+
+
+# A copy without YAML 1.1's bool resolver (SafeLoader's own table stays as it is), then ours.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|false)$", re.IGNORECASE), list("tTfF")
+)
+
 
 def _index_nodes(
     node: yaml.Node, path: Path_, lines: dict[Path_, int], duplicates: list[tuple[Path_, str, int]]
@@ -73,13 +96,6 @@ def _stage_id(data: Any, index: int) -> str:
         return f"#{index + 1}"
 
 
-def _stage_index(data: Any, stage_id: str) -> int | None:
-    try:
-        return next(i for i, s in enumerate(data["stages"]) if s.get("id") == stage_id)
-    except (KeyError, TypeError, AttributeError, StopIteration):
-        return None
-
-
 def _describe(error: Any) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -92,42 +108,76 @@ def _describe(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _line(lines: dict[Path_, int], path: Path_) -> int:
+    """The line of ``path``, or of its nearest located parent (at worst the document start)."""
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _misspellings(errors: list[ErrorDetails]) -> dict[Path_, str]:
+    """Unknown fields that look like a missing required field beside them, mapped to its name.
+
+    ``promt`` for ``prompt`` is one mistake, so it is reported once, not as two problems.
+    """
+    missing: dict[Path_, list[str]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "missing" and loc and isinstance(loc[-1], str):
+            missing.setdefault(loc[:-1], []).append(loc[-1])
+    meant: dict[Path_, str] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            candidates = missing.get(loc[:-1], [])
+            match = difflib.get_close_matches(loc[-1], candidates, n=1)
+            if match:
+                candidates.remove(match[0])
+                meant[loc] = match[0]
+    return meant
+
+
 def _problems_from(
     exc: ValidationError, name: str, data: Any, lines: dict[Path_, int]
 ) -> list[Problem]:
+    errors = exc.errors()
+    meant = _misspellings(errors)
+    absorbed = {(*loc[:-1], field) for loc, field in meant.items()}
     problems: list[Problem] = []
-    for error in exc.errors():
+    for error in errors:
         loc: Path_ = tuple(error["loc"])
+        if error["type"] == "missing" and loc in absorbed:
+            continue
         cause = (error.get("ctx") or {}).get("error")
         stage: str | None = None
         field = ".".join(str(p) for p in loc) or "(top)"
         message = _describe(error)
-        line = lines.get(loc)
+        if loc in meant:
+            message = f"unknown field {loc[-1]!r}; did you mean {meant[loc]!r}?"
+        at = loc
         if isinstance(cause, _StageError):
             stage, field, message = cause.stage_id, cause.field, cause.message
-            index = _stage_index(data, stage)
-            if index is not None:
-                line = lines.get(("stages", index, field), lines.get(("stages", index)))
+            at = ("stages", cause.index, cause.field)
         elif len(loc) >= 2 and loc[0] == "stages" and isinstance(loc[1], int):
             stage = _stage_id(data, loc[1])
-            rest = loc[2:]
             if isinstance(cause, _FieldError):
                 field, message = cause.field, cause.message
-                rest = (cause.field,)
+                at = ("stages", loc[1], cause.field)
             else:
-                field = ".".join(str(p) for p in rest) or "(stage)"
-            while rest and (("stages", loc[1], *rest) not in lines):
-                rest = rest[:-1]
-            line = lines.get(("stages", loc[1], *rest))
-        problems.append(Problem(name, line, stage, field, message))
+                field = ".".join(str(p) for p in loc[2:]) or "(stage)"
+        problems.append(Problem(name, _line(lines, at), stage, field, message))
     return problems
+
+
+def _by_line(problem: Problem) -> int:
+    return problem.line or 0
 
 
 def parse_script(text: str, name: str) -> Script:
     """Validate one script's YAML text; raise ScriptError naming every problem."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -156,9 +206,9 @@ def parse_script(text: str, name: str) -> Script:
         script = Script.model_validate(data)
     except ValidationError as exc:
         problems += _problems_from(exc, name, data, lines)
-        raise ScriptError(problems) from exc
+        raise ScriptError(sorted(problems, key=_by_line)) from exc
     if problems:
-        raise ScriptError(problems)
+        raise ScriptError(sorted(problems, key=_by_line))
     expected = Path(name).stem
     if script.id != expected:
         raise ScriptError(

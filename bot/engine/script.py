@@ -144,20 +144,25 @@ class Script(_Strict):
     title: Annotated[str, Field(min_length=1, max_length=80)]
     description: Annotated[str, Field(min_length=1, max_length=600)]
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "en"
-    stages: Annotated[tuple[Stage, ...], Field(min_length=1)]
+    # No ``min_length`` here: pydantic would count only the stages that validated, so one broken
+    # stage would also read as "no stages". The rule lives in ``_stage_rules`` instead.
+    stages: tuple[Stage, ...]
 
     @field_validator("stages")
     @classmethod
     def _stage_rules(cls, stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        # Runs only when every stage validated, so an empty tuple really means none were given.
+        if not stages:
+            raise ValueError("a script needs at least one stage")
         seen: set[str] = set()
         reviews = 0
-        for stage in stages:
+        for index, stage in enumerate(stages):
             if stage.id in seen:
-                raise _StageError(stage.id, "id", "this stage id appears twice")
+                raise _StageError(index, stage.id, "id", "this stage id appears twice")
             seen.add(stage.id)
             reviews += stage.kind is StageKind.REVIEW
             if reviews > 1:
-                raise _StageError(stage.id, "kind", "a script has at most one review stage")
+                raise _StageError(index, stage.id, "kind", "a script has at most one review stage")
         return stages
 
     def stage(self, stage_id: str) -> Stage | None:
@@ -177,10 +182,14 @@ class _FieldError(ValueError):
 
 
 class _StageError(ValueError):
-    """A rule broken across stages (such as a duplicate id) that names one stage by id."""
+    """A rule broken across stages (such as a duplicate id) by the stage at ``index``.
 
-    def __init__(self, stage_id: str, field: str, message: str) -> None:
+    The index, not the id, locates the stage: with a duplicate id, the id names two stages.
+    """
+
+    def __init__(self, index: int, stage_id: str, field: str, message: str) -> None:
         super().__init__(f"{stage_id}.{field}: {message}")
+        self.index = index
         self.stage_id = stage_id
         self.field = field
         self.message = message
