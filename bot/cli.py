@@ -74,14 +74,18 @@ def _backup(dest: Path) -> int:
 
 def _run() -> int:
     from bot.settings import ConfigError, load, require_for_run
-    from bot.storage import StorageError
+    from bot.storage import DataKey, KeyFormatError, StorageError
     from bot.telegram.serve import serve
 
     try:
         settings = load()
         token, key = require_for_run(settings)
+        DataKey.from_env_value(key)
     except ConfigError as error:
         print(error, file=sys.stderr)
+        return 2
+    except KeyFormatError as error:
+        print(f"IKIGANIRO_DATA_KEY: {error}", file=sys.stderr)
         return 2
     _quiet_logging()
     stop = asyncio.Event()

@@ -9,6 +9,7 @@ half-translated deployment still works and a new language can ship one catalog a
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 import struct
 from functools import lru_cache
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from babel.dates import format_date as _babel_format_date
 from babel.lists import format_list as _babel_format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,24 @@ def N_(message: str) -> str:
     return message
 
 
+def _from_po(directory: Path, language: str) -> Translations | None:
+    """The catalog straight from its ``.po`` when no up-to-date ``.mo`` sits beside it.
+
+    A fresh clone, or a translator's edit not yet compiled, then still shows the translation;
+    ``make`` and the Docker build compile ``.mo`` files, which are used when current.
+    """
+    folder = directory / language / "LC_MESSAGES"
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if not po.exists() or (mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime):
+        return None
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=True)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
 class Translator:
     """One language's messages, with the source text wherever no translation exists."""
 
@@ -92,7 +113,9 @@ class Translator:
         """
         translations: NullTranslations
         try:
-            translations = Translations.load(str(directory), [language], DOMAIN)
+            translations = _from_po(directory, language) or Translations.load(
+                str(directory), [language], DOMAIN
+            )
         except (OSError, ValueError, struct.error) as exc:
             log.warning("catalog for %r unreadable, showing source text: %s", language, exc)
             translations = NullTranslations()

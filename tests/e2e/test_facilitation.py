@@ -1,0 +1,141 @@
+"""The facilitator's tools and the smaller paths of a session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.callbacks import Action, button
+from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
+from bot.i18n.catalog import translator
+from bot.service import utcnow
+from bot.storage import DataKey
+from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot
+
+JEAN, GLORIA, ESPERANCE, PASCAL = PEOPLE
+
+
+async def test_status_goes_privately_to_the_facilitator_and_offers_a_nudge(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.reply(JEAN, await bot.demo.live("prompt:story"), "My answer.")
+    group_before = len(bot.api.sent_texts(GROUP_ID))
+    await bot.demo.command(FACILITATOR, "/status")
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before  # nothing in the group
+    status = bot.api.messages(FACILITATOR.user_id)[-1]
+    assert "Answered (1):\n• Jean (police officer)" in status["text"]
+    assert "• Pascal (community member)" in status["text"]
+    nudge = status["reply_markup"]["inline_keyboard"][0][0]
+    await bot.demo.press(
+        FACILITATOR, FACILITATOR.user_id, status["message_id"], nudge["callback_data"]
+    )
+    for quiet in (GLORIA, ESPERANCE, PASCAL):
+        assert any("would like to hear from you" in t for t in bot.api.sent_texts(quiet.user_id))
+    assert not any("would like to hear" in t for t in bot.api.sent_texts(JEAN.user_id))
+
+
+async def test_the_nudge_delay_reminds_the_quiet_by_itself(bot: Bot) -> None:
+    await bot.open("community-safety")
+    for _ in range(3):  # welcome, ground rules, introductions (a text stage with a nudge)
+        await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.reply(JEAN, await bot.demo.live("prompt:introductions"), "Jean, police.")
+    await bot.demo.intake.tick()
+    assert not any("would like to hear" in t for t in bot.api.sent_texts(PASCAL.user_id))
+    bot.demo.runtime.service.clock = lambda: utcnow() + timedelta(minutes=30)
+    await bot.demo.intake.tick()
+    assert any("would like to hear from you" in t for t in bot.api.sent_texts(PASCAL.user_id))
+    assert not any("would like to hear" in t for t in bot.api.sent_texts(JEAN.user_id))
+
+
+async def test_an_edited_reply_updates_its_answer(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    message_id = await bot.demo.reply(JEAN, await bot.demo.live("prompt:story"), "Frist draft")
+    await bot.feed(bot.api.edit(JEAN.user_id, GROUP_ID, message_id, "First draft, fixed"))
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None
+    assert [a.text for a in state.answers] == ["First draft, fixed"]
+
+
+async def test_a_participant_who_has_not_joined_is_asked_to_join(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.reply(STRANGER, await bot.demo.live("prompt:story"), "Hello")
+    assert bot.api.sent_texts(GROUP_ID)[-1].startswith("Please join the session first")
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and not state.answers
+
+
+async def test_declining_consent_keeps_nothing(bot: Bot) -> None:
+    await bot.open("quick-demo", join=False)
+    await bot.feed(bot.api.start(STRANGER.user_id, f"j_{bot.demo.session_id}"))
+    consent = bot.demo.last_private(STRANGER)
+    assert "Do you agree?" in bot.api.message(STRANGER.user_id, consent)["text"]  # type: ignore[index]
+    await bot.demo.press(
+        STRANGER, STRANGER.user_id, consent, button(Action.CONSENT, bot.demo.session_id, "0")
+    )
+    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    assert state is not None and STRANGER.user_id not in state.participants
+
+
+async def test_plain_messages_count_only_where_the_bot_can_read_them(
+    tmp_path: Path, key: DataKey
+) -> None:
+    for can_read, expected in ((False, []), (True, ["Just talking in the group."])):
+        api = new_api()
+        api.can_read_all_group_messages = can_read
+        bot = await start_bot(api, tmp_path / f"bot-{can_read}.db", key)
+        try:
+            await bot.open("quick-demo")
+            await bot.demo.command(FACILITATOR, "/next")
+            await bot.feed(api.text(JEAN.user_id, GROUP_ID, "Just talking in the group."))
+            await bot.feed(api.text(STRANGER.user_id, GROUP_ID, "Not a participant."))
+            state = await bot.demo.runtime.service.state(bot.demo.session_id)
+            assert state is not None
+            assert [a.text for a in state.answers] == expected
+        finally:
+            await stop_bot(bot)
+
+
+async def test_help_says_what_the_caller_may_do(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(JEAN, "/help")
+    participant_help = bot.api.sent_texts(GROUP_ID)[-1]
+    await bot.demo.command(FACILITATOR, "/help")
+    facilitator_help = bot.api.sent_texts(GROUP_ID)[-1]
+    assert "/next" not in participant_help
+    assert "/next" in facilitator_help and "/end" in facilitator_help
+    await bot.feed(bot.api.command(JEAN.user_id, JEAN.user_id, "/help"))
+    assert "/mydata" in bot.api.sent_texts(JEAN.user_id)[-1]
+
+
+async def test_one_session_per_group_and_unknown_scripts_are_named(bot: Bot) -> None:
+    await bot.open("quick-demo", join=False)
+    await bot.demo.command(FACILITATOR, "/newsession")
+    assert bot.api.sent_texts(GROUP_ID)[-1].startswith("A session is already open here")
+    await bot.demo.command(FACILITATOR, "/end")
+    await bot.demo.command(FACILITATOR, "/newsession no-such-script")
+    assert "no-such-script" in bot.api.sent_texts(GROUP_ID)[-1]
+    assert "community-safety" in bot.api.sent_texts(GROUP_ID)[-1]
+
+
+async def test_the_command_menu_is_set_in_every_language(bot: Bot) -> None:
+    scope = {"type": "all_group_chats"}
+    assert any(c["command"] == "next" for c in bot.api.commands(scope=scope))
+    french = bot.api.commands(scope=scope, language_code="fr")
+    assert any(c["command"] == "next" for c in french)
+
+
+async def test_a_session_language_is_used_for_the_group(bot: Bot) -> None:
+    await bot.feed(bot.api.start(FACILITATOR.user_id))
+    await bot.demo.command(FACILITATOR, "/newsession quick-demo fr")
+    welcome = next(m for m in bot.api.messages(GROUP_ID) if m.get("reply_markup"))
+    keys = [k["text"] for row in welcome["reply_markup"]["inline_keyboard"] for k in row]
+    french = translator("fr")
+    assert french.has_catalog
+    assert keys == [french.gettext("Join ↗")] != ["Join ↗"]
+
+
+async def test_private_text_without_a_session_gets_a_short_answer(bot: Bot) -> None:
+    await bot.feed(bot.api.text(STRANGER.user_id, STRANGER.user_id, "Hello?"))
+    assert bot.api.sent_texts(STRANGER.user_id)[-1].startswith("I do not know which session")

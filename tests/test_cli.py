@@ -1,0 +1,112 @@
+"""The ``ikiganiro`` command: one clear line for every mistake a user can make."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.storage import DataKey, Store, generate_key
+
+ENV = (
+    "IKIGANIRO_TOKEN",
+    "IKIGANIRO_DATA_KEY",
+    "IKIGANIRO_DB",
+    "IKIGANIRO_LANGUAGE",
+    "IKIGANIRO_API_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_check_passes_on_the_shipped_scripts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+def test_run_without_token_or_key_says_how_to_get_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "IKIGANIRO_TOKEN is not set" in err
+    assert "ikiganiro keygen" in err
+
+
+def test_a_bad_setting_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IKIGANIRO_LANGUAGE", "de")
+    monkeypatch.setenv("IKIGANIRO_API_URL", "api.telegram.org")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "IKIGANIRO_LANGUAGE" in err
+    assert "IKIGANIRO_API_URL" in err
+
+
+def test_run_with_a_malformed_key_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IKIGANIRO_TOKEN", "123456:TEST")
+    monkeypatch.setenv("IKIGANIRO_DATA_KEY", "not-a-key")
+    monkeypatch.setenv("IKIGANIRO_DB", str(tmp_path / "bot.db"))
+    assert main(["run"]) == 2
+    assert "IKIGANIRO_DATA_KEY" in capsys.readouterr().err
+
+
+def test_keygen_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen"]) == 0
+    DataKey.from_env_value(capsys.readouterr().out.strip())
+
+
+def test_backup_with_the_wrong_key_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.db"
+
+    async def create() -> None:
+        store = await Store.open(db, DataKey.generate())
+        await store.close()
+
+    asyncio.run(create())
+    monkeypatch.setenv("IKIGANIRO_DB", str(db))
+    monkeypatch.setenv("IKIGANIRO_DATA_KEY", generate_key())
+    assert main(["backup", str(tmp_path / "copy.db")]) == 2
+    assert "key" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_copies_a_database(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key = generate_key()
+    db = tmp_path / "bot.db"
+
+    async def create() -> None:
+        store = await Store.open(db, DataKey.from_env_value(key))
+        await store.close()
+
+    asyncio.run(create())
+    monkeypatch.setenv("IKIGANIRO_DB", str(db))
+    monkeypatch.setenv("IKIGANIRO_DATA_KEY", key)
+    assert main(["backup", str(tmp_path / "copy.db")]) == 0
+    assert (tmp_path / "copy.db").exists()
+
+
+def test_demo_names_an_unknown_script(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--script", "nope"]) == 2
+    assert "quick-demo" in capsys.readouterr().err
+
+
+def test_demo_prints_a_readable_session(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--script", "quick-demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Amani: /newsession quick-demo en" in out
+    assert "Shared anonymously" in out
+    assert out.rstrip().endswith("Safety is everybody's business.")
