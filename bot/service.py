@@ -42,7 +42,7 @@ from bot.engine.script import Script
 from bot.engine.state import SessionState
 from bot.i18n.catalog import Translator, negotiate, translator
 from bot.render import Context, Rendered, render
-from bot.storage import Store, Tx
+from bot.storage import StorageError, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,11 @@ class Service:
             if update_id is not None:
                 await tx.mark_processed(update_id)
         # Deleted rows are scrubbed (secure_delete); the checkpoint clears them from the WAL.
-        await self.store.checkpoint()
+        # A reader holding the WAL open defers that to the next checkpoint; the erasure stands.
+        try:
+            await self.store.checkpoint()
+        except StorageError as error:
+            log.warning("checkpoint after erasure deferred: %s", error)
         return len(sessions)
 
     async def chat_migrated(self, update_id: int | None, old: int, new: int) -> None:
@@ -371,7 +375,7 @@ class Service:
                     _send_op(chat_id, thread_id, rendered, key=effect.key, reply_to=reply_to),
                 )
             case Send(to=Person(user_id=user_id)):
-                ctx = self._context(self._language_of(state, user_id), script, sid)
+                ctx = self._context(self._language_of(state, user_id, origin), script, sid)
                 op = _send_op(user_id, None, render(effect.view, ctx), key=None)
                 # If they never opened a private chat with the bot, tell them in the group how to.
                 op["fallback"] = {
@@ -447,10 +451,13 @@ class Service:
                 ),
             )
 
-    def _language_of(self, state: SessionState, user_id: int) -> str:
+    def _language_of(self, state: SessionState, user_id: int, origin: Origin) -> str:
+        """A person reads in their own language; someone not yet joined, in the one they use."""
         participant = state.participants.get(user_id)
         if participant is not None and participant.language:
             return participant.language
+        if participant is None and origin.language and (origin.private or origin.callback_id):
+            return origin.language
         return state.language
 
 

@@ -52,6 +52,14 @@ class Bot:
                 await self.demo.join(person)
         return session_id
 
+    def nudged(self, person: Person) -> bool:
+        """Whether the bot reminded this person privately (in whatever language they read)."""
+        for message in self.api.messages(person.user_id):
+            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+            if any("start=a_" in key.get("url", "") for row in rows for key in row):
+                return True
+        return False
+
     def group_calls(self) -> list[Any]:
         return [c for c in self.api.calls if c.chat_id == GROUP_ID]
 
