@@ -75,6 +75,11 @@ def strip_tags(text: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", text))
 
 
+def tagged(tag: str, text: str) -> str:
+    """Escaped text in one inline tag (gettext calls stay outside f-strings, for extraction)."""
+    return f"<{tag}>{escape(text)}</{tag}>"
+
+
 # --- shared pieces -----------------------------------------------------------------------------
 
 
@@ -210,13 +215,13 @@ def _welcome(view: WelcomeView, ctx: Context) -> Rendered:
         )
     lines += [
         "",
-        f"<b>{escape(tr.gettext('How we talk here'))}</b>",
+        tagged("b", tr.gettext("How we talk here")),
         "• " + escape(tr.gettext("Listen to each other to the end.")),
         "• " + escape(tr.gettext("Speak from your own experience.")),
         "• " + escape(tr.gettext("What is shared here stays here.")),
         "• " + escape(tr.gettext("Police officers and residents meet here as citizens.")),
         "",
-        f"<b>{escape(tr.gettext('What is kept'))}</b>",
+        tagged("b", tr.gettext("What is kept")),
         escape(
             tr.gettext(
                 "When you join I keep your first name, the role you choose and your answers. "
@@ -287,7 +292,7 @@ def _prompt(view: PromptView, ctx: Context) -> Rendered:
         if view.open:
             lines += ["", escape(_how_to_answer(ctx, stage))]
         else:
-            lines += ["", f"<i>{escape(tr.gettext('This stage is closed.'))}</i>"]
+            lines += ["", tagged("i", tr.gettext("This stage is closed."))]
     if stage.kind in CHOICE_KINDS:
         lines.append("")
         for option in stage.options:
@@ -460,7 +465,7 @@ def render_summary(summary: Summary, ctx: Context) -> str:
         )
     )
     if summary.balance:
-        lines += ["", f"<b>{escape(tr.gettext('Voices at each stage'))}</b>"]
+        lines += ["", tagged("b", tr.gettext("Voices at each stage"))]
         for balance in summary.balance:
             lines.append(
                 "• "
@@ -519,7 +524,7 @@ def render_summary(summary: Summary, ctx: Context) -> str:
             )
             + "</i>",
         ]
-    lines += ["", f"<b>{escape(tr.gettext('Our commitments'))}</b>"]
+    lines += ["", tagged("b", tr.gettext("Our commitments"))]
     if not summary.commitments:
         lines.append(escape(tr.gettext("No commitments yet.")))
     for line in summary.commitments:

@@ -14,7 +14,7 @@ from bot.callbacks import NO_SESSION, Action, button
 from bot.engine.script import Script
 from bot.engine.state import SessionState, Visibility
 from bot.i18n.catalog import Translator, script_context
-from bot.render import Key, Rendered, role_name
+from bot.render import Key, Rendered, role_name, tagged
 
 ShellText = Callable[[Translator], Rendered]
 
@@ -52,7 +52,7 @@ def cofacilitate_how(tr: Translator) -> Rendered:
 
 def group_help(*, leads: bool, running: bool) -> ShellText:
     def text(tr: Translator) -> Rendered:
-        lines = [f"<b>{escape(tr.gettext('Ikiganiro: a facilitated conversation'))}</b>"]
+        lines = [tagged("b", tr.gettext("Ikiganiro: a facilitated conversation"))]
         if running:
             lines.append(
                 escape(
