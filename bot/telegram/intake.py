@@ -22,7 +22,7 @@ from bot.service import Clock, utcnow
 from bot.storage import Store
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Runtime
-from bot.telegram.sender import Sender
+from bot.telegram.sender import Sender, seconds
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Intake:
                     allowed_updates=Update.ALL_TYPES,
                 )
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(seconds(error.retry_after))
                 continue
             except Conflict:
                 log.error("another process polls this bot token; waiting")
@@ -111,7 +111,3 @@ class Intake:
                 offset = updates[-1].update_id + 1
             await self.process_pending()
             await self.tick()
-
-
-def _seconds(value: int | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ from bot.render import split_message
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
+
+POINT_AGAIN_AFTER = 600.0  # seconds between two "open a private chat" posts in one group
 
 # Refused optional calls are logged once per kind, not once per message.
 _warned: set[str] = set()
@@ -65,7 +68,8 @@ def _markup(keys: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | N
     )
 
 
-def _seconds(value: int | timedelta) -> float:
+def seconds(value: int | timedelta) -> float:
+    """PTB gives time periods as int or timedelta, depending on ``PTB_TIMEDELTA``."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -75,6 +79,9 @@ class Sender:
         self.store = store
         self.max_wait = max_wait
         self._lock = asyncio.Lock()
+        # When each group was last shown the private-chat button, so a nudge round to many
+        # unreachable people posts it once, not once per person.
+        self._pointed: dict[int, float] = {}
 
     async def drain(self) -> int:
         """Send everything pending; returns how many rows were delivered or settled."""
@@ -112,7 +119,7 @@ class Sender:
             try:
                 await self._perform(session_id, payload)
             except RetryAfter as error:
-                wait = _seconds(error.retry_after)
+                wait = seconds(error.retry_after)
                 log.warning("flood control: waiting %.0f s", wait)
                 await asyncio.sleep(min(wait, self.max_wait))
                 continue
@@ -147,6 +154,10 @@ class Sender:
         if payload.get("op") != "send" or not fallback:
             log.info("a chat is unreachable (%s); skipped", error.message)
             return
+        now = time.monotonic()
+        if now - self._pointed.get(fallback["chat_id"], -POINT_AGAIN_AFTER) < POINT_AGAIN_AFTER:
+            return
+        self._pointed[fallback["chat_id"]] = now
         tr = translator(fallback.get("language"))
         text = tr.gettext(
             "Some of you have not opened a private chat with me yet, so I cannot write to you. "
