@@ -405,6 +405,9 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
     stage = script.stage(draft.stage_id)
     if stage is None or e.visibility not in _visibilities(stage):
         return _reply(Notice.NOT_HERE)
+    if _open_stage(script, s, stage.id) is None:
+        # Kept as a draft (the author can still see it with /mydata), but the moment passed.
+        return _reply(Notice.STAGE_NOT_OPEN)
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
         return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     del s.drafts[e.actor]
@@ -464,6 +467,9 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
             return [Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))]
     draft = s.drafts.get(e.actor)
     if draft is not None and draft.source_ref == e.source_ref:
+        stage = script.stage(draft.stage_id)
+        if stage is not None and (refusal := _check_text(stage, text)):
+            return refusal
         draft.text = text
         return []
     return []  # someone edited a message that was never an answer: nothing to do
@@ -696,6 +702,11 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
         stage = _current(script, s)
         if stage is not None and stage.takes_input:
             effects.append(_refresh_prompt(script, s, stage))
+        # A summary the group was shown must not keep quoting someone who asked to be forgotten.
+        if s.status is Status.ENDED:
+            effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
+        elif stage is not None and stage.kind is StageKind.REVIEW:
+            effects.append(Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 
