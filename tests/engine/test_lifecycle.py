@@ -1,0 +1,385 @@
+"""Moving through a session: stages, pauses, the end, reminders, nudges, losing the group."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.engine import events as ev
+from bot.engine.effects import (
+    Cancel,
+    Edit,
+    Group,
+    Notice,
+    NoticeView,
+    Pin,
+    PromptView,
+    Schedule,
+    Send,
+    StatusView,
+    SummaryView,
+)
+from bot.engine.state import Status
+
+from .helpers import (
+    FAC,
+    LEAD,
+    NAMES,
+    NOW,
+    POL,
+    RES,
+    RES2,
+    STRANGER,
+    Driver,
+    keyed,
+    make_script,
+    notice_recipients,
+    of_type,
+    replies,
+    stage,
+    unchanged_but_applied,
+)
+
+# --- advancing and going back --------------------------------------------------------------------
+
+
+def test_advancing_from_the_lobby_opens_the_first_stage(lobby: Driver) -> None:
+    effects = lobby.advance()
+    assert (lobby.state.status, lobby.state.stage_index, lobby.state.stage_opened_at) == (
+        Status.RUNNING,
+        0,
+        NOW,
+    )
+    assert effects == [
+        Send(
+            to=Group(),
+            view=PromptView(
+                script_id="test-script",
+                stage_id="intro",
+                number=1,
+                total=8,
+                open=True,
+                answered=effects[0].view.answered,
+            ),
+            key="prompt:intro",
+        )
+    ]
+
+
+def test_advancing_closes_the_previous_prompt_and_opens_the_next(session: Driver) -> None:
+    session.answer(POL, "story", "a story", ref="m1")
+    effects = session.advance()
+    closing, opening = effects[0], next(e for e in effects if isinstance(e, Send))
+    assert isinstance(closing, Edit)
+    assert (closing.key, closing.view.open, closing.view.answered.police) == (
+        "prompt:story",
+        False,
+        1,
+    )
+    assert (opening.key, opening.view.open, opening.view.number) == ("prompt:vision", True, 3)
+    assert session.current == "vision"
+
+
+def test_advancing_at_the_last_stage_is_refused(lobby: Driver) -> None:
+    lobby.goto("outro")
+    before = lobby.state
+    event = lobby.event(ev.Advanced, actor=FAC)
+    assert replies(lobby.apply(event)) == [Notice.AT_LAST_STAGE]
+    assert unchanged_but_applied(before, lobby.state, event.event_id)
+
+
+@pytest.mark.parametrize("where", ["lobby", "intro"])
+def test_going_back_at_the_first_stage_is_refused(lobby: Driver, where: str) -> None:
+    if where != "lobby":
+        lobby.goto(where)
+    before = lobby.state
+    event = lobby.event(ev.WentBack, actor=FAC)
+    assert replies(lobby.apply(event)) == [Notice.AT_FIRST_STAGE]
+    assert unchanged_but_applied(before, lobby.state, event.event_id)
+
+
+def test_going_back_reopens_the_previous_stage(session: Driver) -> None:
+    session.answer(POL, "story", "kept across visits")
+    session.advance()
+    session.tick(3)
+    effects = session.do(ev.WentBack, actor=FAC)
+    assert session.current == "story"
+    assert session.state.stage_opened_at == NOW + timedelta(minutes=3)
+    assert keyed(effects, "prompt:vision")[0].view.open is False
+    reopened = next(e for e in effects if isinstance(e, Send))
+    assert reopened.key == "prompt:story"
+    assert reopened.view.answered.police == 1
+    assert replies(session.answer(POL, "story", "more words")) == []
+
+
+@pytest.mark.parametrize("cls", [ev.Advanced, ev.WentBack])
+def test_moving_while_paused_is_refused(session: Driver, cls: type) -> None:
+    session.advance()
+    session.do(ev.Paused, actor=FAC)
+    before = session.state
+    event = session.event(cls, actor=FAC)
+    assert replies(session.apply(event)) == [Notice.NOT_RUNNING]
+    assert unchanged_but_applied(before, session.state, event.event_id)
+
+
+def test_entering_the_review_posts_a_draft_summary(lobby: Driver) -> None:
+    effects = lobby.goto("review")
+    drafts = keyed(effects, "draft")
+    assert len(drafts) == 1
+    assert drafts[0].to == Group()
+    assert isinstance(drafts[0].view, SummaryView)
+    assert drafts[0].view.summary.final is False
+
+
+# --- pause and resume ----------------------------------------------------------------------------
+
+
+def test_pause_and_resume(session: Driver) -> None:
+    effects = session.do(ev.Paused, actor=FAC)
+    assert session.state.status is Status.PAUSED
+    assert Send(to=Group(), view=NoticeView(code=Notice.PAUSED)) in effects
+    assert keyed(effects, "prompt:story")[0].view.open is False
+    assert replies(session.do(ev.Paused, actor=FAC)) == [Notice.NOT_RUNNING]
+
+    effects = session.do(ev.Resumed, actor=FAC)
+    assert session.state.status is Status.RUNNING
+    assert Send(to=Group(), view=NoticeView(code=Notice.RESUMED)) in effects
+    assert keyed(effects, "prompt:story")[0].view.open is True
+    assert replies(session.do(ev.Resumed, actor=FAC)) == [Notice.NOT_RUNNING]
+    assert replies(session.answer(POL, "story", "after the pause")) == []
+
+
+def test_the_lobby_cannot_be_paused(lobby: Driver) -> None:
+    before = lobby.state
+    event = lobby.event(ev.Paused, actor=FAC)
+    assert replies(lobby.apply(event)) == [Notice.NOT_RUNNING]
+    assert unchanged_but_applied(before, lobby.state, event.event_id)
+
+
+# --- the end -------------------------------------------------------------------------------------
+
+
+def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.answer(POL, "commit", "Fix the lights", ref="c-ref")
+    cid = lobby.state.commitments[0].id
+    lobby.answer(RES, "commit", "Meet monthly", ref="c-ref2")
+    lobby.tick(60)
+
+    effects = lobby.do(ev.Ended, actor=FAC)
+
+    assert (lobby.state.status, lobby.state.ended_at) == (Status.ENDED, NOW + timedelta(hours=1))
+    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
+    assert summary.to == Group()
+    assert summary.view.summary.final is True
+    assert Pin(key="summary") in effects
+    assert effects.index(Pin(key="summary")) > effects.index(summary)
+    assert keyed(effects, "prompt:commit")[0].view.open is False
+    cards = keyed(effects, f"commitment:{cid}")
+    assert len(cards) == 1
+    assert cards[0].view.open is False
+    assert len([e for e in effects if str(getattr(e, "key", "")).startswith("commitment:")]) == 2
+    assert keyed(effects, "welcome")[0].view.status is Status.ENDED
+
+
+def test_ending_drops_unshared_drafts(session: Driver) -> None:
+    session.answer(RES, "story", "never shared", channel="private")
+    session.do(ev.Ended, actor=FAC)
+    assert session.state.drafts == {}
+    assert "never shared" not in session.state.model_dump_json()
+
+
+@pytest.mark.parametrize("where", ["lobby", "paused"])
+def test_ending_from_the_lobby_or_a_pause(lobby: Driver, where: str) -> None:
+    if where == "paused":
+        lobby.goto("story")
+        lobby.do(ev.Paused, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC)
+    assert lobby.state.status is Status.ENDED
+    assert Pin(key="summary") in effects
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+def test_entering_a_stage_schedules_its_nudge_and_timebox(lobby: Driver) -> None:
+    lobby.goto("intro")
+    lobby.tick(2)
+    effects = lobby.advance()
+    schedules = {s.name: s for s in of_type(effects, Schedule)}
+    assert set(schedules) == {"nudge:story", "timebox:story"}
+    nudge, timebox = schedules["nudge:story"], schedules["timebox:story"]
+    assert nudge.at == lobby.now + timedelta(minutes=10)
+    assert timebox.at == lobby.now + timedelta(minutes=30)
+    assert (nudge.event.stage_id, nudge.event.purpose) == ("story", "nudge")
+    assert (timebox.event.stage_id, timebox.event.purpose) == ("story", "timebox")
+    assert nudge.event.event_id != timebox.event.event_id
+    assert lobby.state.session_id in nudge.event.event_id
+
+
+def test_stages_without_timers_schedule_nothing(session: Driver) -> None:
+    effects = session.advance()  # to vision: no timers
+    assert of_type(effects, Schedule) == []
+    assert {c.name for c in of_type(effects, Cancel)} == {"nudge:story", "timebox:story"}
+    effects = session.advance()
+    assert of_type(effects, Cancel) == []
+
+
+@pytest.mark.parametrize("leave", [ev.Advanced, ev.WentBack, ev.Ended])
+def test_leaving_a_stage_cancels_its_reminders(session: Driver, leave: type) -> None:
+    effects = session.do(leave, actor=FAC)
+    assert {c.name for c in of_type(effects, Cancel)} == {"nudge:story", "timebox:story"}
+
+
+def test_re_entering_a_stage_schedules_fresh_reminders(session: Driver) -> None:
+    first = session.state
+    session.advance()
+    effects = session.do(ev.WentBack, actor=FAC)
+    ids = {s.event.event_id for s in of_type(effects, Schedule)}
+    assert len(ids) == 2
+    assert not ids & first.applied
+
+
+def _reminder(d: Driver, purpose: str, effects: list) -> ev.ReminderDue:
+    return next(s.event for s in of_type(effects, Schedule) if s.event.purpose == purpose)
+
+
+def test_a_nudge_reaches_only_quiet_active_participants(lobby: Driver) -> None:
+    lobby.join(RES2)
+    lobby.do(ev.Consented, actor=STRANGER, accept=True, name="No role yet")
+    lobby.do(ev.FacilitatorAdded, actor=FAC, user_id=LEAD)
+    effects = lobby.goto("story")
+    reminder = _reminder(lobby, "nudge", effects)
+    lobby.answer(POL, "story", "I answered in the group")
+    lobby.answer(RES2, "story", "I wrote privately", channel="private")  # a draft is not an answer
+    lobby.tick(10)
+
+    effects = lobby.apply(reminder)
+
+    assert sorted(notice_recipients(effects, Notice.NUDGE)) == sorted([RES, LEAD, RES2])
+    assert all(e.view.params == {"stage_id": "story"} for e in effects)
+    assert len(effects) == 3
+
+
+def test_a_timebox_tells_the_facilitators(lobby: Driver) -> None:
+    lobby.do(ev.FacilitatorAdded, actor=FAC, user_id=LEAD)
+    effects = lobby.goto("story")
+    reminder = _reminder(lobby, "timebox", effects)
+    effects = lobby.apply(reminder)
+    assert sorted(notice_recipients(effects, Notice.TIME_UP)) == sorted([FAC, LEAD])
+    assert len(effects) == 2
+    assert lobby.current == "story"  # nothing moves by itself
+
+
+@pytest.mark.parametrize("purpose", ["nudge", "timebox"])
+@pytest.mark.parametrize("how", ["advanced", "paused", "ended", "went_back"])
+def test_a_reminder_for_a_stage_that_is_not_open_does_nothing(
+    session: Driver, purpose: str, how: str
+) -> None:
+    reminder = ev.ReminderDue(event_id="r-late", stage_id="story", purpose=purpose)
+    if how == "advanced":
+        session.advance()
+    elif how == "paused":
+        session.do(ev.Paused, actor=FAC)
+    elif how == "ended":
+        session.do(ev.Ended, actor=FAC)
+    else:
+        session.goto("vision")
+        reminder = ev.ReminderDue(event_id="r-late", stage_id="vision", purpose=purpose)
+        session.do(ev.WentBack, actor=FAC)
+    before = session.state
+    assert session.apply(reminder) == []
+    assert unchanged_but_applied(before, session.state, "r-late")
+
+
+# --- nudges on request ---------------------------------------------------------------------------
+
+
+def test_a_requested_nudge_reaches_quiet_participants_and_reports_the_count(
+    lobby: Driver,
+) -> None:
+    lobby.goto("pick")
+    lobby.do(ev.ChoiceToggled, actor=POL, stage_id="pick", option_id="alpha")
+    effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id="pick")
+    assert sorted(notice_recipients(effects, Notice.NUDGE)) == sorted([RES, LEAD])
+    assert replies(effects) == [Notice.NUDGES_SENT]
+    assert effects[-1].view.params == {"count": 2}
+
+
+@pytest.mark.parametrize(("where", "stage_id"), [("story", "vision"), ("intro", "intro")])
+def test_a_nudge_for_a_closed_or_info_stage_is_refused(
+    lobby: Driver, where: str, stage_id: str
+) -> None:
+    lobby.goto(where)
+    effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id=stage_id)
+    assert replies(effects) == [Notice.STAGE_NOT_OPEN]
+    assert len(effects) == 1
+
+
+def test_status_lists_who_answered_and_who_is_quiet(session: Driver) -> None:
+    session.answer(RES, "story", "my answer")
+    effects = session.do(ev.StatusRequested, actor=FAC)
+    (send,) = effects
+    assert send.to.user_id == FAC
+    view = send.view
+    assert isinstance(view, StatusView)
+    assert [line.name for line in view.answered] == [NAMES[RES]]
+    assert sorted(line.name for line in view.quiet) == sorted([NAMES[POL], NAMES[LEAD]])
+    assert view.participants.total == 3
+    assert view.stage_id == "story"
+
+
+# --- the bot removed from the group --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["lobby", "running", "paused"])
+def test_bot_removed_pauses_and_tells_facilitators(lobby: Driver, where: str) -> None:
+    lobby.do(ev.FacilitatorAdded, actor=FAC, user_id=LEAD)
+    if where != "lobby":
+        lobby.goto("story")
+    if where == "paused":
+        lobby.do(ev.Paused, actor=FAC)
+    effects = lobby.do(ev.BotRemoved)
+    assert lobby.state.status is Status.PAUSED
+    assert sorted(notice_recipients(effects, Notice.BOT_REMOVED)) == sorted([FAC, LEAD])
+    assert len(effects) == 2
+    assert replies(lobby.answer(POL, "story", "nobody hears me")) == [Notice.NOT_RUNNING]
+
+
+def test_after_bot_removed_from_the_lobby_resume_returns_to_the_lobby(lobby: Driver) -> None:
+    lobby.do(ev.BotRemoved)
+    lobby.do(ev.Resumed, actor=FAC)
+    assert (lobby.state.status, lobby.state.stage_index) == (Status.LOBBY, -1)
+
+
+# --- quote consent -------------------------------------------------------------------------------
+
+
+def test_quote_consent_is_saved_and_refreshes_the_draft_at_the_review(lobby: Driver) -> None:
+    effects = lobby.do(ev.QuoteConsentSet, actor=POL, allow=True)
+    assert lobby.state.participants[POL].quote_consent is True
+    assert keyed(effects, "draft") == []
+    assert replies(effects) == [Notice.QUOTE_CONSENT_SAVED]
+    assert effects[-1].view.params == {"allow": 1}
+
+    lobby.goto("vision")
+    lobby.answer(RES, "vision", "my vision for the street")
+    lobby.goto("review")
+    effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=True)
+    (draft,) = keyed(effects, "draft")
+    assert isinstance(draft, Edit)
+    assert [q.text for q in draft.view.summary.quotes] == ["my vision for the street"]
+    effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=False)
+    assert lobby.state.participants[RES].quote_consent is False
+    assert keyed(effects, "draft")[0].view.summary.quotes == ()
+
+
+def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:
+    d = Driver(make_script(stage("a", "info"), stage("b", "review")))
+    d.open(FAC)
+    d.join(POL)
+    d.goto("b")
+    effects = d.do(ev.Ended, actor=FAC)
+    summary = keyed(effects, "summary")[0].view.summary
+    assert (summary.participants.police, summary.balance, summary.final) == (1, (), True)
