@@ -266,12 +266,18 @@ def test_the_default_text_channels_are_group_and_private(lobby: Driver) -> None:
     assert effects[0].view.params["choices"] == "named,facilitators"
 
 
-def test_a_draft_cannot_be_shared_into_a_closed_stage(session: Driver) -> None:
+@pytest.mark.parametrize("how", ["advanced", "paused"])
+def test_a_draft_cannot_be_shared_into_a_closed_stage(session: Driver, how: str) -> None:
     session.answer(RES, "story", "written at story", channel="private")
-    session.advance()  # story closes, vision opens
+    if how == "advanced":
+        session.advance()  # story closes, vision opens
+    else:
+        session.do(ev.Paused, actor=FAC)
     effects = session.share(RES, "named")
+    assert replies(effects) == [Notice.STAGE_NOT_OPEN]
     assert session.state.answers == []
     assert of_type(group_bound(effects), Send) == []
+    assert session.state.drafts[RES].text == "written at story"  # kept, not lost
 
 
 # --- edits ---------------------------------------------------------------------------------------

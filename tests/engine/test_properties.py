@@ -55,7 +55,8 @@ USERS = (OPENER, CO_FAC, ADMIN, *PEOPLE, STRANGER)
 NAMES = {u: f"{w}#{i}" for i, (u, w) in enumerate(zip(USERS, "QWERTYUIOP", strict=False))}
 assert len(set(NAMES.values())) == len(USERS)
 
-LIBRARY = [Library.load().get(i) for i in Library.load().ids()]
+_library = Library.load()
+LIBRARY = [_library[script_id] for script_id in _library.ids()]
 
 MAX_EXAMPLES = 120
 
@@ -215,6 +216,16 @@ edits = ev_(
     text=fit_texts | texts,
 )
 quote_consents = ev_(ev.QuoteConsentSet, actor=members, allow=st.booleans())
+# Propose, settle who and when, and gather endorsements, in one go.
+pacts = st.tuples(
+    st.just("pact"),
+    members,
+    fit_texts,
+    refs,
+    st.sampled_from(list(Owner)),
+    st.sampled_from(list(Due)),
+    st.lists(members, max_size=4),
+)
 
 any_op = weighted(
     (2, st.tuples(st.just("join"), users, roles)),
@@ -276,7 +287,7 @@ STAGE_OPS: dict[StageKind, st.SearchStrategy[Any]] = {
     StageKind.CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.MULTI_CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.COMMITMENT: weighted(
-        (3, any_op), (8, fitting_answers), (2, edits), (4, settles), (6, endorses)
+        (3, any_op), (6, fitting_answers), (2, edits), (4, settles), (6, endorses), (6, pacts)
     ),
 }
 
@@ -315,7 +326,7 @@ def guided_scenarios(draw: st.DrawFn) -> tuple[Script, list[tuple[Any, ...]]]:
     # Someone may ask to be forgotten once there is plenty to forget, before or after the end.
     erasures = [
         ("event", ev.ParticipantErased, {"actor": user})
-        for user in draw(st.lists(st.sampled_from(USERS), max_size=2, unique=True))
+        for user in draw(st.lists(st.sampled_from([*PEOPLE, *USERS]), max_size=2, unique=True))
     ]
     ending = [("event", ev.Ended, {"actor": OPENER})] if draw(st.booleans()) else []
     ops += [*erasures, *ending] if draw(st.booleans()) else [*ending, *erasures]
@@ -395,6 +406,18 @@ class Run:
                 source_ref=ref,
             )
             yield self.new(ev.ShareChosen, actor=user, visibility=visibility)
+        elif kind == "pact":
+            _, user, text, ref, owner, due, endorsers = op
+            yield self.new(
+                ev.Answered, actor=user, stage_id=self.stage_near(0), text=text, source_ref=ref
+            )
+            commitments = self.state.commitments
+            if commitments and commitments[-1].proposer == user:
+                cid = commitments[-1].id
+                yield self.new(ev.CommitmentOwnerSet, actor=user, commitment_id=cid, owner=owner)
+                yield self.new(ev.CommitmentDueSet, actor=user, commitment_id=cid, due=due)
+                for endorser in endorsers:
+                    yield self.new(ev.EndorsementToggled, actor=endorser, commitment_id=cid)
         elif kind == "share":
             _, user, visibility = op
             if user is None:
