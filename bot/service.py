@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot.callbacks import NO_SESSION
 from bot.dialogues import Library
 from bot.engine import events as ev
 from bot.engine.effects import (
@@ -40,9 +39,10 @@ from bot.engine.effects import (
 from bot.engine.machine import new_session, step
 from bot.engine.script import Script
 from bot.engine.state import SessionState
-from bot.i18n.catalog import Translator, negotiate, translator
+from bot.i18n.catalog import negotiate, translator
 from bot.render import Context, Rendered, render
 from bot.storage import StorageError, Store, Tx
+from bot.texts import ShellText
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,6 @@ class Outcome:
     session_id: str | None = None
     applied: bool = False
     effects: list[Effect] = field(default_factory=list)
-
-
-# Shell-level messages (not engine views) are rendered by a function of the translator.
-ShellText = Callable[[Translator], Rendered]
 
 
 class Service:
@@ -495,6 +491,3 @@ def _send_op(
         "key": key,
         "reply_to": reply_to,
     }
-
-
-__all__ = ["NO_SESSION", "Origin", "Outcome", "Service", "parse_ref", "source_ref"]

@@ -41,6 +41,7 @@ from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
 from bot.i18n.catalog import negotiate
 from bot.service import Origin, Service, source_ref
 from bot.storage import Store
+from bot.texts import ShellText
 
 log = logging.getLogger(__name__)
 
@@ -414,16 +415,6 @@ async def private_text(update: Update, context: Context) -> None:
     await service.in_session(update.update_id, session_id, make, _origin(message, user))
 
 
-async def private_other(update: Update, context: Context) -> None:
-    """Photos, voice notes, stickers…: say plainly that only text is read, keep nothing."""
-    message, user = update.effective_message, update.effective_user
-    if message is None:
-        return
-    await runtime(context).service.say(
-        update.update_id, texts.text_only, chat_id=message.chat_id, language=_language(user)
-    )
-
-
 async def mydata(update: Update, context: Context) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -442,22 +433,25 @@ async def mydata(update: Update, context: Context) -> None:
     )
 
 
-async def forget(update: Update, context: Context) -> None:
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    await runtime(context).service.say(
-        update.update_id, texts.forget_confirm, chat_id=message.chat_id, language=_language(user)
-    )
+def _private_reply(text: ShellText) -> Callable[[Update, Context], Any]:
+    """A private command (or message) whose whole answer is one shell text."""
+
+    async def handler(update: Update, context: Context) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None:
+            return
+        await runtime(context).service.say(
+            update.update_id, text, chat_id=message.chat_id, language=_language(user)
+        )
+
+    return handler
 
 
-async def private_help(update: Update, context: Context) -> None:
-    message, user = update.effective_message, update.effective_user
-    if message is None:
-        return
-    await runtime(context).service.say(
-        update.update_id, texts.private_help, chat_id=message.chat_id, language=_language(user)
-    )
+# /forget only asks; the erasure happens when its confirmation button is pressed.
+forget = _private_reply(texts.forget_confirm)
+private_help = _private_reply(texts.private_help)
+# Photos, voice notes, stickers…: say plainly that only text is read, keep nothing.
+private_other = _private_reply(texts.text_only)
 
 
 async def wrong_place(update: Update, context: Context) -> None:

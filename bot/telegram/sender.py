@@ -205,30 +205,47 @@ class Sender:
         else:
             log.error("unknown outbox operation %r dropped", op)
 
+    async def _post(
+        self,
+        session_id: str | None,
+        payload: dict[str, Any],
+        part: str,
+        *,
+        chat_id: int,
+        part_key: str | None,
+        keys: bool,
+        reply_to: int | None = None,
+    ) -> None:
+        """Send one part of a message; a keyed part is remembered so later edits find it."""
+        message = await self.bot.send_message(
+            chat_id,
+            part,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=payload.get("thread_id"),
+            reply_markup=_markup(payload.get("keys")) if keys else None,
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            ),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        if part_key and session_id:
+            await self.store.remember_message(
+                session_id, part_key, message.chat_id, message.message_id
+            )
+
     async def _send(self, session_id: str | None, payload: dict[str, Any]) -> None:
         parts = split_message(payload["text"])
         key = payload.get("key")
-        reply_to = payload.get("reply_to")
         for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            message = await self.bot.send_message(
-                payload["chat_id"],
+            await self._post(
+                session_id,
+                payload,
                 part,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=payload.get("thread_id"),
-                reply_markup=_markup(payload.get("keys")) if last else None,
-                reply_parameters=(
-                    ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to and index == 0
-                    else None
-                ),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                chat_id=payload["chat_id"],
+                part_key=(key if index == 0 else f"{key}#{index}") if key else None,
+                keys=index == len(parts) - 1,
+                reply_to=payload.get("reply_to") if index == 0 else None,
             )
-            if key and session_id:
-                part_key = key if index == 0 else f"{key}#{index}"
-                await self.store.remember_message(
-                    session_id, part_key, message.chat_id, message.message_id
-                )
 
     async def _edit(self, session_id: str | None, payload: dict[str, Any]) -> None:
         key = payload["key"]
@@ -245,18 +262,9 @@ class Sender:
                 ref if index == 0 else await self.store.message_ref(session_id or "", part_key)
             )
             if part_ref is None:
-                message = await self.bot.send_message(
-                    ref[0],
-                    part,
-                    parse_mode=ParseMode.HTML,
-                    message_thread_id=payload.get("thread_id"),
-                    reply_markup=_markup(payload.get("keys")) if last else None,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                await self._post(
+                    session_id, payload, part, chat_id=ref[0], part_key=part_key, keys=last
                 )
-                if session_id:
-                    await self.store.remember_message(
-                        session_id, part_key, message.chat_id, message.message_id
-                    )
                 continue
             try:
                 await self.bot.edit_message_text(
