@@ -189,7 +189,7 @@ class Service:
         return outcome
 
     async def private_session(self, user_id: int) -> str | None:
-        async with self.store.write() as tx:
+        async with self.store.read() as tx:
             return await tx.private_binding(user_id)
 
     async def bind(self, user_id: int, session_id: str) -> bool:
@@ -200,7 +200,7 @@ class Service:
             return True
 
     async def state(self, session_id: str) -> SessionState | None:
-        async with self.store.write() as tx:
+        async with self.store.read() as tx:
             return await tx.load_state(session_id)
 
     async def say(

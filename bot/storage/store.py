@@ -100,6 +100,7 @@ class Store:
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], key: DataKey) -> Store:
@@ -170,8 +171,30 @@ class Store:
                     await self._writer.rollback()
                 raise
 
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """A consistent snapshot for lookups, on the reader: it never waits for the writer.
+
+        The reader connection is ``query_only``, so a writing method called on this ``Tx``
+        fails instead of slipping a change outside the serialised writer.
+        """
+        return self._snapshot()
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Tx]:
+        async with self._read_lock:
+            await self._reader.execute("BEGIN")
+            tx = Tx(self._reader, self._key)
+            try:
+                yield tx
+            finally:
+                tx._close()
+                with suppress(sqlite3.Error):
+                    await self._reader.rollback()
+
     async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        async with self._reader.execute(sql, params) as cur:
+        # The lock keeps a one-off read out of an open snapshot, which could be older than a
+        # row the sender has just deleted, and so send a message twice.
+        async with self._read_lock, self._reader.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     # --- intake ----------------------------------------------------------------------------------

@@ -245,7 +245,7 @@ async def group_help(update: Update, context: Context) -> None:
         return
     service = runtime(context).service
     leads = await is_admin(context, message.chat_id, user.id)
-    async with service.store.write() as tx:
+    async with service.store.read() as tx:
         session_id = await tx.session_for_chat(message.chat_id, _thread(message))
         state = await tx.load_state(session_id) if session_id else None
     if state is not None and state.is_facilitator(user.id):
@@ -420,7 +420,7 @@ async def mydata(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     service = runtime(context).service
-    async with service.store.write() as tx:
+    async with service.store.read() as tx:
         states = [
             s for sid in await tx.sessions_of_user(user.id) if (s := await tx.load_state(sid))
         ]
@@ -542,7 +542,7 @@ async def button(update: Update, context: Context) -> None:
 
 
 async def _session_chat(service: Service, session_id: str) -> int | None:
-    async with service.store.write() as tx:
+    async with service.store.read() as tx:
         found = await tx.session_chat(session_id)
     return found[0] if found else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -169,3 +170,60 @@ async def test_concurrent_writers_are_serialised(store: Store) -> None:
     ids = await asyncio.gather(*(add(i) for i in range(40)))
     assert sorted(ids) == list(range(1, 41))
     assert len(await store.outbox_pending()) == 40
+
+
+async def test_read_snapshot_sees_committed_state_and_refuses_writes(store: Store, rich) -> None:
+    final = rich().state
+    await save(store, final)
+    async with store.read() as tx:
+        assert await tx.load_state("s1") == final
+        assert await tx.session_for_chat(CHAT, None) == "s1"
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await tx.enqueue("s1", {"x": 1})
+    assert await store.outbox_pending() == []
+    with pytest.raises(StorageError, match="ended"):
+        await tx.load_state("s1")
+
+
+async def test_read_snapshot_does_not_wait_for_the_writer(store: Store, rich) -> None:
+    final = rich().state
+    await save(store, final)
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with store.write() as tx:
+            await tx.enqueue("s1", {"x": 1})
+            writing.set()
+            await release.wait()
+
+    task = asyncio.create_task(slow_writer())
+    await writing.wait()
+    async with store.read() as tx:  # would deadlock if reads went through the writer
+        assert await tx.load_state("s1") == final
+    assert await store.outbox_pending() == []  # the uncommitted row is not visible
+    release.set()
+    await task
+    assert len(await store.outbox_pending()) == 1
+
+
+async def test_one_off_reads_never_run_inside_an_open_snapshot(store: Store) -> None:
+    """A snapshot older than the sender's last delete must not make it send a message twice."""
+    async with store.write() as tx:
+        oid = await tx.enqueue(None, {"x": 1})
+    snapshot_open, done_reading = asyncio.Event(), asyncio.Event()
+
+    async def old_snapshot() -> None:
+        async with store.read() as tx:
+            await tx.private_binding(1)  # the snapshot starts here
+            snapshot_open.set()
+            await done_reading.wait()
+
+    task = asyncio.create_task(old_snapshot())
+    await snapshot_open.wait()
+    await store.outbox_done(oid)
+    pending = asyncio.create_task(store.outbox_pending())
+    await asyncio.sleep(0.05)
+    assert not pending.done()  # waits for the snapshot to close rather than read inside it
+    done_reading.set()
+    await task
+    assert await pending == []
