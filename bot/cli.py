@@ -75,7 +75,7 @@ def _backup(dest: Path) -> int:
 def _run() -> int:
     from bot.settings import ConfigError, load, require_for_run
     from bot.storage import DataKey, KeyFormatError, StorageError
-    from bot.telegram.serve import serve
+    from bot.telegram.serve import TokenRefused, serve
 
     try:
         settings = load()
@@ -87,7 +87,7 @@ def _run() -> int:
     except KeyFormatError as error:
         print(f"IKIGANIRO_DATA_KEY: {error}", file=sys.stderr)
         return 2
-    _quiet_logging()
+    _quiet_logging(token)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -100,6 +100,13 @@ def _run() -> int:
         asyncio.run(main())
     except StorageError as error:
         print(error, file=sys.stderr)
+        return 2
+    except TokenRefused:
+        print(
+            f"IKIGANIRO_TOKEN: the Bot API server at {settings.api_url} refused this token; "
+            "copy it again from @BotFather.",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
@@ -115,9 +122,31 @@ def _demo(script: str, language: str) -> int:
     return 0
 
 
-def _quiet_logging() -> None:
-    """httpx logs request URLs, which carry the bot token: keep it and PTB at WARNING."""
+class _Redact(logging.Filter):
+    """Keeps a secret out of every log line, whichever library writes it, tracebacks too."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<token>"), None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, text.replace(self.secret, "<token>")
+        return True
+
+
+def _quiet_logging(token: str) -> None:
+    """httpx logs request URLs, which carry the bot token: keep it and PTB at WARNING.
+
+    Whatever still mentions the token, a traceback from a handler say, has it masked.
+    """
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Redact(token))
     for name in ("httpx", "httpcore", "telegram", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 

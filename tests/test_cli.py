@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _Redact, main
 from bot.storage import DataKey, Store, generate_key
 
 ENV = (
@@ -16,6 +18,8 @@ ENV = (
     "IKIGANIRO_DB",
     "IKIGANIRO_LANGUAGE",
     "IKIGANIRO_API_URL",
+    "IKIGANIRO_MESSAGES_PER_SECOND",
+    "IKIGANIRO_GROUP_MESSAGES_PER_MINUTE",
 )
 
 
@@ -110,3 +114,25 @@ def test_demo_prints_a_readable_session(capsys: pytest.CaptureFixture[str]) -> N
     assert "Amani: /newsession quick-demo en" in out
     assert "Shared anonymously" in out
     assert out.rstrip().endswith("Safety is everybody's business.")
+
+
+def test_the_token_is_masked_in_every_log_line_and_traceback() -> None:
+    token = "123456:AAH-very-secret"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(_Redact(token))
+    log = logging.getLogger("ikiganiro.test.redact")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("calling https://api.telegram.org/bot%s/getMe", token)
+        try:
+            raise RuntimeError(f"The token `{token}` was rejected by the server.")
+        except RuntimeError:
+            log.exception("startup failed")
+    finally:
+        log.removeHandler(handler)
+    text = out.getvalue()
+    assert token not in text
+    assert text.count("<token>") == 2
+    assert "RuntimeError" in text  # the traceback itself is kept

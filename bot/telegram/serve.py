@@ -7,12 +7,14 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.dialogues import Library
 from bot.service import utcnow
 from bot.settings import Settings
 from bot.storage import DataKey, Store
-from bot.telegram.app import build_application, start_runtime
-from bot.telegram.intake import Intake
+from bot.telegram.app import AnyApplication, RateLimits, build_application, start_runtime
+from bot.telegram.intake import Intake, nap
 from bot.telegram.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,46 @@ async def _housekeeping(intake: Intake, store: Store, days: int, stop: asyncio.E
             await asyncio.wait_for(stop.wait(), timeout=15)
 
 
+class TokenRefused(Exception):
+    """The Bot API server does not know this token: no retry can help."""
+
+
+async def _initialise(application: AnyApplication, stop: asyncio.Event) -> bool:
+    """``getMe`` until it answers: a village network may be down when the host boots.
+
+    False if stopped first. A refused token is final and raises :class:`TokenRefused`.
+    """
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            await application.initialize()
+        except InvalidToken:
+            raise TokenRefused from None  # PTB's message repeats the token
+        except NetworkError as error:
+            log.warning(
+                "the Bot API server cannot be reached (%s); retrying in %.0f s", error, backoff
+            )
+            await nap(stop, backoff)
+            backoff = min(backoff * 2, 60)
+        else:
+            return True
+    return False
+
+
 async def serve(settings: Settings, token: str, key: str, stop: asyncio.Event) -> None:
     store = await Store.open(settings.db, DataKey.from_env_value(key))
     application = build_application(
-        token, base_url=settings.base_url, base_file_url=settings.base_file_url
+        token,
+        base_url=settings.base_url,
+        base_file_url=settings.base_file_url,
+        limits=RateLimits(
+            overall_per_second=settings.messages_per_second,
+            group_per_minute=settings.group_messages_per_minute,
+        ),
     )
     try:
+        if not await _initialise(application, stop):
+            return
         runtime = await start_runtime(
             application,
             store,
