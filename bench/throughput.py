@@ -49,10 +49,10 @@ async def one_session(script_id: str, directory: Path, index: int) -> list[float
         runtime = await start_runtime(app, store, library)
         intake = TimedIntake(app, runtime, Sender(app.bot, store))
         intake.latencies = []
-        demo = Demo(api, intake, runtime)
+        demo = Demo(api, store, intake.feed)
         await intake.feed(api.start(FACILITATOR.user_id))
         await demo.command(FACILITATOR, f"/newsession {script.id}")
-        async with store.write() as tx:
+        async with store.read() as tx:
             demo.session_id = await tx.session_for_chat(GROUP_ID, None) or ""
         for person in PEOPLE:
             await demo.join(person)

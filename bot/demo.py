@@ -10,6 +10,7 @@ whom answers privately and anonymously.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
 from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.handlers import Runtime
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 
@@ -122,17 +122,23 @@ COMMITMENTS = (
 )
 
 
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class Demo:
-    """The scripted people, acting through the in-memory Bot API."""
+    """The scripted people, acting through the in-memory Bot API.
 
-    def __init__(self, api: FakeBotApi, intake: Intake, runtime: Runtime) -> None:
+    ``deliver`` hands one update to the bot and returns once the bot has answered it: in the
+    demo, straight into the intake; in the test of ``ikiganiro run``, through a real HTTP
+    Bot API server to a separate process. The people look up the messages they answer in the
+    bot's database, through a read snapshot, as a person would find them on screen.
+    """
+
+    def __init__(self, api: FakeBotApi, store: Store, deliver: Deliver) -> None:
         self.api = api
-        self.intake = intake
-        self.runtime = runtime
+        self.store = store
+        self._feed = deliver
         self.session_id = ""
-
-    async def _feed(self, update: dict[str, Any]) -> None:
-        await self.intake.feed(update)
 
     async def command(self, person: Person, text: str) -> None:
         await self._feed(self.api.command(person.user_id, GROUP_ID, text))
@@ -146,10 +152,17 @@ class Demo:
         await self._feed(self.api.press(person.user_id, chat_id, message_id, data))
 
     async def live(self, key: str) -> int:
-        ref = await self.runtime.store.message_ref(self.session_id, key)
+        ref = await self.store.message_ref(self.session_id, key)
         if ref is None:
             raise DemoError(f"the bot never posted {key}")
         return ref[1]
+
+    async def last_commitment(self) -> str:
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        if state is None or not state.commitments:
+            raise DemoError("the bot kept no commitment")
+        return state.commitments[-1].id
 
     def last_private(self, person: Person) -> int:
         from_bot = [
@@ -208,9 +221,7 @@ class Demo:
             for n, (text, owner, due) in enumerate(COMMITMENTS):
                 proposer = PEOPLE[n * 3 % len(PEOPLE)]
                 await self.reply(proposer, prompt, text)
-                state = await self.runtime.service.state(self.session_id)
-                assert state is not None
-                cid = state.commitments[-1].id
+                cid = await self.last_commitment()
                 card = await self.live(f"commitment:{cid}")
                 await self.press(
                     proposer, GROUP_ID, card, button(Action.OWNER, self.session_id, cid, owner)
@@ -230,48 +241,62 @@ class Demo:
                 )
 
 
-async def run_demo(script_id: str, language: str) -> str:
-    """Run a whole session; returns the group's chat, then the summary, as printable text."""
+async def play(demo: Demo, script: Script, language: str) -> str:
+    """A whole session, from ``/newsession`` to ``/end``; returns the summary as plain text."""
+    api = demo.api
+    # A facilitator opens a private chat with the bot first, to receive /status there.
+    await demo._feed(api.start(FACILITATOR.user_id))
+    await demo.command(FACILITATOR, f"/newsession {script.id} {language}")
+    async with demo.store.read() as tx:
+        session_id = await tx.session_for_chat(GROUP_ID, None)
+    if session_id is None:
+        raise DemoError("the session did not open")
+    demo.session_id = session_id
+    for person in PEOPLE:
+        await demo.join(person)
+    for index in range(len(script.stages)):
+        await demo.command(FACILITATOR, "/next")
+        await demo.stage(script, index)
+        if index == 2:
+            await demo.command(FACILITATOR, "/status")
+    await demo.command(FACILITATOR, "/end")
+    summary = api.message(GROUP_ID, await demo.live("summary"))
+    return strip_tags(str(summary["text"])) if summary else ""
+
+
+def demo_world(api: FakeBotApi) -> None:
+    """The group and the people of the demo, as the Bot API server knows them."""
+    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    for person in (FACILITATOR, *PEOPLE):
+        api.add_user(person.user_id, person.name, language_code=person.language)
+
+
+def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
     library = Library.load()
     script = library.get(script_id)
     if script is None:
         raise DemoError(f"unknown script {script_id!r}; available: {', '.join(library.ids())}")
     if language not in LANGUAGES:
         raise DemoError(f"unknown language {language!r}; available: {', '.join(LANGUAGES)}")
+    return library, script
+
+
+async def run_demo(script_id: str, language: str) -> str:
+    """Run a whole session; returns the group's chat, then the summary, as printable text."""
+    library, script = demo_script(script_id, language)
     api = FakeBotApi(bot_username="ikiganiro_bot")
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
-    for person in (FACILITATOR, *PEOPLE):
-        api.add_user(person.user_id, person.name, language_code=person.language)
+    demo_world(api)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
         application = build_application("123456:DEMO", request=api, limits=DEMO_LIMITS)
         try:
             runtime = await start_runtime(application, store, library, default_language=language)
             intake = Intake(application, runtime, Sender(application.bot, store))
-            demo = Demo(api, intake, runtime)
-            # A facilitator opens a private chat with the bot first, to receive /status there.
-            await intake.feed(api.start(FACILITATOR.user_id))
-            await demo.command(FACILITATOR, f"/newsession {script.id} {language}")
-            async with store.write() as tx:
-                session_id = await tx.session_for_chat(GROUP_ID, None)
-            if session_id is None:
-                raise DemoError("the session did not open")
-            demo.session_id = session_id
-            for person in PEOPLE:
-                await demo.join(person)
-            for index in range(len(script.stages)):
-                await demo.command(FACILITATOR, "/next")
-                await demo.stage(script, index)
-                if index == 2:
-                    await demo.command(FACILITATOR, "/status")
-            await demo.command(FACILITATOR, "/end")
-            summary_id = await demo.live("summary")
-            summary = api.message(GROUP_ID, summary_id)
+            summary_text = await play(Demo(api, store, intake.feed), script, language)
         finally:
             await application.shutdown()
             await store.close()
     rule = "─" * 72
-    summary_text = strip_tags(str(summary["text"])) if summary else ""
     return "\n".join(
         [
             rule,

@@ -466,9 +466,17 @@ class FakeBotApi(BaseRequest):
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Answer one Bot API call with Telegram's status code and JSON body."""
+        params: JSON = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        return await self.answer(url, params)
+
+    async def answer(self, url: str, params: JSON) -> tuple[int, bytes]:
+        """Answer ``…/bot<token>/<method>`` with decoded ``params``: the server's one door.
+
+        PTB reaches it through :meth:`do_request`; an HTTP front (the test of ``ikiganiro
+        run`` in a separate process) through its decoded form fields.
+        """
         prefix, _, endpoint = url.rpartition("/")
         token = prefix.rpartition("/")[2].removeprefix("bot")
-        params: JSON = json.loads(json.dumps(request_data.parameters)) if request_data else {}
         name, handler = self._HANDLERS.get(endpoint.lower(), (endpoint, None))
         call = Call(name, params)
         try:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.demo import DEMO_LIMITS, FACILITATOR, GROUP_ID, PEOPLE, Demo, Person
 from bot.dialogues import Library
+from bot.engine.state import SessionState
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
 from bot.telegram.fake_api import FakeBotApi
@@ -43,7 +44,7 @@ class Bot:
     async def open(self, script: str = "community-safety", *, join: bool = True) -> str:
         await self.feed(self.api.start(FACILITATOR.user_id))
         await self.demo.command(FACILITATOR, f"/newsession {script}")
-        async with self.store.write() as tx:
+        async with self.store.read() as tx:
             session_id = await tx.session_for_chat(GROUP_ID, None)
         assert session_id is not None
         self.demo.session_id = session_id
@@ -51,6 +52,11 @@ class Bot:
             for person in PEOPLE:
                 await self.demo.join(person)
         return session_id
+
+    async def state(self) -> SessionState:
+        found = await self.intake.runtime.service.state(self.demo.session_id)
+        assert found is not None
+        return found
 
     def nudged(self, person: Person) -> bool:
         """Whether the bot reminded this person privately (in whatever language they read)."""
@@ -69,7 +75,7 @@ async def start_bot(api: FakeBotApi, path: Path, key: DataKey) -> Bot:
     app = build_application("123456:TEST", request=api, limits=DEMO_LIMITS)
     runtime = await start_runtime(app, store, Library.load())
     intake = Intake(app, runtime, Sender(app.bot, store, max_wait=0.05))
-    return Bot(api, store, Demo(api, intake, runtime), intake, app)
+    return Bot(api, store, Demo(api, store, intake.feed), intake, app)
 
 
 async def stop_bot(bot: Bot) -> None:

@@ -38,10 +38,10 @@ async def test_the_nudge_delay_reminds_the_quiet_by_itself(bot: Bot) -> None:
     for _ in range(3):  # welcome, ground rules, introductions (a text stage with a nudge)
         await bot.demo.command(FACILITATOR, "/next")
     await bot.demo.reply(JEAN, await bot.demo.live("prompt:introductions"), "Jean, police.")
-    await bot.demo.intake.tick()
+    await bot.intake.tick()
     assert not bot.nudged(PASCAL)
-    bot.demo.runtime.service.clock = lambda: utcnow() + timedelta(minutes=30)
-    await bot.demo.intake.tick()
+    bot.intake.runtime.service.clock = lambda: utcnow() + timedelta(minutes=30)
+    await bot.intake.tick()
     assert bot.nudged(PASCAL)
     assert not bot.nudged(JEAN)
 
@@ -51,7 +51,7 @@ async def test_an_edited_reply_updates_its_answer(bot: Bot) -> None:
     await bot.demo.command(FACILITATOR, "/next")
     message_id = await bot.demo.reply(JEAN, await bot.demo.live("prompt:story"), "Frist draft")
     await bot.feed(bot.api.edit(JEAN.user_id, GROUP_ID, message_id, "First draft, fixed"))
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None
     assert [a.text for a in state.answers] == ["First draft, fixed"]
 
@@ -61,7 +61,7 @@ async def test_a_participant_who_has_not_joined_is_asked_to_join(bot: Bot) -> No
     await bot.demo.command(FACILITATOR, "/next")
     await bot.demo.reply(STRANGER, await bot.demo.live("prompt:story"), "Hello")
     assert bot.api.sent_texts(GROUP_ID)[-1].startswith("Please join the session first")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and not state.answers
 
 
@@ -73,7 +73,7 @@ async def test_declining_consent_keeps_nothing(bot: Bot) -> None:
     await bot.demo.press(
         STRANGER, STRANGER.user_id, consent, button(Action.CONSENT, bot.demo.session_id, "0")
     )
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and STRANGER.user_id not in state.participants
 
 
@@ -89,7 +89,7 @@ async def test_plain_messages_count_only_where_the_bot_can_read_them(
             await bot.demo.command(FACILITATOR, "/next")
             await bot.feed(api.text(JEAN.user_id, GROUP_ID, "Just talking in the group."))
             await bot.feed(api.text(STRANGER.user_id, GROUP_ID, "Not a participant."))
-            state = await bot.demo.runtime.service.state(bot.demo.session_id)
+            state = await bot.state()
             assert state is not None
             assert [a.text for a in state.answers] == expected
         finally:

@@ -32,7 +32,7 @@ async def test_a_whole_session_of_the_default_script_ends_with_its_summary(bot: 
     # Gloria said no to quoting: her safe-place story is counted, not quoted.
     assert ANSWERS["safe_story"][1] not in text
     assert ANSWERS["safe_story"][0] in text
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and state.status is Status.ENDED
     assert len([a for a in state.answers if a.stage_id == "safe_story"]) == 4
 
@@ -83,7 +83,7 @@ async def test_a_commitment_endorsed_by_both_sides_is_marked_shared(bot: Bot) ->
         await bot.demo.command(FACILITATOR, "/next")
     prompt = await bot.demo.live("prompt:commit")
     await bot.demo.reply(JEAN, prompt, "Light the river path together.")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None
     cid = state.commitments[0].id
     card = await bot.demo.live(f"commitment:{cid}")
@@ -114,25 +114,25 @@ async def test_pause_holds_answers_until_resume(bot: Bot) -> None:
     await bot.demo.command(FACILITATOR, "/pause")
     assert any("The session is paused" in t for t in bot.api.sent_texts(GROUP_ID))
     await bot.demo.reply(JEAN, prompt, "Said while paused.")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and state.status is Status.PAUSED and not state.answers
     await bot.demo.command(FACILITATOR, "/resume")
     await bot.demo.reply(JEAN, prompt, "Said after resuming.")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and [a.text for a in state.answers] == ["Said after resuming."]
 
 
 async def test_every_facilitator_command_is_refused_to_a_participant(bot: Bot) -> None:
     await bot.open("quick-demo")
     await bot.demo.command(FACILITATOR, "/next")
-    before = await bot.demo.runtime.service.state(bot.demo.session_id)
+    before = await bot.state()
     commands = ["/next", "/back", "/pause", "/resume", "/status", "/summary", "/end", "/nudge"]
     for command in commands:
         sent = len(bot.api.sent_texts(GROUP_ID))
         await bot.demo.command(JEAN, command)
         replies = bot.api.sent_texts(GROUP_ID)[sent:]
         assert replies == ["Only the session's facilitators can do that."], command
-    after = await bot.demo.runtime.service.state(bot.demo.session_id)
+    after = await bot.state()
     assert before is not None and after is not None
     assert (after.status, after.stage_index, after.facilitators) == (
         before.status,
@@ -145,7 +145,7 @@ async def test_a_chat_administrator_may_co_facilitate(bot: Bot) -> None:
     await bot.open("quick-demo", join=False)
     bot.api.add_group(-100777, "Other", admins=(STRANGER.user_id,))
     await bot.demo.command(JEAN, "/next")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and state.stage_index == -1
     # The facilitator names Jean co-facilitator by replying to one of his messages.
     update = bot.api.text(JEAN.user_id, GROUP_ID, "I can help lead.")
@@ -159,7 +159,7 @@ async def test_a_chat_administrator_may_co_facilitate(bot: Bot) -> None:
         )
     )
     await bot.demo.command(JEAN, "/next")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and state.stage_index == 0
 
 
@@ -167,7 +167,7 @@ async def test_a_removed_bot_pauses_the_session_and_tells_the_facilitator(bot: B
     await bot.open("quick-demo")
     await bot.demo.command(FACILITATOR, "/next")
     await bot.feed(bot.api.bot_removed(GROUP_ID, FACILITATOR.user_id))
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and state.status is Status.PAUSED
     assert any(
         "I was removed from the group" in t for t in bot.api.sent_texts(FACILITATOR.user_id)
@@ -231,7 +231,7 @@ async def test_a_stale_or_forged_button_changes_nothing(bot: Bot) -> None:
         button(Action.CHOICE, bot.demo.session_id, "priority", "lighting"),
     )
     await bot.demo.command(FACILITATOR, "/next")  # the choice stage closes
-    before = await bot.demo.runtime.service.state(bot.demo.session_id)
+    before = await bot.state()
     stale = json.loads(json.dumps(pressed))
     stale["update_id"] = bot.api.next_update_id
     bot.api.next_update_id += 1
@@ -241,7 +241,7 @@ async def test_a_stale_or_forged_button_changes_nothing(bot: Bot) -> None:
     bot.api.next_update_id += 1
     forged["callback_query"]["data"] = "c|zz|../../etc|x" + "y" * 80
     await bot.feed(forged)
-    after = await bot.demo.runtime.service.state(bot.demo.session_id)
+    after = await bot.state()
     assert before is not None and after is not None
     assert after.choices == before.choices
     popups = [c.params.get("text") for c in bot.api.calls_to("answerCallbackQuery")][-2:]
@@ -275,7 +275,7 @@ async def test_forget_erases_a_person_and_takes_back_their_shared_answer(bot: Bo
     await bot.open("quick-demo")
     await bot.demo.command(FACILITATOR, "/next")
     await bot.demo.answer_privately(PRIVATE_TELLER, "A story to take back later.", "anonymous")
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None
     share = await bot.demo.live(f"share:{state.answers[0].id}")
 
@@ -288,7 +288,7 @@ async def test_forget_erases_a_person_and_takes_back_their_shared_answer(bot: Bo
 
     shown = bot.api.message(GROUP_ID, share)
     assert shown is not None and shown["deleted"]
-    state = await bot.demo.runtime.service.state(bot.demo.session_id)
+    state = await bot.state()
     assert state is not None and me not in state.participants and not state.answers
     await bot.feed(bot.api.command(me, me, "/mydata"))
     assert bot.api.sent_texts(me)[-1] == "I keep nothing about you."
