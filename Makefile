@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
 
-.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker clean
+.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker lock clean
 
 demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
 	$(BIN)/ikiganiro demo
@@ -46,8 +46,15 @@ soak: $(STAMP)                ## kill -9 a scripted session at 20 random points;
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
 
-docker:
+docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .
+
+lock:                         ## pin the runtime dependencies the image installs
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet .
+	{ echo "# Runtime dependencies pinned for the Docker image; \`make lock\` regenerates this file."; \
+	  .lock-venv/bin/python -m pip freeze --exclude ikiganiro; } > requirements.lock
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) build *.egg-info locales/*/LC_MESSAGES/*.mo
