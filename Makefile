@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
 
-.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker lock clean
+.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker docker-check lock clean
 
 demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
 	$(BIN)/ikiganiro demo
@@ -48,6 +48,9 @@ bench: $(STAMP)
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .
+
+docker-check: docker $(STAMP)  ## the image leads a whole session over HTTP (needs a Docker engine)
+	IKIGANIRO_TEST_IMAGE=ikiganiro $(BIN)/python -m pytest tests/e2e/test_run_process.py
 
 lock:                         ## pin the runtime dependencies the image installs
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -4,6 +4,9 @@ The other end-to-end tests hand PTB the in-memory Bot API as its request object.
 bot is the command a user starts: its configuration comes from the environment, it reaches
 ``IKIGANIRO_API_URL`` with PTB's own HTTP client, long-polls, and stops on SIGTERM; the
 in-memory Bot API sits behind a loopback HTTP server, as a self-hosted Bot API server would.
+
+With ``IKIGANIRO_TEST_IMAGE`` set (``make docker-check``), the same tests start the bot from
+that Docker image instead, as its own user, with the database on a ``/data`` bind mount.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from tests.e2e.http_api import serve_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN_SECRET = "AAHsecret-token-part-0123456789"  # must never appear in the bot's output
+IMAGE = os.environ.get("IKIGANIRO_TEST_IMAGE")
 
 
 @dataclass
@@ -62,26 +66,38 @@ class Running:
         return self.process.returncode, err.decode()
 
 
-def bot_env(tmp_path: Path, url: str, token: str, key: str, **extra: str) -> dict[str, str]:
+def data_dir(tmp_path: Path) -> Path:
+    """Where the database lives; writable by the image's own user when the bot runs in it."""
+    path = tmp_path / "data"
+    path.mkdir()
+    if IMAGE:
+        path.chmod(0o777)
+    return path
+
+
+def bot_env(data: Path, url: str, token: str, key: str, **extra: str) -> dict[str, str]:
     """This process's environment with the bot's settings replaced, never inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IKIGANIRO_")}
     env.update(
         IKIGANIRO_TOKEN=token,
         IKIGANIRO_API_URL=url,
-        IKIGANIRO_DB=str(tmp_path / "bot.db"),
+        IKIGANIRO_DB="/data/bot.db" if IMAGE else str(data / "bot.db"),
         IKIGANIRO_DATA_KEY=key,
         **extra,
     )
     return env
 
 
-async def spawn(env: dict[str, str]) -> asyncio.subprocess.Process:
+async def spawn(env: dict[str, str], data: Path) -> asyncio.subprocess.Process:
     """``ikiganiro run``; its log (stderr) is kept for the test to read."""
+    command = [sys.executable, "-m", "bot", "run"]
+    if IMAGE:
+        settings = [f"--env={name}" for name in env if name.startswith("IKIGANIRO_")]
+        # The docker client passes SIGTERM on to the container, as `docker stop` would send it.
+        command = ["docker", "run", "--rm", "--network=host", f"--volume={data}:/data"]
+        command += [*settings, IMAGE, "ikiganiro", "run"]
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
+        *command,
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -104,9 +120,10 @@ async def ikiganiro_run(tmp_path: Path, **extra_env: str) -> AsyncIterator[Runni
     demo_world(api)
     token = f"{api.bot_id}:{TOKEN_SECRET}"
     key = generate_key()
+    data = data_dir(tmp_path)
     async with serve_over_http(api) as url:
         env = bot_env(
-            tmp_path,
+            data,
             url,
             token,
             key,
@@ -115,12 +132,12 @@ async def ikiganiro_run(tmp_path: Path, **extra_env: str) -> AsyncIterator[Runni
             IKIGANIRO_GROUP_MESSAGES_PER_MINUTE="100000",
             **extra_env,
         )
-        process = await spawn(env)
+        process = await spawn(env, data)
         store: Store | None = None
         try:
             # The bot opens (and migrates) the database before it asks Telegram who it is.
             await _bot_started(api, process)
-            store = await Store.open(tmp_path / "bot.db", DataKey.from_env_value(key))
+            store = await Store.open(data / "bot.db", DataKey.from_env_value(key))
             yield Running(api, process, store, token)
         finally:
             if process.returncode is None:
@@ -181,7 +198,8 @@ async def test_a_wrong_token_is_a_clear_error_without_the_token(tmp_path: Path) 
     api = FakeBotApi(bot_username="ikiganiro_bot")
     async with serve_over_http(api) as url:
         # The server answers 401 to a token of another bot id, as Telegram does to a bad one.
-        process = await spawn(bot_env(tmp_path, url, f"999:{TOKEN_SECRET}", generate_key()))
+        data = data_dir(tmp_path)
+        process = await spawn(bot_env(data, url, f"999:{TOKEN_SECRET}", generate_key()), data)
         _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     log = err.decode()
     assert process.returncode == 2, log
@@ -196,7 +214,8 @@ async def test_an_unreachable_server_is_retried_until_stopped(tmp_path: Path) ->
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    process = await spawn(bot_env(tmp_path, url, f"123456:{TOKEN_SECRET}", generate_key()))
+    data = data_dir(tmp_path)
+    process = await spawn(bot_env(data, url, f"123456:{TOKEN_SECRET}", generate_key()), data)
     assert process.stderr is not None
     async with asyncio.timeout(30):
         first = (await process.stderr.readline()).decode()
