@@ -7,6 +7,7 @@ change.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -97,10 +98,20 @@ def test_shipped_script_follows_the_method(script_id: str) -> None:
             assert stage.max_length <= 1000, stage.id
 
 
+@pytest.mark.parametrize("path", sorted(DIALOGUES_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_no_script_promises_its_own_retention_period(path: Path) -> None:
+    """How long answers are kept is a setting; the bot's own texts state it from there.
+
+    A number written into a script would go on telling people "90 days" after an operator
+    changed IKIGANIRO_RETENTION_DAYS: a promise about their data that is no longer true.
+    """
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        assert not re.search(r"\b\d+\s*(days?|weeks?|months?)\b", line, re.I), (number, line)
+
+
 def test_community_safety_stages() -> None:
     script = Library.load()[DEFAULT_SCRIPT]
     ground_rules = script.stages[1].prompt
-    assert "90 days" in ground_rules
     assert "consent" in ground_rules
     unsafe = script.stage("unsafe_story")
     assert unsafe is not None

@@ -70,10 +70,11 @@ class Bot:
         return [c for c in self.api.calls if c.chat_id == GROUP_ID]
 
 
-async def start_bot(api: FakeBotApi, path: Path, key: DataKey) -> Bot:
+async def start_bot(api: FakeBotApi, path: Path, key: DataKey, **options: Any) -> Bot:
+    """``options`` go to ``start_runtime`` (``retention_days``, ``default_language`` …)."""
     store = await Store.open(path, key)
     app = build_application("123456:TEST", request=api, limits=DEMO_LIMITS)
-    runtime = await start_runtime(app, store, Library.load())
+    runtime = await start_runtime(app, store, Library.load(), **options)
     intake = Intake(app, runtime, Sender(app.bot, store, max_wait=0.05))
     return Bot(api, store, Demo(api, store, intake.feed), intake, app)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bot.callbacks import Action, button
 from bot.demo import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
 from bot.dialogues import Library
 from bot.engine.state import Status
 from bot.i18n.catalog import translator
-from tests.e2e.conftest import STRANGER, Bot
+from bot.storage import DataKey
+from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot
 
 JEAN, GLORIA, ESPERANCE, PASCAL = PEOPLE
 
@@ -301,3 +303,19 @@ async def test_someone_who_never_started_the_bot_gets_the_link_not_an_error(bot:
     assert "not opened a private chat with me" in last["text"]
     urls = [k.get("url", "") for row in last["reply_markup"]["inline_keyboard"] for k in row]
     assert urls and urls[0].startswith("https://t.me/ikiganiro_bot?start=h_")
+
+
+async def test_what_is_kept_states_the_configured_retention(tmp_path: Path, key: DataKey) -> None:
+    """The welcome and the consent request promise what the purge will actually do."""
+    bot = await start_bot(new_api(), tmp_path / "bot.db", key, retention_days=30)
+    try:
+        await bot.open(join=False)
+        person = PEOPLE[0]
+        await bot.demo._feed(bot.api.start(person.user_id, f"j_{bot.demo.session_id}"))
+        welcome = bot.api.sent_texts(GROUP_ID)[0]
+        consent = bot.api.sent_texts(person.user_id)[-1]
+    finally:
+        await stop_bot(bot)
+    for text in (welcome, consent):
+        assert "deleted 30 days after the session ends" in text
+        assert "90" not in text
