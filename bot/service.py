@@ -395,9 +395,9 @@ class Service:
                     },
                 )
             case Delete():
-                await tx.enqueue(sid, {"op": "delete", "key": effect.key})
+                await tx.enqueue(sid, {"op": "delete", "key": effect.key, "chat_id": chat_id})
             case Pin():
-                await tx.enqueue(sid, {"op": "pin", "key": effect.key})
+                await tx.enqueue(sid, {"op": "pin", "key": effect.key, "chat_id": chat_id})
             case React():
                 ref = parse_ref(effect.source_ref)
                 if ref is not None:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
@@ -25,10 +24,11 @@ from bot.storage import Store
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Runtime
 from bot.telegram.sender import Sender, seconds
+from bot.telegram.waiting import nap, unless_stopped
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+STOP_GRACE = 2.0  # seconds the sender may finish what it is sending after a stop
 
 
 class Intake:
@@ -45,6 +45,7 @@ class Intake:
         self.store: Store = runtime.store
         self.sender = sender
         self.clock = clock
+        self._background_sending = False
 
     async def accept(self, raw: dict[str, Any]) -> bool:
         """Store one raw update; False if this update id was seen before."""
@@ -55,7 +56,12 @@ class Intake:
         return await self.store.inbox_add(update_id, raw, self.clock())
 
     async def process_pending(self) -> int:
-        """Process every stored, unprocessed update in arrival order, then send what is due."""
+        """Process every stored, unprocessed update in arrival order, then send what is due.
+
+        While :meth:`poll` runs, sending happens in the background (the sender's own task), so
+        a group held up by its flood limit never delays reading the next updates; otherwise
+        (the demo, the tests) this returns once everything that can go has gone.
+        """
         done = 0
         for update_id, raw in await self.store.inbox_pending():
             try:
@@ -69,7 +75,7 @@ class Intake:
             # changed nothing (ordinary chatter) or failed, so none is replayed forever.
             await self.runtime.service.done(update_id)
             done += 1
-        await self.sender.drain()
+        await self._send()
         return done
 
     async def feed(self, raw: dict[str, Any]) -> None:
@@ -80,7 +86,13 @@ class Intake:
     async def tick(self) -> None:
         """Housekeeping between polls: reminders that came due, and anything left to send."""
         await self.runtime.service.fire_reminders()
-        await self.sender.drain()
+        await self._send()
+
+    async def _send(self) -> None:
+        if self._background_sending:
+            self.sender.wake()
+        else:
+            await self.sender.drain()
 
     async def poll(self, stop: asyncio.Event, *, wait_seconds: int = 25) -> None:
         """Long polling until ``stop`` is set.
@@ -89,6 +101,18 @@ class Intake:
         Nothing is lost by that: updates Telegram handed out but the inbox did not yet keep
         are not confirmed, so they come again.
         """
+        self._background_sending = True
+        sending = asyncio.create_task(self.sender.run(stop))
+        try:
+            await self._poll(stop, wait_seconds)
+        finally:
+            stop.set()
+            # A send cut short stays in the outbox and goes at the next start.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sending, timeout=STOP_GRACE)
+            self._background_sending = False
+
+    async def _poll(self, stop: asyncio.Event, wait_seconds: int) -> None:
         bot = self.application.bot
         offset: int | None = None
         await self.process_pending()  # left over from the last run
@@ -125,24 +149,3 @@ class Intake:
                 offset = updates[-1].update_id + 1
             await self.process_pending()
             await self.tick()
-
-
-async def unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
-    """The result of ``work``, or None (and ``work`` cancelled) if ``stop`` is set first."""
-    task = asyncio.ensure_future(work)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    return None if task.cancelled() else task.result()
-
-
-async def nap(stop: asyncio.Event, duration: float) -> None:
-    """Sleep ``duration`` seconds, or less if ``stop`` is set meanwhile."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=duration)

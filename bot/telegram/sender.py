@@ -17,6 +17,7 @@ costs one call instead of one per press.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -37,6 +38,7 @@ from bot.callbacks import StartKind, start_url
 from bot.i18n.catalog import translator
 from bot.render import split_message
 from bot.storage import Store
+from bot.telegram.waiting import unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,16 @@ def _markup(keys: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | N
     )
 
 
+def _lane(session_id: str | None, payload: dict[str, Any]) -> str:
+    """The chat a row is for; a button's answer has none and goes alone, at once."""
+    if payload.get("op") == "popup":
+        return f"popup:{payload.get('callback_id')}"
+    chat_id = payload.get("chat_id")
+    if chat_id is not None:
+        return f"chat:{chat_id}"
+    return f"session:{session_id}"  # rows queued before they carried their chat
+
+
 def seconds(value: int | timedelta) -> float:
     """PTB gives time periods as int or timedelta, depending on ``PTB_TIMEDELTA``."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -79,37 +91,98 @@ class Sender:
         self.store = store
         self.max_wait = max_wait
         self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
         # When each group was last shown the private-chat button, so a nudge round to many
         # unreachable people posts it once, not once per person.
         self._pointed: dict[int, float] = {}
 
+    def wake(self) -> None:
+        """New rows are in the outbox: a running :meth:`drain` or :meth:`run` takes them up."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, every: float = 5.0) -> None:
+        """Send in the background until ``stop``: when woken, and every few seconds for rows
+        that had to wait (a flood limit, the network)."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("sending failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await unless_stopped(asyncio.wait_for(self._wake.wait(), every), stop)
+
     async def drain(self) -> int:
-        """Send everything pending; returns how many rows were delivered or settled."""
+        """Send everything that can go now; returns how many rows were delivered or settled.
+
+        Rows run in lanes, one per chat, side by side: a group waiting out its flood limit
+        holds up only itself, not the other groups nor anyone's private chat, and rows that
+        arrive meanwhile start at once in their own lanes. Within a lane the order is kept,
+        so an edit or a pin never overtakes the message it is about. A lane that must wait
+        is left for the next drain.
+        """
         async with self._lock:
-            settled = 0
-            while True:
-                rows = await self.store.outbox_pending(limit=100)
-                if not rows:
-                    return settled
-                last_edit = {(sid, p["key"]): oid for oid, sid, p in rows if p.get("op") == "edit"}
-                progressed = False
-                for outbox_id, session_id, payload in rows:
-                    if (
-                        payload.get("op") == "edit"
-                        and last_edit.get((session_id, payload["key"])) != outbox_id
-                    ):
-                        await self.store.outbox_done(outbox_id)  # a later edit supersedes it
-                        settled += 1
-                        progressed = True
-                        continue
-                    done = await self._deliver(outbox_id, session_id, payload)
-                    if not done:
-                        return settled  # waited out a flood limit; the caller tries again later
-                    await self.store.outbox_done(outbox_id)
-                    settled += 1
-                    progressed = True
-                if not progressed:
-                    return settled
+            running: dict[str, asyncio.Task[tuple[int, bool]]] = {}
+            try:
+                return await self._drain(running)
+            finally:
+                for task in running.values():  # cancelled from outside: no lane outlives it
+                    task.cancel()
+
+    async def _drain(self, running: dict[str, asyncio.Task[tuple[int, bool]]]) -> int:
+        settled = 0
+        waiting: set[str] = set()
+        while True:
+            self._wake.clear()
+            settled += await self._start_lanes(running, waiting)
+            if not running:
+                return settled
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait([*running.values(), woken], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                woken.cancel()
+            for lane, task in list(running.items()):
+                if task.done():
+                    del running[lane]
+                    done, finished = task.result()
+                    settled += done
+                    if not finished:
+                        waiting.add(lane)
+
+    async def _start_lanes(
+        self, running: dict[str, asyncio.Task[tuple[int, bool]]], waiting: set[str]
+    ) -> int:
+        """Start a task for every lane with rows that is neither running nor waiting."""
+        settled = 0
+        rows = await self.store.outbox_pending(limit=1000)
+        last_edit = {(sid, p["key"]): oid for oid, sid, p in rows if p.get("op") == "edit"}
+        lanes: dict[str, list[tuple[int, str | None, dict[str, Any]]]] = {}
+        for outbox_id, session_id, payload in rows:
+            lane = _lane(session_id, payload)
+            if lane in running or lane in waiting:
+                continue  # its task owns these rows, or they wait for the next drain
+            if (
+                payload.get("op") == "edit"
+                and last_edit.get((session_id, payload["key"])) != outbox_id
+            ):
+                await self.store.outbox_done(outbox_id)  # a later edit supersedes it
+                settled += 1
+                continue
+            lanes.setdefault(lane, []).append((outbox_id, session_id, payload))
+        for lane, lane_rows in lanes.items():
+            running[lane] = asyncio.create_task(self._lane(lane_rows))
+        return settled
+
+    async def _lane(self, rows: list[tuple[int, str | None, dict[str, Any]]]) -> tuple[int, bool]:
+        """Deliver one chat's rows in order; stops at the first that must wait."""
+        done = 0
+        for outbox_id, session_id, payload in rows:
+            if not await self._deliver(outbox_id, session_id, payload):
+                return done, False
+            await self.store.outbox_done(outbox_id)
+            done += 1
+        return done, True
 
     async def _deliver(
         self, outbox_id: int, session_id: str | None, payload: dict[str, Any]

@@ -14,8 +14,9 @@ from bot.service import utcnow
 from bot.settings import Settings
 from bot.storage import DataKey, Store
 from bot.telegram.app import AnyApplication, RateLimits, build_application, start_runtime
-from bot.telegram.intake import Intake, nap
+from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
+from bot.telegram.waiting import nap
 
 log = logging.getLogger(__name__)
 
