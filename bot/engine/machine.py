@@ -49,7 +49,13 @@ from bot.engine.state import (
     UserId,
     Visibility,
 )
-from bot.engine.summary import RoleCounts, build_summary, endorsement_counts, is_shared
+from bot.engine.summary import (
+    RoleCounts,
+    build_summary,
+    endorsement_counts,
+    is_shared,
+    voice_counts,
+)
 
 MAX_ANSWERS_PER_STAGE = 5
 
@@ -124,10 +130,6 @@ def _next_id(s: SessionState, prefix: str) -> str:
     return f"{prefix}{s.serial}"
 
 
-def _roles_of(s: SessionState, users: set[UserId]) -> RoleCounts:
-    return RoleCounts.of([p.role for u in users if (p := s.participants.get(u)) and p.role])
-
-
 def _voices(s: SessionState, stage: Stage) -> set[UserId]:
     """Who has contributed to a stage, whatever its kind."""
     if stage.kind in CHOICE_KINDS:
@@ -148,7 +150,7 @@ def _prompt_view(script: Script, s: SessionState, stage: Stage, *, open_: bool) 
         number=script.index(stage.id) + 1,
         total=len(script.stages),
         open=open_,
-        answered=_roles_of(s, _voices(s, stage)),
+        answered=voice_counts(s, stage),
         tally=tally,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.engine.script import CHOICE_KINDS, Script, StageKind
+from bot.engine.script import CHOICE_KINDS, Script, Stage, StageKind
 from bot.engine.state import (
     Commitment,
     Due,
@@ -109,6 +109,36 @@ def _roles(state: SessionState, users: list[int]) -> list[Role]:
     return roles
 
 
+def voice_counts(state: SessionState, stage: Stage) -> RoleCounts:
+    """Who has spoken at a stage, by role, without pointing at an anonymous author.
+
+    Someone whose only answers at a stage went out without their name (anonymously, or for
+    the facilitators only) is counted as "not said". Otherwise the count of their role would
+    rise at the very moment the anonymous story appears in the group, and in a small group
+    that is as good as a name.
+    """
+    hidden: set[int] = set()
+    if stage.kind in CHOICE_KINDS:
+        users = set(state.choices.get(stage.id, {}))
+    elif stage.kind is StageKind.COMMITMENT:
+        users = {c.proposer for c in state.commitments if c.stage_id == stage.id}
+    else:
+        answers = state.answers_for(stage.id)
+        users = {a.user_id for a in answers}
+        hidden = users - {a.user_id for a in answers if a.visibility is Visibility.NAMED}
+    roles = [
+        Role.UNSAID if user_id in hidden else role
+        for user_id in sorted(users)
+        if (role := _role(state, user_id)) is not None
+    ]
+    return RoleCounts.of(roles)
+
+
+def _role(state: SessionState, user_id: int) -> Role | None:
+    participant = state.participants.get(user_id)
+    return participant.role if participant is not None else None
+
+
 def build_summary(script: Script, state: SessionState) -> Summary:
     active = [p for p in state.participants.values() if p.active]
     balance: list[StageBalance] = []
@@ -120,7 +150,6 @@ def build_summary(script: Script, state: SessionState) -> Summary:
             continue
         if stage.kind in CHOICE_KINDS:
             votes = state.choices.get(stage.id, {})
-            voters = list(votes)
             tallies = tuple(
                 OptionTally(
                     option_id=option.id,
@@ -132,11 +161,8 @@ def build_summary(script: Script, state: SessionState) -> Summary:
                 for option in stage.options
             )
             choices.append(ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies))
-        elif stage.kind is StageKind.COMMITMENT:
-            voters = sorted({c.proposer for c in state.commitments if c.stage_id == stage.id})
-        else:
+        elif stage.kind is not StageKind.COMMITMENT:
             stage_answers = state.answers_for(stage.id)
-            voters = sorted({a.user_id for a in stage_answers})
             for answer in stage_answers:
                 author = state.participants.get(answer.user_id)
                 if author is None:
@@ -161,7 +187,7 @@ def build_summary(script: Script, state: SessionState) -> Summary:
                 stage_id=stage.id,
                 title=stage.title,
                 kind=stage.kind,
-                voices=RoleCounts.of(_roles(state, list(voters))),
+                voices=voice_counts(state, stage),
             )
         )
     lines = [

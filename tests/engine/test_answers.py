@@ -17,6 +17,7 @@ from bot.engine.effects import (
 )
 from bot.engine.machine import MAX_ANSWERS_PER_STAGE
 from bot.engine.state import Visibility
+from bot.engine.summary import RoleCounts
 
 from .helpers import (
     FAC,
@@ -188,6 +189,8 @@ def test_sharing_anonymously_names_nobody_in_anything_the_group_sees(session: Dr
         assert NAMES[RES] not in dump
         assert "Zawadi" not in dump
         assert str(RES) not in dump
+    # The stage's voices count the author as "not said", not as a community member.
+    assert keyed(effects, "prompt:story")[0].view.answered == RoleCounts(unsaid=1)
     assert replies(effects) == [Notice.SHARED]
 
 

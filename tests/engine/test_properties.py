@@ -41,7 +41,13 @@ from bot.engine.effects import (
 from bot.engine.machine import new_session, step
 from bot.engine.script import CHOICE_KINDS, Channel, Option, Script, Stage, StageKind
 from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
-from bot.engine.summary import RoleCounts, Summary, build_summary, endorsement_counts
+from bot.engine.summary import (
+    RoleCounts,
+    Summary,
+    build_summary,
+    endorsement_counts,
+    voice_counts,
+)
 
 from .helpers import NOW
 
@@ -474,6 +480,7 @@ class Run:
         check_effects(self.script, after, effects)
         check_summary(self.script, after, build_summary(self.script, after))
         check_anonymity(after, event, effects)
+        check_role_not_betrayed(self.script, before, after, event)
         check_erasure(self.script, before, after, event)
 
         self.applied.append(event)
@@ -623,6 +630,21 @@ def check_anonymity(after: SessionState, event: Any, effects: list[Any]) -> None
             for user, name in NAMES.items():
                 assert name not in dump
                 assert str(user) not in dump
+
+
+def check_role_not_betrayed(
+    script: Script, before: SessionState, after: SessionState, event: Any
+) -> None:
+    """Sharing without one's name moves no role's count: only "not said", or nothing.
+
+    Otherwise the police (or residents) count of a stage would rise as the anonymous story
+    appears, and in a small group point at its author.
+    """
+    if not (isinstance(event, ev.ShareChosen) and event.visibility is not Visibility.NAMED):
+        return
+    for stage in script.stages:
+        old, new = voice_counts(before, stage), voice_counts(after, stage)
+        assert (old.police, old.resident, old.leader) == (new.police, new.resident, new.leader)
 
 
 def check_erasure(script: Script, before: SessionState, after: SessionState, event: Any) -> None:
