@@ -158,6 +158,7 @@ class ReminderDue(_Event):
     type: Literal["reminder_due"] = "reminder_due"
     stage_id: str
     purpose: Literal["nudge", "timebox"]
+    snoozed: int = 0  # how often it already came during a pause
 
 
 class BotRemoved(_Event):

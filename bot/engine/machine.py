@@ -117,6 +117,12 @@ def _current(script: Script, s: SessionState) -> Stage | None:
     return None
 
 
+# A reminder that falls in a pause waits this long, doubling up to the maximum while the pause
+# lasts: ten minutes after /resume at worst for a short pause, a few calls a day for a long one.
+SNOOZE_MINUTES = 10
+MAX_SNOOZE_MINUTES = 240
+
+
 def _open_stage(script: Script, s: SessionState, stage_id: str) -> Stage | None:
     """The stage if it is the one open for answers right now."""
     stage = _current(script, s)
@@ -667,6 +673,18 @@ def _nudge_requested(
 
 def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
     stage = _open_stage(script, s, e.stage_id)
+    current = _current(script, s)
+    if stage is None and s.status is Status.PAUSED and current and current.id == e.stage_id:
+        # A pause holds the stage's reminders: this one comes again, soon after /resume.
+        minutes = min(SNOOZE_MINUTES * 2**e.snoozed, MAX_SNOOZE_MINUTES)
+        again = ev.ReminderDue(
+            event_id=f"reminder:{s.session_id}:{_next_id(s, e.purpose)}",
+            stage_id=e.stage_id,
+            purpose=e.purpose,
+            snoozed=e.snoozed + 1,
+        )
+        name = f"{e.purpose}:{e.stage_id}"
+        return [Schedule(name=name, at=now + timedelta(minutes=minutes), event=again)]
     if stage is None:
         return []
     if e.purpose == "nudge":

@@ -273,15 +273,13 @@ def test_a_timebox_tells_the_facilitators(lobby: Driver) -> None:
 
 
 @pytest.mark.parametrize("purpose", ["nudge", "timebox"])
-@pytest.mark.parametrize("how", ["advanced", "paused", "ended", "went_back"])
+@pytest.mark.parametrize("how", ["advanced", "ended", "went_back"])
 def test_a_reminder_for_a_stage_that_is_not_open_does_nothing(
     session: Driver, purpose: str, how: str
 ) -> None:
     reminder = ev.ReminderDue(event_id="r-late", stage_id="story", purpose=purpose)
     if how == "advanced":
         session.advance()
-    elif how == "paused":
-        session.do(ev.Paused, actor=FAC)
     elif how == "ended":
         session.do(ev.Ended, actor=FAC)
     else:
@@ -291,6 +289,30 @@ def test_a_reminder_for_a_stage_that_is_not_open_does_nothing(
     before = session.state
     assert session.apply(reminder) == []
     assert unchanged_but_applied(before, session.state, "r-late")
+
+
+@pytest.mark.parametrize("purpose", ["nudge", "timebox"])
+def test_a_reminder_that_falls_in_a_pause_comes_again_after_resume(
+    lobby: Driver, purpose: str
+) -> None:
+    effects = lobby.goto("story")
+    reminder = _reminder(lobby, purpose, effects)
+    lobby.do(ev.Paused, actor=FAC)
+
+    delays = []
+    for _ in range(7):  # a long pause: it waits, and waits longer, but never gives up
+        (snooze,) = lobby.apply(reminder)
+        assert isinstance(snooze, Schedule)
+        assert snooze.name == f"{purpose}:story"
+        delays.append(round((snooze.at - lobby.now).total_seconds() / 60))
+        reminder = snooze.event
+    assert delays == [10, 20, 40, 80, 160, 240, 240]
+
+    lobby.do(ev.Resumed, actor=FAC)
+    effects = lobby.apply(reminder)
+    wanted = Notice.NUDGE if purpose == "nudge" else Notice.TIME_UP
+    assert effects
+    assert all(e.view.code is wanted for e in effects)
 
 
 # --- nudges on request ---------------------------------------------------------------------------
