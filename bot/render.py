@@ -616,6 +616,10 @@ _NOTICES: dict[Notice, str] = {
         "I was removed from the group, so the session is paused. Add me again and use /resume "
         "to continue."
     ),
+    Notice.EXPIRED: N_(
+        "Nobody has written in this session for {days} days, so it has ended by itself. Here is "
+        "what was said. A facilitator can start a new session with /newsession."
+    ),
     Notice.ERASED: N_("Done. Everything I kept about you has been erased."),
     Notice.PAUSED: N_("The session is paused. The facilitator will resume it with /resume."),
     Notice.RESUMED: N_("The session continues."),

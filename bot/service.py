@@ -291,6 +291,16 @@ class Service:
             fired += 1
         return fired
 
+    async def expire_idle(self, days: int) -> int:
+        """End the sessions nobody has acted in for ``days`` days (see ``events.Expired``)."""
+        ended = 0
+        for session_id in await self.store.idle_sessions(self.clock(), days):
+            expired = ev.Expired(event_id=f"expired:{session_id}", idle_days=days)
+            async with self.store.write() as tx:
+                await self._run(tx, session_id, lambda *_, e=expired: e, None, Origin())
+            ended += 1
+        return ended
+
     # --- the transaction ----------------------------------------------------------------------
 
     async def _run(

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = None
     language: str = "en"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    # A session nobody acts in for this long ends by itself, so its retention period starts.
+    idle_days: Annotated[int, Field(ge=1, le=3650)] = 30
     # Telegram's limits; raise them only against a local test server, which has none.
     messages_per_second: Annotated[float, Field(gt=0, le=100_000)] = 30
     group_messages_per_minute: Annotated[float, Field(gt=0, le=1_000_000)] = 20

@@ -62,6 +62,7 @@ class Notice(StrEnum):
     NUDGES_SENT = "nudges_sent"
     TIME_UP = "time_up"
     BOT_REMOVED = "bot_removed"
+    EXPIRED = "expired"
     ERASED = "erased"
     PAUSED = "paused"
     RESUMED = "resumed"

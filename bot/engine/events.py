@@ -167,6 +167,17 @@ class BotRemoved(_Event):
     type: Literal["bot_removed"] = "bot_removed"
 
 
+class Expired(_Event):
+    """Nobody has acted in the session for ``idle_days`` days: it ends by itself.
+
+    A session nobody ends would keep its stories for ever, since the retention period counts
+    from the end; this gives it an end, and the group its summary.
+    """
+
+    type: Literal["expired"] = "expired"
+    idle_days: int
+
+
 Event = Annotated[
     Opened
     | FacilitatorAdded
@@ -191,7 +202,8 @@ Event = Annotated[
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
-    | BotRemoved,
+    | BotRemoved
+    | Expired,
     Field(discriminator="type"),
 ]
 

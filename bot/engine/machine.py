@@ -619,6 +619,15 @@ def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> E
 
 
 def _ended(script: Script, s: SessionState, e: ev.Ended, now: datetime) -> Effects:
+    return _end(script, s, now)
+
+
+def _expired(script: Script, s: SessionState, e: ev.Expired, now: datetime) -> Effects:
+    notice = Send(to=Group(), view=NoticeView(code=Notice.EXPIRED, params={"days": e.idle_days}))
+    return [notice, *_end(script, s, now)]
+
+
+def _end(script: Script, s: SessionState, now: datetime) -> Effects:
     effects = _leave_stage(script, s)
     s.status = Status.ENDED
     s.ended_at = now
@@ -767,4 +776,5 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,
     ev.BotRemoved: _bot_removed,
+    ev.Expired: _expired,
 }

@@ -326,6 +326,21 @@ class Store:
         finally:
             target.close()
 
+    async def idle_sessions(self, now: datetime, days: int) -> list[str]:
+        """Open sessions in which no person has done anything for ``days`` days.
+
+        The audit log is the clock: it records every person's event, while reminders and
+        other events of the bot's own leave ``actor`` empty and do not count as activity.
+        """
+        rows = await self._read(
+            "SELECT s.id FROM sessions s WHERE s.status != 'ended' AND s.opened_at IS NOT NULL"
+            " AND COALESCE((SELECT MAX(a.at) FROM audit a"
+            "   WHERE a.session_id = s.id AND a.actor IS NOT NULL), s.created_at) <= ?"
+            " ORDER BY s.id",
+            (ts(now - timedelta(days=days)),),
+        )
+        return [str(row[0]) for row in rows]
+
     async def purge_expired(self, now: datetime, days: int = 90) -> int:
         """Drop stories of sessions ended long ago, keeping per-stage counts and commitments."""
         cutoff = ts(now - timedelta(days=days))

@@ -88,6 +88,14 @@ class Intake:
         await self.runtime.service.fire_reminders()
         await self._send()
 
+    async def upkeep(self, *, retention_days: int, idle_days: int) -> tuple[int, int]:
+        """The slow chores, a few times a day: end the sessions nobody acts in any more, then
+        delete the answer texts whose retention period is over. Returns (ended, purged)."""
+        ended = await self.runtime.service.expire_idle(idle_days)
+        purged = await self.store.purge_expired(self.clock(), retention_days)
+        await self._send()
+        return ended, purged
+
     async def _send(self) -> None:
         if self._background_sending:
             self.sender.wake()

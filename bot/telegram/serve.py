@@ -20,18 +20,22 @@ from bot.telegram.waiting import nap
 
 log = logging.getLogger(__name__)
 
-PURGE_EVERY = timedelta(hours=6)
+UPKEEP_EVERY = timedelta(hours=6)
 
 
-async def _housekeeping(intake: Intake, store: Store, days: int, stop: asyncio.Event) -> None:
-    """Reminders and retries every few seconds; the retention purge a few times a day."""
-    last_purge = utcnow() - PURGE_EVERY
+async def _housekeeping(intake: Intake, settings: Settings, stop: asyncio.Event) -> None:
+    """Reminders and retries every few seconds; idle sessions and the purge a few times a day."""
+    last_upkeep = utcnow() - UPKEEP_EVERY
     while not stop.is_set():
         try:
             await intake.tick()
-            if utcnow() - last_purge >= PURGE_EVERY:
-                purged = await store.purge_expired(utcnow(), days)
-                last_purge = utcnow()
+            if utcnow() - last_upkeep >= UPKEEP_EVERY:
+                ended, purged = await intake.upkeep(
+                    retention_days=settings.retention_days, idle_days=settings.idle_days
+                )
+                last_upkeep = utcnow()
+                if ended:
+                    log.info("%d session(s) ended after %d idle days", ended, settings.idle_days)
                 if purged:
                     log.info("answer texts of %d ended session(s) deleted", purged)
         except Exception:
@@ -90,7 +94,7 @@ async def serve(settings: Settings, token: str, key: str, stop: asyncio.Event) -
         sender = Sender(application.bot, store)
         intake = Intake(application, runtime, sender)
         log.info("serving as @%s", application.bot.username)
-        chores = asyncio.create_task(_housekeeping(intake, store, settings.retention_days, stop))
+        chores = asyncio.create_task(_housekeeping(intake, settings, stop))
         try:
             await intake.poll(stop)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from bot.callbacks import Action, button
@@ -319,3 +320,29 @@ async def test_what_is_kept_states_the_configured_retention(tmp_path: Path, key:
     for text in (welcome, consent):
         assert "deleted 30 days after the session ends" in text
         assert "90" not in text
+
+
+async def test_a_forgotten_session_ends_by_itself_and_its_stories_expire(bot: Bot) -> None:
+    """Nobody ends it, so the bot does after the idle days; the purge then follows as promised."""
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:story")
+    story = "A story nobody would want kept for ever."
+    await bot.demo.reply(PEOPLE[0], prompt, story)
+    service = bot.intake.runtime.service
+    start = service.clock()
+
+    service.clock = lambda: start + timedelta(days=29)
+    assert await bot.intake.upkeep(retention_days=90, idle_days=30) == (0, 0)
+
+    service.clock = lambda: start + timedelta(days=31)
+    assert await bot.intake.upkeep(retention_days=90, idle_days=30) == (1, 0)
+    state = await bot.state()
+    assert state.status is Status.ENDED
+    group = bot.api.sent_texts(GROUP_ID)
+    assert any("for 30 days, so it has ended by itself" in text for text in group)
+    assert await bot.store.message_ref(bot.demo.session_id, "summary") is not None
+
+    bot.intake.clock = lambda: start + timedelta(days=31 + 91)
+    assert await bot.intake.upkeep(retention_days=90, idle_days=30) == (0, 1)
+    assert story not in (await bot.state()).model_dump_json()

@@ -190,6 +190,31 @@ def test_ending_drops_unshared_drafts(session: Driver) -> None:
     assert "never shared" not in session.state.model_dump_json()
 
 
+@pytest.mark.parametrize("where", ["lobby", "running", "paused"])
+def test_a_session_nobody_acts_in_ends_by_itself_with_its_summary(
+    lobby: Driver, where: str
+) -> None:
+    if where != "lobby":
+        lobby.goto("story")
+        lobby.answer(POL, "story", "We walked the market together.")
+    if where == "paused":
+        lobby.do(ev.Paused, actor=FAC)
+    lobby.answer(RES, "story", "never shared", channel="private")
+
+    effects = lobby.do(ev.Expired, idle_days=30)
+
+    assert lobby.state.status is Status.ENDED
+    notice = effects[0]
+    assert isinstance(notice, Send)
+    assert notice.to == Group()
+    assert (notice.view.code, notice.view.params) == (Notice.EXPIRED, {"days": 30})
+    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
+    assert summary.view.summary.final is True
+    assert Pin(key="summary") in effects
+    assert lobby.state.drafts == {}  # as at any end: what was never shared is not kept
+    assert lobby.do(ev.Expired, idle_days=30) == []  # ended once
+
+
 @pytest.mark.parametrize("where", ["lobby", "paused"])
 def test_ending_from_the_lobby_or_a_pause(lobby: Driver, where: str) -> None:
     if where == "paused":

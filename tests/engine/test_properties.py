@@ -6,7 +6,8 @@ commitment ids, known or not, and random texts (empty, huge, unicode). After eve
 
 * nothing escapes ``step``, and ``step`` leaves the given state untouched;
 * every ``RoleCounts`` in every view and summary is non-negative and agrees with the state;
-* the stage and the status move only by an authorised facilitator command (or ``BotRemoved``);
+* the stage and the status move only by an authorised facilitator command (or by
+  ``BotRemoved`` and ``Expired``, the bot's own events);
 * replaying an applied event is a no-op;
 * after an erasure the person's id and name appear nowhere in the state or the summary;
 * nothing anonymous names its author: not a shared post, not the summary.
@@ -276,6 +277,7 @@ any_op = weighted(
     (2, st.tuples(st.just("reminder"), st.integers(0, 50))),
     (2, st.tuples(st.just("replay"), st.integers(0, 500))),
     (1, ev_(ev.BotRemoved)),
+    (1, ev_(ev.Expired, idle_days=st.integers(1, 365))),
 )
 
 # What people do while one stage is open: mostly valid input for it, sometimes anything.
@@ -517,6 +519,8 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
         if isinstance(event, ev.BotRemoved):
             assert after.stage_index == before.stage_index
             assert after.status is Status.PAUSED
+        elif isinstance(event, ev.Expired):
+            assert after.status is Status.ENDED
         else:
             assert authorised, f"{type(event).__name__} by {event.actor} moved the session"
             assert isinstance(event, ev.Advanced | ev.WentBack | ev.Paused | ev.Resumed | ev.Ended)

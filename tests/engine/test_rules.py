@@ -121,6 +121,7 @@ def test_nothing_but_opening_happens_before_the_session_is_opened(script: Any) -
         (ev.Advanced, {"actor": POL, "actor_is_admin": True}),
         (ev.ReminderDue, {"stage_id": "story", "purpose": "nudge"}),
         (ev.BotRemoved, {}),
+        (ev.Expired, {"idle_days": 30}),
     ]:
         before = d.state
         event = d.event(cls, **fields)
@@ -218,6 +219,7 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
     *[(cls, {"actor": FAC, **fields}) for cls, fields in PRIVILEGED_FIELDS.items()],
     (ev.ReminderDue, {"stage_id": "commit", "purpose": "nudge"}),
     (ev.BotRemoved, {}),
+    (ev.Expired, {"idle_days": 30}),
 ]
 
 
@@ -387,6 +389,7 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
         (ev.ParticipantErased, {"actor": LEAD}),
         (ev.ReminderDue, {"stage_id": "story", "purpose": "nudge"}),
         (ev.BotRemoved, {}),
+        (ev.Expired, {"idle_days": 30}),
     ],
 )
 def test_a_redelivered_event_changes_nothing(

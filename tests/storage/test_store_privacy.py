@@ -251,6 +251,30 @@ async def test_purge_expired_keeps_numbers_and_commitments(store: Store, rich) -
     assert await store.inbox_add(1, {"x": 1}, ended)  # forgotten: too old to be redelivered
 
 
+async def test_idle_sessions_are_those_no_person_acted_in(store: Store, rich) -> None:
+    """Only people's actions count: the bot's own reminders do not keep a session alive."""
+    now = datetime.now(UTC)
+    history = {  # session: (days ago, actor) of its audit rows
+        "quiet": [(40, FAC), (1, None)],  # a person long ago, then only the bot
+        "lively": [(40, FAC), (1, RES)],
+        "done": [(40, FAC)],  # idle, but ended already
+    }
+    for sid, rows in history.items():
+        d = rich(sid)
+        if sid == "done":
+            d.do(ev.Ended, actor=FAC)
+        async with store.write() as tx:
+            await tx.save_state(d.state, CHAT - len(sid), None)
+            for days, actor in rows:
+                await tx._exec(
+                    "INSERT INTO audit (at, session_id, actor, action) VALUES (?, ?, ?, 'x')",
+                    ((now - timedelta(days=days)).isoformat(timespec="microseconds"), sid, actor),
+                )
+    assert await store.idle_sessions(now, 30) == ["quiet"]
+    assert await store.idle_sessions(now, 45) == []
+    assert await store.idle_sessions(now + timedelta(days=30), 30) == ["lively", "quiet"]
+
+
 async def test_audit_is_append_only_and_holds_no_text(store: Store, db_path: Path) -> None:
     async with store.write() as tx:
         await tx.audit("s1", FAC, "stage.advanced")
