@@ -23,7 +23,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     checker = commands.add_parser("check", help="validate dialogue scripts and catalogs")
-    checker.add_argument("paths", nargs="*", type=Path, help=f"default: {DIALOGUES_DIR.name}/")
+    checker.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help=f"scripts (.yaml, folders) and catalogs (.po); default: {DIALOGUES_DIR.name}/ "
+        "and every shipped catalog",
+    )
     demo = commands.add_parser(
         "demo", help="a whole session offline, printed as the group sees it"
     )
@@ -37,14 +43,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(paths: list[Path]) -> int:
-    problems = check(paths or [DIALOGUES_DIR])
+    from bot.i18n.check import check_catalog, shipped_catalogs
+
+    catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
+    scripts = [p for p in paths if p.suffix != ".po"] if paths else [DIALOGUES_DIR]
+    problems = [str(problem) for problem in check(scripts)] if scripts else []
+    for catalog in catalogs:
+        problems += check_catalog(catalog)
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print("all dialogue scripts are valid")
+    print(f"{_checked(scripts, catalogs)} valid")
     return 0
+
+
+def _checked(scripts: list[Path], catalogs: list[Path]) -> str:
+    if not catalogs:
+        return "all dialogue scripts are"
+    if not scripts:
+        return "all catalogs are"
+    return "all dialogue scripts and catalogs are"
 
 
 def _keygen() -> int:

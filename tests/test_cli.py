@@ -136,3 +136,18 @@ def test_the_token_is_masked_in_every_log_line_and_traceback() -> None:
     assert token not in text
     assert text.count("<token>") == 2
     assert "RuntimeError" in text  # the traceback itself is kept
+
+
+def test_check_names_a_broken_translation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A translator checks their catalog before a group sees a gap where a number should be."""
+    po = tmp_path / "sw" / "LC_MESSAGES" / "ikiganiro.po"
+    po.parent.mkdir(parents=True)
+    shipped = Path("locales/sw/LC_MESSAGES/ikiganiro.po").read_text(encoding="utf-8")
+    po.write_text(shipped.replace("siku {days}", "siku {siku}", 1), encoding="utf-8")
+    assert main(["check", str(po)]) == 1
+    out = capsys.readouterr().out
+    assert f"{po}: " in out
+    assert "placeholders ['siku'] instead of ['days']" in out
+    assert main(["check", "locales/sw/LC_MESSAGES/ikiganiro.po"]) == 0

@@ -1,0 +1,139 @@
+"""What can be wrong with a translation, found before a group meets it.
+
+A translation that drops or renames a ``{placeholder}`` shows an empty gap (the renderer fills
+missing names with ""), one that adds a tag is escaped into visible noise, one that overruns a
+button's limit is cut by the phone, and one missing from an out-of-date catalog falls back to
+English. Translators run ``ikiganiro check`` on their ``.po`` file; the tests run the same
+checks on every shipped catalog. Each problem is one line that names the message.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+
+from bot.i18n.catalog import DOMAIN, LOCALES_DIR
+
+TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
+_LIMIT = re.compile(r"At most (\d+) characters")
+
+
+def shipped_catalogs(locales: Path = LOCALES_DIR) -> list[Path]:
+    return sorted(locales.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def language_of(path: Path) -> str:
+    return path.parent.parent.name
+
+
+def read_catalog(path: Path) -> Catalog:
+    with path.open("rb") as source:
+        return read_po(source, locale=None if path.suffix == ".pot" else language_of(path))
+
+
+def _messages(catalog: Catalog) -> list[Message]:
+    return [message for message in catalog if message.id]
+
+
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _where(message: Message) -> str:
+    first = _forms(message.id)[0]
+    return f"[{message.context}] {first!r}" if message.context else repr(first)
+
+
+def _placeholders(text: str) -> set[str]:
+    """Names of the replacement fields in ``text``; a malformed template raises ``ValueError``."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _limit(message: Message) -> int | None:
+    """The limit a translator comment states; Babel splits long comments over several lines."""
+    found = _LIMIT.search(" ".join([*message.auto_comments, *message.user_comments]))
+    return int(found.group(1)) if found else None
+
+
+def untranslated(catalog: Catalog) -> list[str]:
+    problems = []
+    for message in _messages(catalog):
+        forms = _forms(message.string)
+        expected = catalog.num_plurals if message.pluralizable else 1
+        if len(forms) != expected or not all(form.strip() for form in forms):
+            problems.append(f"{_where(message)}: not translated")
+    return problems
+
+
+def changed_placeholders(catalog: Catalog) -> list[str]:
+    problems = []
+    for message in _messages(catalog):
+        try:
+            wanted = set().union(*(_placeholders(form) for form in _forms(message.id)))
+        except ValueError:
+            continue  # not a format template in the source either
+        for form in _forms(message.string):
+            try:
+                got = _placeholders(form)
+            except ValueError as error:
+                problems.append(f"{_where(message)}: malformed braces ({error})")
+                continue
+            if form and got != wanted:
+                problems.append(
+                    f"{_where(message)}: placeholders {sorted(got)} instead of {sorted(wanted)}"
+                )
+    return problems
+
+
+def added_markup(catalog: Catalog) -> list[str]:
+    problems = []
+    for message in _messages(catalog):
+        source = "".join(_forms(message.id))
+        if any(b in form and b not in source for form in _forms(message.string) for b in "<>"):
+            problems.append(f"{_where(message)}: < or > added (the text is escaped, not markup)")
+    return problems
+
+
+def over_limits(catalog: Catalog) -> list[str]:
+    problems = []
+    for message in _messages(catalog):
+        limit = _limit(message)
+        if limit is not None:
+            problems += [
+                f"{_where(message)}: {len(form)} characters, at most {limit}"
+                for form in _forms(message.string)
+                if len(form) > limit
+            ]
+    return problems
+
+
+def missing_from(catalog: Catalog, template: Catalog) -> list[str]:
+    problems = []
+    for message in _messages(template):
+        found = catalog.get(message.id, context=message.context)
+        if found is None or _forms(found.id) != _forms(message.id):
+            problems.append(f"{_where(message)}: missing; run `make i18n-update`")
+    return problems
+
+
+def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
+    """Every problem of one ``.po`` file, one line each, prefixed with the file."""
+    try:
+        catalog = read_catalog(path)
+    except Exception as error:  # Babel's parse errors have no common base class
+        return [f"{path}: cannot be read: {error}"]
+    problems = [
+        *untranslated(catalog),
+        *changed_placeholders(catalog),
+        *added_markup(catalog),
+        *over_limits(catalog),
+    ]
+    if template.exists():
+        problems += missing_from(catalog, read_catalog(template))
+    return [f"{path}: {problem}" for problem in problems]
