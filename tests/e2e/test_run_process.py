@@ -41,7 +41,6 @@ class Running:
     api: FakeBotApi
     process: asyncio.subprocess.Process
     store: Store
-    token: str
 
     async def settled(self) -> None:
         """Until the bot has fetched, processed and answered everything delivered so far."""
@@ -138,7 +137,7 @@ async def ikiganiro_run(tmp_path: Path, **extra_env: str) -> AsyncIterator[Runni
             # The bot opens (and migrates) the database before it asks Telegram who it is.
             await _bot_started(api, process)
             store = await Store.open(data / "bot.db", DataKey.from_env_value(key))
-            yield Running(api, process, store, token)
+            yield Running(api, process, store)
         finally:
             if process.returncode is None:
                 process.kill()
