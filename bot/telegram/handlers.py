@@ -487,58 +487,38 @@ async def button(update: Update, context: Context) -> None:
         callback_id=query.id,
         language=_language(user),
     )
-    if pressed is None:
+
+    async def answer(text: ShellText, update_id: int | None = update.update_id) -> None:
+        """The button's own short answer, in the presser's language."""
         await service.say(
-            update.update_id,
-            texts.stale_button,
-            chat_id=user.id,
-            callback_id=query.id,
-            language=origin.language,
+            update_id, text, chat_id=user.id, callback_id=query.id, language=origin.language
         )
+
+    if pressed is None:
+        await answer(texts.stale_button)
         return
     if pressed.action is Action.FORGET:
         if pressed.args[0] == "1":
             await service.forget(update.update_id, user.id, origin)
-            await service.say(
-                None, texts.erased, chat_id=user.id, callback_id=query.id, language=origin.language
-            )
+            await answer(texts.erased, None)  # forget() has marked the update done
         else:
-            await service.say(
-                update.update_id,
-                texts.kept,
-                chat_id=user.id,
-                callback_id=query.id,
-                language=origin.language,
-            )
+            await answer(texts.kept)
         return
     arg = pressed.args[0]
     admin = False
     if pressed.action is Action.NUDGE:
-        state = await service.state(pressed.session_id)
-        chat = await _session_chat(service, pressed.session_id) if state else None
+        chat = await _session_chat(service, pressed.session_id)
         admin = chat is not None and await is_admin(context, chat, user.id)
     make = _button_event(pressed.action, pressed.args, user, admin)
     if make is None:
-        await service.say(
-            update.update_id,
-            texts.stale_button,
-            chat_id=user.id,
-            callback_id=query.id,
-            language=origin.language,
-        )
+        await answer(texts.stale_button)
         return
     bind = user.id if pressed.action is Action.CONSENT and arg == "1" else None
     outcome = await service.in_session(
         update.update_id, pressed.session_id, make, origin, bind_user=bind
     )
     if outcome.session_id is None:
-        await service.say(
-            None,
-            texts.stale_button,
-            chat_id=user.id,
-            callback_id=query.id,
-            language=origin.language,
-        )
+        await answer(texts.stale_button, None)
 
 
 async def _session_chat(service: Service, session_id: str) -> int | None:
