@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 
+from bot.i18n import plurals
 from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR
 from bot.i18n.check import (
     TEMPLATE,
@@ -22,6 +23,7 @@ from bot.i18n.check import (
     language_of,
     missing_from,
     over_limits,
+    plural_rule_mismatch,
     read_catalog,
     shipped_catalogs,
     untranslated,
@@ -72,7 +74,7 @@ msgid ""
 msgstr ""
 "Language: fr\\n"
 "Content-Type: text/plain; charset=UTF-8\\n"
-"Plural-Forms: nplurals=2; plural=(n > 1);\\n"
+"Plural-Forms: nplurals=1; plural=0;\\n"
 
 msgid "Answer texts are deleted {days} days after the session ends."
 msgstr "Les réponses sont effacées {jours} jours après la fin."
@@ -105,7 +107,43 @@ def test_each_check_catches_what_it_is_for(tmp_path: Path) -> None:
     assert "'Hello {name}': < or > added" in text
     assert "'Join': 20 characters, at most 10" in text
     assert "'New message': missing" in text
-    assert len(problems) == 5
+    assert "Plural-Forms is 'nplurals=1; plural=0;' but Babel's rule for 'fr' is" in text
+    assert len(problems) == 6
+
+
+@catalogs
+def test_plural_rule_is_babels(path: Path) -> None:
+    assert plural_rule_mismatch(_read(path), language_of(path)) == []
+
+
+OLD_FRENCH_PO = """\
+msgid ""
+msgstr ""
+"Language: fr\\n"
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Plural-Forms: nplurals=1; plural=0;\\n"
+
+msgid "{n} story"
+msgid_plural "{n} stories"
+msgstr[0] "{n} histoire"
+"""
+
+
+def test_make_i18n_update_gives_a_catalog_babels_plural_rule(tmp_path: Path) -> None:
+    po = tmp_path / "fr" / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(OLD_FRENCH_PO, encoding="utf-8")
+    assert plural_rule_mismatch(read_catalog(po), "fr") != []
+
+    plurals.main([str(po)])
+
+    catalog = read_catalog(po)
+    assert plural_rule_mismatch(catalog, "fr") == []
+    assert untranslated(catalog) == []
+    (message,) = (m for m in catalog if m.id)
+    assert len(message.string) == catalog.num_plurals > 1
+    assert set(message.string) == {"{n} histoire"}
+    assert "fuzzy" in message.flags  # a translator should look at the copied forms
 
 
 def test_kirundi_plural_forms_are_the_documented_choice() -> None:

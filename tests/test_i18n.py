@@ -105,10 +105,13 @@ def _write_catalog(directory: Path, language: str, catalog: Catalog) -> None:
 
 def test_compiled_catalog_is_used_and_gaps_fall_back(tmp_path: Path) -> None:
     catalog = Catalog(locale="fr", domain=DOMAIN)
+    # As many plural forms as the installed Babel gives French (2 before Babel 2.19, 3 since):
+    # the test is about which catalog answers, not about CLDR's count of French plurals.
+    plurals = catalog.num_plurals - 1
     catalog.add("Welcome", "Bienvenue")
     catalog.add("Welcome", "Accueil", context="sample.welcome.title")
-    catalog.add(("one person", "{n} people"), ("une personne", "{n} personnes"))
-    catalog.add(("one vote", "{n} votes"), ("une voix", "{n} voix"), context="tally")
+    catalog.add(("one person", "{n} people"), ("une personne", *["{n} personnes"] * plurals))
+    catalog.add(("one vote", "{n} votes"), ("une voix", *["{n} voix"] * plurals), context="tally")
     _write_catalog(tmp_path, "fr", catalog)
 
     tr = Translator.load("fr", tmp_path)

@@ -14,6 +14,7 @@ import string
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.i18n.catalog import DOMAIN, LOCALES_DIR
@@ -122,6 +123,26 @@ def missing_from(catalog: Catalog, template: Catalog) -> list[str]:
     return problems
 
 
+def _normal(plural_forms: str) -> str:
+    return "".join(plural_forms.split()).rstrip(";")
+
+
+def plural_rule_mismatch(catalog: Catalog, language: str) -> list[str]:
+    """The catalog's ``Plural-Forms`` header against the installed Babel's rule for its language.
+
+    ``gettext`` picks a plural form by the header's formula, so a header written for an older
+    CLDR (French had two forms before Babel 2.19, three since) picks forms the translator never
+    wrote, and the English source shows instead. ``make i18n-update`` rewrites the header.
+    """
+    wanted = get_plural(language).plural_forms
+    if _normal(catalog.plural_forms) == _normal(wanted):
+        return []
+    return [
+        f"Plural-Forms is {catalog.plural_forms!r} but Babel's rule for {language!r} is "
+        f"{wanted!r}; run `make i18n-update` and fill in the new forms"
+    ]
+
+
 def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
     """Every problem of one ``.po`` file, one line each, prefixed with the file."""
     try:
@@ -129,6 +150,7 @@ def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
     except Exception as error:  # Babel's parse errors have no common base class
         return [f"{path}: cannot be read: {error}"]
     problems = [
+        *plural_rule_mismatch(catalog, language_of(path)),
         *untranslated(catalog),
         *changed_placeholders(catalog),
         *added_markup(catalog),
