@@ -11,16 +11,20 @@ demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, 
 	$(BIN)/ikiganiro demo
 
 test: $(STAMP) $(MO)          ## lint, types, script check and the test suite (what CI runs)
-	$(BIN)/ruff check bot tests bench
-	$(BIN)/ruff format --check bot tests bench
+	$(BIN)/python .ci/check_locks.py
+	$(BIN)/ruff check bot tests bench .ci
+	$(BIN)/ruff format --check bot tests bench .ci
 	$(BIN)/mypy
 	$(BIN)/ikiganiro check
 	$(BIN)/python -m pytest
 
-$(STAMP): pyproject.toml
+# Every install is pinned: the venv gets exactly requirements-dev.lock (runtime and dev tools),
+# then the project itself without resolving anything (its build backend, setuptools, is pinned
+# in the lock too), so a fresh clone next month installs what CI tested today.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --requirement requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
 %.mo: %.po $(STAMP)
@@ -36,6 +40,7 @@ i18n-extract: $(STAMP)        ## refresh locales/ikiganiro.pot from the code and
 
 i18n-update: i18n-extract     ## merge the template into every catalog
 	$(BIN)/pybabel update -D ikiganiro -i locales/ikiganiro.pot -d locales --no-wrap
+	$(BIN)/python -m bot.i18n.plurals $(wildcard locales/*/LC_MESSAGES/ikiganiro.po)
 
 run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
 	$(BIN)/ikiganiro run
@@ -52,11 +57,21 @@ docker:                       ## the image (needs a Docker engine)
 docker-check: docker $(STAMP)  ## the image leads a whole session over HTTP (needs a Docker engine)
 	IKIGANIRO_TEST_IMAGE=ikiganiro $(BIN)/python -m pytest tests/e2e/test_run_process.py
 
-lock:                         ## pin the runtime dependencies the image installs
+# uv resolves both locks from pyproject.toml for every platform at once (--universal), so the
+# same files serve this machine, CI and the Docker image. Existing pins are kept unless asked:
+#   make lock                      add what pyproject.toml gained, move nothing else
+#   make lock UPGRADE=babel        move one package (several: UPGRADE="babel httpx")
+#   make lock UPGRADE=all          move everything to the newest allowed versions
+UV_VERSION := 0.13.9
+LOCK_FLAGS  = --quiet --universal --python-version 3.11 --custom-compile-command 'make lock' \
+	$(if $(filter all,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+
+lock:                         ## pin runtime (requirements.lock) and dev (requirements-dev.lock)
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet .
-	{ echo "# Runtime dependencies pinned for the Docker image; \`make lock\` regenerates this file."; \
-	  .lock-venv/bin/python -m pip freeze --exclude ikiganiro; } > requirements.lock
+	.lock-venv/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	.lock-venv/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml -o requirements.lock
+	.lock-venv/bin/uv pip compile $(LOCK_FLAGS) --extra dev --constraints requirements.lock \
+		pyproject.toml -o requirements-dev.lock
 	rm -rf .lock-venv
 
 clean:
