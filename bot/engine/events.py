@@ -30,6 +30,9 @@ class _Privileged(_ByPerson):
     actor_is_admin: bool = False
 
 
+PrivilegedEvent = _Privileged
+
+
 class Opened(_ByPerson):
     """A facilitator opened the session; they become its first facilitator."""
 
@@ -70,6 +73,33 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+
+
+class Said(_ByPerson):
+    """Someone wrote in the group or privately; the engine decides whether it is an answer.
+
+    ``replies_to`` is the key of the bot's message it replies to ("prompt:<stage>", ...), if
+    any. In the group a reply to a prompt answers that stage, and a participant's plain message
+    answers the open text stage (the bot sees it only with privacy mode off); anything else is
+    conversation and changes nothing. In private it answers the open stage.
+    """
+
+    type: Literal["said"] = "said"
+    text: str
+    channel: Channel = Channel.GROUP
+    replies_to: str | None = None
+    source_ref: str | None = None
+
+
+class LinkOpened(_ByPerson):
+    """Someone followed a start link: to join, to answer privately, or just to open the chat.
+
+    It is a request to join unless they only came to open the chat, or came to answer and
+    have joined already; then it changes nothing and the shell says how to answer.
+    """
+
+    type: Literal["link_opened"] = "link_opened"
+    purpose: Literal["join", "answer", "hello"]
 
 
 class ShareChosen(_ByPerson):
@@ -143,7 +173,7 @@ class SummaryRequested(_Privileged):
 
 class NudgeRequested(_Privileged):
     type: Literal["nudge_requested"] = "nudge_requested"
-    stage_id: str
+    stage_id: str | None = None  # None: the stage open now (the /nudge command)
 
 
 class ParticipantErased(_ByPerson):
@@ -185,6 +215,8 @@ Event = Annotated[
     | Consented
     | RoleChosen
     | Answered
+    | Said
+    | LinkOpened
     | ShareChosen
     | AnswerEdited
     | ChoiceToggled

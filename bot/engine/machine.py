@@ -79,10 +79,67 @@ def step(
         raise ValueError(f"state of script {state.script_id!r} given script {script.id!r}")
     if event.event_id in state.applied:
         return state, []
+    meant = _meant(script, state, event)
+    if meant is None:
+        return state, []  # conversation, not an input: nothing to apply or remember
     new = state.model_copy(deep=True)
-    effects = _apply(script, new, event, now)
+    effects = _apply(script, new, meant, now)
     new.applied.add(event.event_id)
     return new, effects
+
+
+def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
+    """What a person's act stands for in this state, or None when it asks nothing of the bot.
+
+    The shell reports acts as they happened (a text replying to some message, a link followed,
+    /nudge); which stage they concern, and whether they concern the dialogue at all, is decided
+    here so that the rule lives in one place.
+    """
+    match e:
+        case ev.Said():
+            stage_id = _said_stage(script, s, e)
+            if stage_id is None:
+                return None
+            return ev.Answered(
+                event_id=e.event_id,
+                actor=e.actor,
+                stage_id=stage_id,
+                text=e.text,
+                channel=e.channel,
+                source_ref=e.source_ref,
+            )
+        case ev.LinkOpened():
+            participant = s.participants.get(e.actor)
+            joined = participant is not None and participant.active
+            if e.purpose == "hello" or (e.purpose == "answer" and joined):
+                return None
+            return ev.Joined(event_id=e.event_id, actor=e.actor)
+        case ev.NudgeRequested(stage_id=None):
+            current = _current(script, s)
+            return e.model_copy(update={"stage_id": current.id if current else "-"})
+    return e
+
+
+def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
+    """The stage a text answers: the prompt it replies to, else the open stage where a plain
+    message counts (privately always; in the group only a participant's, on a text stage)."""
+    if e.channel is not Channel.GROUP:
+        current = _current(script, s)
+        return current.id if current else ""
+    if e.replies_to is not None and e.replies_to.startswith("prompt:"):
+        return e.replies_to.removeprefix("prompt:")
+    participant = s.participants.get(e.actor)
+    stage = _current(script, s)
+    if (
+        participant is None
+        or not participant.active
+        or s.status is not Status.RUNNING
+        or stage is None
+        or stage.kind is not StageKind.TEXT
+        or Channel.GROUP not in stage.channels
+    ):
+        return None
+    return stage.id
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
@@ -670,7 +727,7 @@ def _summary_requested(
 def _nudge_requested(
     script: Script, s: SessionState, e: ev.NudgeRequested, now: datetime
 ) -> Effects:
-    stage = _open_stage(script, s, e.stage_id)
+    stage = _open_stage(script, s, e.stage_id or "-")
     if stage is None or not stage.takes_input:
         return _reply(Notice.STAGE_NOT_OPEN)
     quiet = _nudge_quiet(script, s, stage)
