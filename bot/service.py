@@ -1,92 +1,74 @@
-"""The imperative shell's core: one event in, one transaction out. No Telegram in here.
+"""The imperative shell's core: one request in, one transaction out. No Telegram in here.
 
-For every event the service loads the session, asks the engine for the new state and effects,
-and commits in ONE write transaction: the new state, the rendered messages in the outbox, the
-reminders, an audit line for privileged actions, and the inbox row marked processed. A crash
-before the commit leaves the update unprocessed (it is replayed at start); a crash after it
-leaves only messages to send. Nothing is ever half-applied.
-
-Messages are rendered here, when the effect is born, in the language of who will read them:
-the sender then only delivers, and a message waiting in the outbox survives a restart as is.
+``Service.handle`` takes what a person did (``bot.inbound``), finds the session it concerns,
+asks the engine for the new state and effects, and commits in ONE write transaction: the new
+state, the planned deliveries in the outbox, the reminders, an audit line for privileged
+actions, and the inbox row marked processed. A crash before the commit leaves the update
+unprocessed (it is replayed at start); a crash after it leaves only messages to send. Nothing
+is ever half-applied.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from enum import Enum
+from typing import Literal, cast
 
-from bot.dialogues import Library
+from bot import commands, texts
+from bot import delivery as op
+from bot.callbacks import Action, Button, StartKind
+from bot.commands import Place as CommandPlace
+from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import (
-    Cancel,
-    Delete,
-    Edit,
-    Effect,
-    Group,
-    Notice,
-    NoticeView,
-    Person,
-    Pin,
-    React,
-    Reply,
-    Schedule,
-    Send,
-)
+from bot.engine.effects import Cancel, Effect, Schedule
 from bot.engine.machine import new_session, step
-from bot.engine.script import Script
-from bot.engine.state import SessionState
-from bot.i18n.catalog import negotiate, translator
-from bot.render import Context, Rendered, render
+from bot.engine.script import Channel, Script
+from bot.engine.state import Due, Owner, Role, SessionState, Visibility
+from bot.i18n.catalog import negotiate
+from bot.inbound import (
+    BotMembership,
+    Command,
+    Migrated,
+    NotText,
+    Origin,
+    Pressed,
+    Request,
+    Start,
+    Text,
+)
+from bot.planner import Place, Scene, Voice, message, plan, popup, source_ref
 from bot.storage import StorageError, Store, Tx
 from bot.texts import ShellText
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+AdminCheck = Callable[[int, int], Awaitable[bool]]  # (chat id, user id) -> administrator?
+
+_PENDING = "pending"  # an event's id until its session, and so its id, is known
+_PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
+    StartKind.JOIN: "join",
+    StartKind.ANSWER: "answer",
+    StartKind.HELLO: "hello",
+}
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def source_ref(chat_id: int, message_id: int) -> str:
-    """How the engine refers to a Telegram message, without knowing what one is."""
-    return f"{chat_id}:{message_id}"
+class Result(Enum):
+    MISSING = "missing"  # no such session
+    UNCHANGED = "unchanged"  # the engine saw nothing to do
+    APPLIED = "applied"
 
 
-def parse_ref(ref: str | None) -> tuple[int, int] | None:
-    if not ref:
-        return None
-    chat, _, message = ref.partition(":")
-    try:
-        return int(chat), int(message)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where the actor acted, so a ``Reply`` effect reaches them there and nowhere else."""
-
-    chat_id: int | None = None
-    thread_id: int | None = None
-    message_id: int | None = None
-    private: bool = False
-    callback_id: str | None = None
-    language: str | None = None
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What happened, for the handler: whether a session was found and what changed."""
-
-    session_id: str | None = None
-    applied: bool = False
-    effects: list[Effect] = field(default_factory=list)
+async def _nobody_is_admin(_chat_id: int, _user_id: int) -> bool:
+    return False
 
 
 class Service:
@@ -99,186 +81,218 @@ class Service:
         default_language: str = "en",
         clock: Clock = utcnow,
         retention_days: int = 90,
+        admins: AdminCheck = _nobody_is_admin,
     ) -> None:
         self.store = store
         self.library = library
-        self.bot_username = bot_username
-        self.default_language = negotiate(default_language)
+        self.voice = Voice(bot_username, negotiate(default_language), retention_days)
         self.clock = clock
-        self.retention_days = retention_days
-
-    # --- context ------------------------------------------------------------------------------
-
-    def _context(self, language: str | None, script: Script | None, session_id: str) -> Context:
-        return Context(
-            tr=translator(language or self.default_language),
-            script=script,
-            session_id=session_id,
-            bot_username=self.bot_username,
-            extras={"retention_days": str(self.retention_days)},
-        )
+        self.admins = admins
 
     def script_of(self, state: SessionState) -> Script | None:
         return self.library.get(state.script_id)
-
-    # --- entry points -------------------------------------------------------------------------
-
-    async def open_session(
-        self,
-        update_id: int | None,
-        *,
-        chat_id: int,
-        thread_id: int | None,
-        actor: int,
-        script_id: str,
-        language: str | None,
-        origin: Origin,
-    ) -> Literal["opened", "running", "unknown_script"]:
-        script = self.library.get(script_id)
-        async with self.store.write() as tx:
-            if await tx.session_for_chat(chat_id, thread_id) is not None:
-                result: Literal["opened", "running", "unknown_script"] = "running"
-            elif script is None:
-                result = "unknown_script"
-            else:
-                session_id = secrets.token_hex(4)
-                lang = negotiate(language, self.default_language) if language else None
-                state = new_session(session_id, script, lang or self.default_language)
-                event = ev.Opened(event_id=_event_id(update_id, session_id), actor=actor)
-                await self._apply(tx, state, script, event, origin, chat_id, thread_id)
-                await tx.audit(session_id, actor, "opened")
-                result = "opened"
-            if update_id is not None:
-                await tx.mark_processed(update_id)
-        return result
-
-    async def in_chat(
-        self,
-        update_id: int | None,
-        chat_id: int,
-        thread_id: int | None,
-        make_event: Callable[[SessionState, Script, str], ev.Event | None],
-        origin: Origin,
-    ) -> Outcome:
-        """Apply the event ``make_event`` builds for the session open in this chat, if any."""
-        async with self.store.write() as tx:
-            outcome = Outcome()
-            session_id = await tx.session_for_chat(chat_id, thread_id)
-            if session_id is not None:
-                outcome = await self._run(tx, session_id, make_event, update_id, origin)
-            if update_id is not None:
-                await tx.mark_processed(update_id)
-        return outcome
-
-    async def in_session(
-        self,
-        update_id: int | None,
-        session_id: str,
-        make_event: Callable[[SessionState, Script, str], ev.Event | None],
-        origin: Origin,
-        *,
-        bind_user: int | None = None,
-    ) -> Outcome:
-        """Apply an event to a session named by a button or a private chat's binding."""
-        async with self.store.write() as tx:
-            outcome = await self._run(tx, session_id, make_event, update_id, origin)
-            if bind_user is not None and outcome.session_id is not None:
-                await tx.bind_private(bind_user, session_id)
-            if update_id is not None:
-                await tx.mark_processed(update_id)
-        return outcome
-
-    async def private_session(self, user_id: int) -> str | None:
-        async with self.store.read() as tx:
-            return await tx.private_binding(user_id)
-
-    async def bind(self, user_id: int, session_id: str) -> bool:
-        async with self.store.write() as tx:
-            if await tx.load_state(session_id) is None:
-                return False
-            await tx.bind_private(user_id, session_id)
-            return True
 
     async def state(self, session_id: str) -> SessionState | None:
         async with self.store.read() as tx:
             return await tx.load_state(session_id)
 
-    async def say(
-        self,
-        update_id: int | None,
-        text: ShellText,
-        *,
-        chat_id: int,
-        thread_id: int | None = None,
-        language: str | None = None,
-        reply_to: int | None = None,
-        callback_id: str | None = None,
-        session_id: str | None = None,
-    ) -> None:
-        """Queue a shell-level message (help, refusals the engine never sees) and mark done."""
-        rendered = text(translator(language or self.default_language))
-        async with self.store.write() as tx:
-            if callback_id is not None:
-                await tx.enqueue(
-                    session_id, {"op": "popup", "callback_id": callback_id, "text": rendered.popup}
-                )
-            else:
-                await tx.enqueue(
-                    session_id,
-                    _send_op(chat_id, thread_id, rendered, reply_to=reply_to),
-                )
-            if update_id is not None:
-                await tx.mark_processed(update_id)
+    # --- the one entry -----------------------------------------------------------------------
+
+    async def handle(self, update_id: int | None, origin: Origin, request: Request) -> None:
+        """Apply what a person did; the update is marked processed in the same transaction."""
+        origin = replace(origin, language=negotiate(origin.language))  # Telegram's tag, or none
+        match request:
+            case Command():
+                await self._command(update_id, origin, request)
+            case Text():
+                await self._text(update_id, origin, request)
+            case NotText():
+                await self._say(update_id, origin, texts.text_only if origin.private else None)
+            case Start():
+                await self._start(update_id, origin, request)
+            case Pressed():
+                await self._pressed(update_id, origin, request.button)
+            case BotMembership():
+                await self._membership(update_id, origin, request)
+            case Migrated():
+                await self._migrated(update_id, origin, request.new_chat_id)
 
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
         async with self.store.write() as tx:
             await tx.mark_processed(update_id)
 
-    async def forget(self, update_id: int | None, user_id: int, origin: Origin) -> int:
-        """Erase a person from every session and every table; returns sessions touched."""
-        async with self.store.write() as tx:
-            sessions = await tx.sessions_of_user(user_id)
-            for session_id in sessions:
-                await self._run(
-                    tx,
-                    session_id,
-                    lambda _s, _sc, eid: ev.ParticipantErased(event_id=eid, actor=user_id),
-                    update_id,
-                    Origin(),  # the single confirmation below replaces per-session replies
-                )
-                await tx.audit(session_id, None, "participant_erased")
-            await tx.forget_user(user_id)
-            if update_id is not None:
-                await tx.mark_processed(update_id)
-        # Deleted rows are scrubbed (secure_delete); the checkpoint clears them from the WAL.
-        # A reader holding the WAL open defers that to the next checkpoint; the erasure stands.
-        try:
-            await self.store.checkpoint()
-        except StorageError as error:
-            log.warning("checkpoint after erasure deferred: %s", error)
-        return len(sessions)
+    # --- requests ----------------------------------------------------------------------------
 
-    async def chat_migrated(self, update_id: int | None, old: int, new: int) -> None:
-        async with self.store.write() as tx:
-            await tx.migrate_chat(old, new)
-            if update_id is not None:
-                await tx.mark_processed(update_id)
-
-    async def bot_removed(self, update_id: int | None, chat_id: int) -> None:
-        """Pause every session of the chat (all its topics) and tell the facilitators."""
-        async with self.store.write() as tx:
-            for session_id in await tx.sessions_in_chat(chat_id):
-                await self._run(
-                    tx,
-                    session_id,
-                    lambda _s, _sc, eid: ev.BotRemoved(event_id=eid),
-                    update_id,
-                    Origin(),
+    async def _command(self, update_id: int | None, origin: Origin, cmd: Command) -> None:
+        place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
+        if commands.find(cmd.name, place) is None:
+            wrong = texts.group_only if origin.private else texts.private_only
+            await self._say(update_id, origin, wrong)
+            return
+        match cmd.name, place:
+            case "newsession", _:
+                await self._open(update_id, origin, cmd.args)
+            case "help", CommandPlace.GROUP:
+                await self._group_help(update_id, origin)
+            case "help", _:
+                await self._say(update_id, origin, texts.private_help)
+            case "mydata", _:
+                await self._mydata(update_id, origin)
+            case "forget", _:  # only asks; the erasure happens when its button is pressed
+                await self._say(update_id, origin, texts.forget_confirm)
+            case "start", _:
+                await self._start(update_id, origin, Start(link=None))
+            case "cofacilitate", _ if cmd.replied_user is None or cmd.replied_is_bot:
+                await self._say(update_id, origin, texts.cofacilitate_how)
+            case "cofacilitate", _:
+                added = ev.FacilitatorAdded(
+                    event_id=_PENDING, actor=_actor(origin), user_id=cmd.replied_user
                 )
-                await tx.audit(session_id, None, "bot_removed")
-            if update_id is not None:
-                await tx.mark_processed(update_id)
+                await self._act(update_id, origin, added, missing=texts.no_session)
+            case name, _:
+                lead = commands.LEAD_EVENTS[name](event_id=_PENDING, actor=_actor(origin))
+                await self._act(update_id, origin, cast(ev.Event, lead), missing=texts.no_session)
+
+    async def _text(self, update_id: int | None, origin: Origin, said: Text) -> None:
+        ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
+        actor = _actor(origin)
+        event: ev.Event
+        if said.edited:
+            event = ev.AnswerEdited(event_id=_PENDING, actor=actor, source_ref=ref, text=said.text)
+        else:
+            replies_to = await self._key_of(origin, said.replies_to_bot_message)
+            channel = Channel.PRIVATE if origin.private else Channel.GROUP
+            event = ev.Said(
+                event_id=_PENDING,
+                actor=actor,
+                text=said.text,
+                channel=channel,
+                replies_to=replies_to,
+                source_ref=ref,
+            )
+        missing = texts.no_private_session if origin.private and not said.edited else None
+        await self._act(update_id, origin, event, missing=missing)
+
+    async def _start(self, update_id: int | None, origin: Origin, start: Start) -> None:
+        if start.link is None:
+            await self._say(update_id, origin, texts.private_welcome)
+            return
+        purpose = _PURPOSE[start.link.kind]
+        event = ev.LinkOpened(event_id=_PENDING, actor=_actor(origin), purpose=purpose)
+        await self._act(
+            update_id,
+            origin,
+            event,
+            session_id=start.link.session_id,
+            bind=True,
+            missing=texts.unknown_link,
+            unchanged=texts.write_here,
+        )
+
+    async def _pressed(
+        self, update_id: int | None, origin: Origin, pressed: Button | None
+    ) -> None:
+        if pressed is not None and pressed.action is Action.FORGET:
+            await self._forget(update_id, origin, erase=pressed.args[0] == "1")
+            return
+        event = _button_event(pressed, origin) if pressed is not None else None
+        if pressed is None or event is None:
+            await self._say(update_id, origin, texts.stale_button)
+            return
+        accept = pressed.action is Action.CONSENT and pressed.args[0] == "1"
+        await self._act(
+            update_id,
+            origin,
+            event,
+            session_id=pressed.session_id,
+            bind=accept,
+            missing=texts.stale_button,
+        )
+
+    async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        script_id = args[0] if args else DEFAULT_SCRIPT
+        language = negotiate(args[1], self.voice.default_language) if len(args) > 1 else None
+        script = self.library.get(script_id)
+        chat_id, thread_id = origin.chat_id or 0, origin.thread_id
+        async with self.store.write() as tx:
+            if await tx.session_for_chat(chat_id, thread_id) is not None:
+                await self._queue(tx, origin, texts.session_running, None)
+            elif script is None:
+                unknown = texts.unknown_script(script_id, self.library.ids())
+                await self._queue(tx, origin, unknown, None)
+            else:
+                session_id = secrets.token_hex(4)
+                state = new_session(session_id, script, language or self.voice.default_language)
+                opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
+                await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
+                await tx.audit(session_id, opened.actor, "opened")
+            await _mark(tx, update_id)
+
+    async def _group_help(self, update_id: int | None, origin: Origin) -> None:
+        chat_id, user_id = origin.chat_id or 0, _actor(origin)
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(chat_id, origin.thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+        leads = (state is not None and state.is_facilitator(user_id)) or await self.admins(
+            chat_id, user_id
+        )
+        text = texts.group_help(leads=leads, running=state is not None)
+        await self._say(update_id, origin, text, language=state.language if state else None)
+
+    async def _mydata(self, update_id: int | None, origin: Origin) -> None:
+        user_id = _actor(origin)
+        async with self.store.read() as tx:
+            states = [
+                s for sid in await tx.sessions_of_user(user_id) if (s := await tx.load_state(sid))
+            ]
+        entries = [(s, sc) for s in states if (sc := self.script_of(s)) is not None]
+        await self._say(update_id, origin, texts.my_data(user_id, entries))
+
+    async def _forget(self, update_id: int | None, origin: Origin, *, erase: bool) -> None:
+        """Erase a person from every session and every table, after their confirmation."""
+        user_id = _actor(origin)
+        async with self.store.write() as tx:
+            if erase:
+                for session_id in await tx.sessions_of_user(user_id):
+                    erased = ev.ParticipantErased(event_id=_PENDING, actor=user_id)
+                    await self._run(tx, session_id, erased, update_id, Origin())
+                    await tx.audit(session_id, None, "participant_erased")
+                await tx.forget_user(user_id)
+            await self._queue(tx, origin, texts.erased if erase else texts.kept, None)
+            await _mark(tx, update_id)
+        if erase:
+            # Deleted rows are scrubbed (secure_delete); the checkpoint clears them from the
+            # WAL. A reader holding the WAL open defers that to the next checkpoint.
+            try:
+                await self.store.checkpoint()
+            except StorageError as error:
+                log.warning("checkpoint after erasure deferred: %s", error)
+
+    async def _membership(
+        self, update_id: int | None, origin: Origin, change: BotMembership
+    ) -> None:
+        """Removed: pause every session of the chat (all its topics) and tell the facilitators.
+        Added back to a group: say hello."""
+        if not change.present:
+            async with self.store.write() as tx:
+                for session_id in await tx.sessions_in_chat(origin.chat_id or 0):
+                    removed = ev.BotRemoved(event_id=_PENDING)
+                    await self._run(tx, session_id, removed, update_id, Origin())
+                    await tx.audit(session_id, None, "bot_removed")
+                await _mark(tx, update_id)
+        elif not change.was_present and change.group:
+            hello = Origin(chat_id=origin.chat_id, language=origin.language)
+            await self._say(update_id, hello, texts.hello_group, language=origin.language)
+        else:
+            await self._say(update_id, origin, None)
+
+    async def _migrated(self, update_id: int | None, origin: Origin, new_chat_id: int) -> None:
+        async with self.store.write() as tx:
+            await tx.migrate_chat(origin.chat_id or 0, new_chat_id)
+            await _mark(tx, update_id)
+
+    # --- housekeeping ------------------------------------------------------------------------
 
     async def fire_reminders(self) -> int:
         """Feed every reminder that has come due back to its session."""
@@ -287,7 +301,7 @@ class Service:
             reminder = ev.ReminderDue.model_validate(event_json)
             async with self.store.write() as tx:
                 await tx.cancel(session_id, name)
-                await self._run(tx, session_id, lambda *_, r=reminder: r, None, Origin())
+                await self._run(tx, session_id, reminder, None, Origin())
             fired += 1
         return fired
 
@@ -297,36 +311,56 @@ class Service:
         for session_id in await self.store.idle_sessions(self.clock(), days):
             expired = ev.Expired(event_id=f"expired:{session_id}", idle_days=days)
             async with self.store.write() as tx:
-                await self._run(tx, session_id, lambda *_, e=expired: e, None, Origin())
+                await self._run(tx, session_id, expired, None, Origin())
             ended += 1
         return ended
 
-    # --- the transaction ----------------------------------------------------------------------
+    # --- the transaction ---------------------------------------------------------------------
 
-    async def _run(
+    async def _act(
         self,
-        tx: Tx,
-        session_id: str,
-        make_event: Callable[[SessionState, Script, str], ev.Event | None],
         update_id: int | None,
         origin: Origin,
-    ) -> Outcome:
+        event: ev.Event,
+        *,
+        session_id: str | None = None,
+        bind: bool = False,
+        missing: ShellText | None = None,
+        unchanged: ShellText | None = None,
+    ) -> Result:
+        """Apply ``event`` to the session named, or else to the one of the chat or private
+        binding where it happened; say ``missing`` or ``unchanged`` if that is what came of it."""
+        if isinstance(event, ev.PrivilegedEvent):
+            event = await self._with_admin(event, session_id, origin)
+        async with self.store.write() as tx:
+            found = session_id or await self._session_of(tx, origin)
+            result = await self._run(tx, found, event, update_id, origin) if found else None
+            result = result or Result.MISSING
+            if bind and found and result is not Result.MISSING:
+                await tx.bind_private(_actor(origin), found)
+            text = {Result.MISSING: missing, Result.UNCHANGED: unchanged}.get(result)
+            if text is not None:
+                await self._queue(tx, origin, text, found)
+            await _mark(tx, update_id)
+        return result
+
+    async def _run(
+        self, tx: Tx, session_id: str, event: ev.Event, update_id: int | None, origin: Origin
+    ) -> Result:
         state = await tx.load_state(session_id)
         if state is None:
-            return Outcome()
+            return Result.MISSING
         script = self.script_of(state)
         located = await tx.session_chat(session_id)
         if script is None or located is None:
             log.error("session %s refers to a missing script or chat", session_id)
-            return Outcome(session_id=session_id)
-        event = make_event(state, script, _event_id(update_id, session_id))
-        if event is None:
-            return Outcome(session_id=session_id)
-        chat_id, thread_id = located
-        effects = await self._apply(tx, state, script, event, origin, chat_id, thread_id)
-        if isinstance(event, ev.PRIVILEGED) and effects:
+            return Result.UNCHANGED
+        if event.event_id == _PENDING:
+            event = event.model_copy(update={"event_id": _event_id(update_id, session_id)})
+        applied = await self._apply(tx, state, script, event, origin, Place(*located))
+        if applied and isinstance(event, ev.PRIVILEGED):
             await tx.audit(session_id, getattr(event, "actor", None), event.type)
-        return Outcome(session_id=session_id, applied=True, effects=effects)
+        return Result.APPLIED if applied is not None else Result.UNCHANGED
 
     async def _apply(
         self,
@@ -335,136 +369,100 @@ class Service:
         script: Script,
         event: ev.Event,
         origin: Origin,
-        chat_id: int,
-        thread_id: int | None,
-    ) -> list[Effect]:
+        place: Place,
+    ) -> list[Effect] | None:
+        """One engine step, saved with its reminders and planned deliveries; None if the
+        engine changed nothing (the effects otherwise, possibly none)."""
         new, effects = step(script, state, event, self.clock())
         if new is state:
-            return []
-        await tx.save_state(new, chat_id, thread_id)
-        replied = False
+            return None
+        sid = new.session_id
+        await tx.save_state(new, place.chat_id, place.thread_id)
         for effect in effects:
-            replied |= isinstance(effect, Reply)
-            await self._route(tx, new, script, effect, origin, chat_id, thread_id)
-        if origin.callback_id is not None and not replied:
-            # Every button press must be answered, or the user's client keeps spinning.
-            await tx.enqueue(
-                new.session_id, {"op": "popup", "callback_id": origin.callback_id, "text": None}
-            )
-        return effects
-
-    async def _route(
-        self,
-        tx: Tx,
-        state: SessionState,
-        script: Script,
-        effect: Effect,
-        origin: Origin,
-        chat_id: int,
-        thread_id: int | None,
-    ) -> None:
-        sid = state.session_id
-        group_ctx = self._context(state.language, script, sid)
-        match effect:
-            case Schedule():
+            if isinstance(effect, Schedule):
                 await tx.schedule(
                     sid, effect.name, effect.at, effect.event.model_dump(mode="json")
                 )
-            case Cancel():
+            elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
-            case Send(to=Group()):
-                reply = parse_ref(effect.reply_to)
-                reply_to = reply[1] if reply and reply[0] == chat_id else None
-                rendered = render(effect.view, group_ctx)
-                await tx.enqueue(
-                    sid,
-                    _send_op(chat_id, thread_id, rendered, key=effect.key, reply_to=reply_to),
-                )
-            case Send(to=Person(user_id=user_id)):
-                ctx = self._context(self._language_of(state, user_id, origin), script, sid)
-                op = _send_op(user_id, None, render(effect.view, ctx), key=None)
-                # If they never opened a private chat with the bot, tell them in the group how to.
-                op["fallback"] = {
-                    "chat_id": chat_id,
-                    "thread_id": thread_id,
-                    "session_id": sid,
-                    "language": state.language,
-                }
-                await tx.enqueue(sid, op)
-            case Edit():
-                rendered = render(effect.view, group_ctx)
-                await tx.enqueue(
-                    sid,
-                    {
-                        "op": "edit",
-                        "key": effect.key,
-                        "text": rendered.text,
-                        "keys": _keys(rendered),
-                        "chat_id": chat_id,
-                        "thread_id": thread_id,
-                    },
-                )
-            case Delete():
-                await tx.enqueue(sid, {"op": "delete", "key": effect.key, "chat_id": chat_id})
-            case Pin():
-                await tx.enqueue(sid, {"op": "pin", "key": effect.key, "chat_id": chat_id})
-            case React():
-                ref = parse_ref(effect.source_ref)
-                if ref is not None:
-                    await tx.enqueue(
-                        sid,
-                        {
-                            "op": "react",
-                            "chat_id": ref[0],
-                            "message_id": ref[1],
-                            "emoji": effect.emoji,
-                        },
-                    )
-            case Reply():
-                await self._reply(tx, state, script, effect, origin)
+        for operation in plan(effects, Scene(new, script, place, origin), self.voice):
+            await tx.enqueue(sid, op.dump(operation))
+        return list(effects)
 
-    async def _reply(
-        self, tx: Tx, state: SessionState, script: Script, effect: Reply, origin: Origin
+    async def _say(
+        self,
+        update_id: int | None,
+        origin: Origin,
+        text: ShellText | None,
+        *,
+        language: str | None = None,
     ) -> None:
-        sid = state.session_id
-        language = origin.language if origin.private or origin.callback_id else state.language
-        rendered = render(effect.view, self._context(language, script, sid))
-        quiet = isinstance(effect.view, NoticeView) and effect.view.code is Notice.DONE
-        if origin.callback_id is not None:
-            await tx.enqueue(
-                sid, {"op": "popup", "callback_id": origin.callback_id, "text": rendered.popup}
-            )
-        elif origin.chat_id is None:
-            return  # a reminder or an internal event: nobody to answer
-        elif quiet and origin.message_id is not None:
-            await tx.enqueue(
-                sid,
-                {
-                    "op": "react",
-                    "chat_id": origin.chat_id,
-                    "message_id": origin.message_id,
-                    "emoji": "👍",
-                },
-            )
-        else:
-            await tx.enqueue(
-                sid,
-                _send_op(
-                    origin.chat_id,
-                    origin.thread_id,
-                    rendered,
-                    reply_to=None if origin.private else origin.message_id,
-                ),
-            )
+        """Queue a shell-level message (help, refusals the engine never sees) and mark done."""
+        async with self.store.write() as tx:
+            if text is not None:
+                await self._queue(tx, origin, text, None, language=language)
+            await _mark(tx, update_id)
 
-    def _language_of(self, state: SessionState, user_id: int, origin: Origin) -> str:
-        """A person reads in their own language; someone not yet joined, in the one they use."""
-        participant = state.participants.get(user_id)
-        if participant is not None and participant.language:
-            return participant.language
-        if participant is None and origin.language and (origin.private or origin.callback_id):
-            return origin.language
-        return state.language
+    async def _queue(
+        self,
+        tx: Tx,
+        origin: Origin,
+        text: ShellText,
+        session_id: str | None,
+        *,
+        language: str | None = None,
+    ) -> None:
+        """A shell text to whoever acted, where they acted: a button's popup, else a message
+        (in the group, as a reply to theirs)."""
+        reader = language or (origin.language if origin.private or origin.callback_id else None)
+        rendered = self.voice.shell(text, reader)
+        operation: op.Operation
+        if origin.callback_id is not None:
+            operation = popup(origin.callback_id, rendered)
+        elif origin.chat_id is None:
+            return
+        else:
+            reply_to = None if origin.private else origin.message_id
+            operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
+        await tx.enqueue(session_id, op.dump(operation))
+
+    async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
+        if origin.private:
+            return await tx.private_binding(_actor(origin))
+        if origin.chat_id is None:
+            return None
+        return await tx.session_for_chat(origin.chat_id, origin.thread_id)
+
+    async def _key_of(self, origin: Origin, bot_message: int | None) -> str | None:
+        """The key of the bot's message a text replies to ("prompt:<stage>", ...), if known."""
+        if bot_message is None or origin.chat_id is None:
+            return None
+        found = await self.store.message_key(origin.chat_id, bot_message)
+        return found[1] if found else None
+
+    async def _with_admin(
+        self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin
+    ) -> ev.Event:
+        """Whether the actor administers the session's chat, asked of Telegram outside any
+        transaction (the engine lets administrators lead too)."""
+        chat_id = origin.chat_id if not origin.private else None
+        if session_id is not None:
+            async with self.store.read() as tx:
+                located = await tx.session_chat(session_id)
+            chat_id = located[0] if located else None
+        admin = chat_id is not None and await self.admins(chat_id, event.actor)
+        return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _actor(origin: Origin) -> int:
+    if origin.user_id is None:
+        raise ValueError("a person's request without a person")
+    return origin.user_id
+
+
+async def _mark(tx: Tx, update_id: int | None) -> None:
+    if update_id is not None:
+        await tx.mark_processed(update_id)
 
 
 def _event_id(update_id: int | None, session_id: str) -> str:
@@ -474,30 +472,40 @@ def _event_id(update_id: int | None, session_id: str) -> str:
     return f"u{update_id}:{session_id}"
 
 
-def _keys(rendered: Rendered) -> list[list[dict[str, str]]]:
-    return [
-        [
-            {"text": key.text, **({"url": key.url} if key.url else {"data": key.data or ""})}
-            for key in row
-        ]
-        for row in rendered.keys
-    ]
-
-
-def _send_op(
-    chat_id: int,
-    thread_id: int | None,
-    rendered: Rendered,
-    *,
-    key: str | None = None,
-    reply_to: int | None = None,
-) -> dict[str, Any]:
-    return {
-        "op": "send",
-        "chat_id": chat_id,
-        "thread_id": thread_id,
-        "text": rendered.text,
-        "keys": _keys(rendered),
-        "key": key,
-        "reply_to": reply_to,
-    }
+def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
+    """The event a well-formed button stands for, or None if its values are not ours."""
+    actor, args, pending = _actor(origin), pressed.args, _PENDING
+    try:
+        match pressed.action:
+            case Action.CONSENT:
+                yes = args[0] == "1"
+                name, language = (origin.first_name, origin.language) if yes else ("", None)
+                return ev.Consented(
+                    event_id=pending, actor=actor, accept=yes, name=name, language=language
+                )
+            case Action.ROLE:
+                return ev.RoleChosen(event_id=pending, actor=actor, role=Role(args[0]))
+            case Action.CHOICE:
+                return ev.ChoiceToggled(
+                    event_id=pending, actor=actor, stage_id=args[0], option_id=args[1]
+                )
+            case Action.SHARE:
+                visibility = Visibility(args[0])
+                return ev.ShareChosen(event_id=pending, actor=actor, visibility=visibility)
+            case Action.OWNER:
+                return ev.CommitmentOwnerSet(
+                    event_id=pending, actor=actor, commitment_id=args[0], owner=Owner(args[1])
+                )
+            case Action.DUE:
+                return ev.CommitmentDueSet(
+                    event_id=pending, actor=actor, commitment_id=args[0], due=Due(args[1])
+                )
+            case Action.ENDORSE:
+                return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.QUOTE:
+                return ev.QuoteConsentSet(event_id=pending, actor=actor, allow=args[0] == "1")
+            case Action.NUDGE:
+                return ev.NudgeRequested(event_id=pending, actor=actor, stage_id=args[0])
+    except ValueError:
+        return None
+    return None

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from bot.callbacks import NO_SESSION, Action, button
+from bot.callbacks import NO_SESSION, Action, StartKind, button, start_url
+from bot.commands import Place, in_place
 from bot.engine.script import Script
 from bot.engine.state import SessionState, Visibility
 from bot.i18n.catalog import Translator, script_context
@@ -63,21 +64,11 @@ def group_help(*, leads: bool, running: bool) -> ShellText:
                 )
             )
         if leads:
+            lines += ["", escape(tr.gettext("For facilitators:"))]
             lines += [
-                "",
-                escape(tr.gettext("For facilitators:")),
-                "/newsession — "
-                + escape(tr.gettext("open a session (optionally: script, language)")),
-                "/next — " + escape(tr.gettext("open the next stage")),
-                "/back — " + escape(tr.gettext("return to the previous stage")),
-                "/pause — " + escape(tr.gettext("pause the session")),
-                "/resume — " + escape(tr.gettext("continue the session")),
-                "/status — " + escape(tr.gettext("who has answered, sent to you privately")),
-                "/nudge — " + escape(tr.gettext("remind the quiet ones privately")),
-                "/summary — " + escape(tr.gettext("the draft summary, sent to you privately")),
-                "/cofacilitate — "
-                + escape(tr.gettext("reply to someone to add them as co-facilitator")),
-                "/end — " + escape(tr.gettext("close the session and post the summary")),
+                f"/{c.name} — {escape(tr.gettext(c.description))}"
+                for c in in_place(Place.GROUP)
+                if c.name != "help"
             ]
         else:
             lines.append(
@@ -277,5 +268,23 @@ def my_data(user_id: int, entries: list[tuple[SessionState, Script]]) -> ShellTe
                 )
         lines += ["", escape(tr.gettext("/forget erases all of this."))]
         return Rendered("\n".join(lines))
+
+    return text
+
+
+def private_chat_pointer(bot_username: str, session_id: str) -> ShellText:
+    """For the group, when the bot cannot write to someone who never opened a private chat."""
+
+    def text(tr: Translator) -> Rendered:
+        url = start_url(bot_username, StartKind.HELLO, session_id)
+        return Rendered(
+            escape(
+                tr.gettext(
+                    "Some of you have not opened a private chat with me yet, so I cannot write "
+                    "to you. Please press the button below once."
+                )
+            ),
+            ((Key(tr.gettext("Open a private chat ↗"), url=url),),),
+        )
 
     return text

@@ -103,3 +103,35 @@ def test_importing_the_engine_loads_none_of_the_shell() -> None:
     loaded = json.loads(out.stdout)
     assert "bot.engine.machine" in loaded
     assert [m for m in loaded if _is_forbidden(m)] == []
+
+
+# --- the shell's own layers ----------------------------------------------------------------------
+
+HANDLERS = ROOT / "bot" / "telegram" / "handlers.py"
+SENDER = ROOT / "bot" / "telegram" / "sender.py"
+WORDS = ("bot.render", "bot.texts", "bot.words", "bot.i18n", "bot.planner", "babel", "gettext")
+
+
+def _imports_any(path: Path, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(
+        name
+        for name in _imports(path)
+        if any(name == p or name.startswith(p + ".") for p in prefixes)
+    )
+
+
+def test_handlers_decide_nothing_about_the_dialogue() -> None:
+    """Handlers only read updates into requests: no engine, no words, no storage queries."""
+    assert _imports_any(HANDLERS, ("bot.engine", *WORDS)) == []
+
+
+def test_the_sender_renders_nothing() -> None:
+    """The sender delivers planned operations; every word was chosen before they were queued."""
+    assert _imports_any(SENDER, ("bot.engine", *WORDS)) == []
+
+
+def test_the_shell_layer_scan_sees_what_it_should() -> None:
+    fake = HANDLERS.parent / "fake.py"
+    source = "from bot.engine.machine import step\nfrom bot.render import render\n"
+    tree_names = _imports(fake, source)
+    assert "bot.engine.machine" in tree_names and "bot.render" in tree_names

@@ -16,10 +16,12 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot.commands import Place, in_place
 from bot.dialogues import Library
 from bot.i18n.catalog import LANGUAGES, Translator, translator
 from bot.service import Clock, Service, utcnow
 from bot.storage import Store
+from bot.telegram.admins import Administrators
 from bot.telegram.handlers import Runtime, install
 
 log = logging.getLogger(__name__)
@@ -70,27 +72,8 @@ def build_application(
     return application
 
 
-def _group_commands(tr: Translator) -> list[BotCommand]:
-    return [
-        BotCommand("newsession", tr.gettext("open a session")),
-        BotCommand("next", tr.gettext("open the next stage")),
-        BotCommand("back", tr.gettext("return to the previous stage")),
-        BotCommand("pause", tr.gettext("pause the session")),
-        BotCommand("resume", tr.gettext("continue the session")),
-        BotCommand("status", tr.gettext("who has answered, sent to you privately")),
-        BotCommand("summary", tr.gettext("the draft summary, sent to you privately")),
-        BotCommand("cofacilitate", tr.gettext("reply to someone to add them as co-facilitator")),
-        BotCommand("end", tr.gettext("close the session and post the summary")),
-        BotCommand("help", tr.gettext("what you can do here")),
-    ]
-
-
-def _private_commands(tr: Translator) -> list[BotCommand]:
-    return [
-        BotCommand("mydata", tr.gettext("everything I keep about you")),
-        BotCommand("forget", tr.gettext("erase everything I keep about you")),
-        BotCommand("help", tr.gettext("what you can do here")),
-    ]
+def _menu(tr: Translator, place: Place) -> list[BotCommand]:
+    return [BotCommand(c.name, tr.gettext(c.description)) for c in in_place(place, menu_only=True)]
 
 
 async def set_command_menus(application: AnyApplication) -> bool:
@@ -100,10 +83,12 @@ async def set_command_menus(application: AnyApplication) -> bool:
         for language in (None, *LANGUAGES):
             tr = translator(language)
             await bot.set_my_commands(
-                _group_commands(tr), scope=BotCommandScopeAllGroupChats(), language_code=language
+                _menu(tr, Place.GROUP),
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=language,
             )
             await bot.set_my_commands(
-                _private_commands(tr),
+                _menu(tr, Place.PRIVATE),
                 scope=BotCommandScopeAllPrivateChats(),
                 language_code=language,
             )
@@ -124,6 +109,7 @@ async def start_runtime(
 ) -> Runtime:
     """Initialise the bot (``getMe``) and attach what the handlers need."""
     await application.initialize()
+    admins = Administrators(application.bot)
     service = Service(
         store,
         library,
@@ -131,8 +117,9 @@ async def start_runtime(
         default_language=default_language,
         clock=clock,
         retention_days=retention_days,
+        admins=admins,
     )
-    runtime = Runtime(service=service, store=store)
+    runtime = Runtime(service=service, store=store, admins=admins)
     application.bot_data["runtime"] = runtime
     await set_command_menus(application)
     return runtime

@@ -1,0 +1,152 @@
+"""The delivery contract: what the outbox holds and the sender delivers, and nothing more.
+
+The planner (``bot.planner``) turns the engine's effects into these operations, already in the
+reader's words and already cut to Telegram's size, inside the same transaction as the state they
+come from. The sender (``bot.telegram.sender``) turns each into one or more Bot API calls and
+renders nothing. Operations are frozen and discriminated by ``op``; they are stored as validated
+JSON, so a row written by one version is either read back exactly or refused by name, never
+guessed at.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+ChatId = int
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Button(_Frozen):
+    """One inline button: callback data (at most 64 bytes, see ``bot.callbacks``) or a URL."""
+
+    text: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+class Fallback(_Frozen):
+    """Where to point someone the bot cannot write to privately (they never opened the chat).
+
+    Already rendered in the group's language; the sender posts it at most once per group every
+    few minutes, so a round of nudges to people it cannot reach costs one group message.
+    """
+
+    chat_id: ChatId
+    thread_id: int | None = None
+    text: str
+    keys: Keyboard = ()
+
+
+class Send(_Frozen):
+    """A new message, as one or more parts; ``key`` names it (its first part) for later edits."""
+
+    op: Literal["send"] = "send"
+    chat_id: ChatId
+    thread_id: int | None = None
+    parts: tuple[str, ...] = Field(min_length=1)
+    keys: Keyboard = ()
+    key: str | None = None
+    reply_to: int | None = None
+    fallback: Fallback | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return _parts_from_text(data)
+
+
+class Edit(_Frozen):
+    """New parts for the live message named ``key``; posted anew if it was never sent."""
+
+    op: Literal["edit"] = "edit"
+    chat_id: ChatId
+    thread_id: int | None = None
+    key: str
+    parts: tuple[str, ...] = Field(min_length=1)
+    keys: Keyboard = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return _parts_from_text(data)
+
+
+class Delete(_Frozen):
+    op: Literal["delete"] = "delete"
+    chat_id: ChatId
+    key: str
+
+
+class Popup(_Frozen):
+    """The answer to a button press: free, private to the presser, at most 200 characters."""
+
+    op: Literal["popup"] = "popup"
+    callback_id: str
+    text: str | None = None
+
+
+class React(_Frozen):
+    op: Literal["react"] = "react"
+    chat_id: ChatId
+    message_id: int
+    emoji: str = "👍"
+
+
+class Pin(_Frozen):
+    op: Literal["pin"] = "pin"
+    chat_id: ChatId
+    key: str
+
+
+class Document(_Frozen):
+    """A file for a chat (a printable charter, an export), its bytes base64-encoded."""
+
+    op: Literal["document"] = "document"
+    chat_id: ChatId
+    thread_id: int | None = None
+    filename: str
+    content_b64: str
+    caption: str | None = None
+
+
+Operation = Annotated[
+    Send | Edit | Delete | Popup | React | Pin | Document, Field(discriminator="op")
+]
+
+_OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
+
+
+def parse(payload: dict[str, Any]) -> Operation:
+    """An outbox row's operation; raises ``pydantic.ValidationError`` for one that is not."""
+    return _OPERATION.validate_python(payload)
+
+
+def dump(operation: Operation) -> dict[str, Any]:
+    """What the outbox stores for an operation."""
+    return operation.model_dump(mode="json", exclude_defaults=False)
+
+
+def lane(operation: Operation) -> str:
+    """The chat an operation is for; a button's answer has none and goes alone, at once."""
+    if isinstance(operation, Popup):
+        return f"popup:{operation.callback_id}"
+    return f"chat:{operation.chat_id}"
+
+
+def _parts_from_text(data: Any) -> Any:
+    """Rows queued before operations carried ``parts`` held one ``text`` (then cut at sending)
+    and a fallback still to be rendered: read them as one part and without the fallback, so an
+    upgrade never drops a message still waiting in the outbox."""
+    if isinstance(data, dict) and "parts" not in data and isinstance(data.get("text"), str):
+        text = data["text"]
+        data = {k: v for k, v in data.items() if k not in ("text", "fallback")}
+        data["parts"] = (text,)
+    return data

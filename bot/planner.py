@@ -1,0 +1,205 @@
+"""Effects become delivery operations: who reads each message, in which language, where.
+
+Pure: given the engine's effects, the session's state and place, and whoever acted, ``plan``
+returns the operations for the outbox, rendered in each reader's language and cut to
+Telegram's size. The sender then only delivers them; a message waiting in the outbox survives a
+restart exactly as it was planned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import delivery as op
+from bot.engine.effects import (
+    Delete,
+    Edit,
+    Effect,
+    Group,
+    Notice,
+    NoticeView,
+    Person,
+    Pin,
+    React,
+    Reply,
+    Send,
+)
+from bot.engine.script import Script
+from bot.engine.state import SessionState
+from bot.i18n.catalog import translator
+from bot.inbound import Origin
+from bot.render import Context, Rendered, split_message
+from bot.render import render as render_view
+from bot.texts import ShellText, private_chat_pointer
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a session lives: a group, or one forum topic of it."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """What every rendering needs besides the reader: the bot's name and its promises."""
+
+    bot_username: str
+    default_language: str = "en"
+    retention_days: int = 90
+
+    def context(self, language: str | None, script: Script | None, session_id: str) -> Context:
+        return Context(
+            tr=translator(language or self.default_language),
+            script=script,
+            session_id=session_id,
+            bot_username=self.bot_username,
+            extras={"retention_days": str(self.retention_days)},
+        )
+
+    def shell(self, text: ShellText, language: str | None) -> Rendered:
+        return text(translator(language or self.default_language))
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """One transition's surroundings: the new state, its script and place, and who acted."""
+
+    state: SessionState
+    script: Script
+    place: Place
+    origin: Origin
+
+
+def plan(effects: list[Effect], scene: Scene, voice: Voice) -> list[op.Operation]:
+    """The operations that show ``effects``; a pressed button is always answered."""
+    operations: list[op.Operation] = []
+    for effect in effects:
+        operations += _operations(effect, scene, voice)
+    replied = any(isinstance(effect, Reply) for effect in effects)
+    if scene.origin.callback_id is not None and not replied:
+        # Every button press must be answered, or the presser's client keeps spinning.
+        operations.append(op.Popup(callback_id=scene.origin.callback_id))
+    return operations
+
+
+def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation]:
+    state, place = scene.state, scene.place
+    group = voice.context(state.language, scene.script, state.session_id)
+    match effect:
+        case Send(to=Group()):
+            reply = _ref(effect.reply_to)
+            reply_to = reply[1] if reply and reply[0] == place.chat_id else None
+            rendered = render_view(effect.view, group)
+            return [message(place.chat_id, place.thread_id, rendered, effect.key, reply_to)]
+        case Send(to=Person(user_id=user_id)):
+            return [_to_person(effect, user_id, scene, voice)]
+        case Edit():
+            rendered = render_view(effect.view, group)
+            return [
+                op.Edit(
+                    chat_id=place.chat_id,
+                    thread_id=place.thread_id,
+                    key=effect.key,
+                    parts=tuple(split_message(rendered.text)),
+                    keys=keyboard(rendered),
+                )
+            ]
+        case Delete():
+            return [op.Delete(chat_id=place.chat_id, key=effect.key)]
+        case Pin():
+            return [op.Pin(chat_id=place.chat_id, key=effect.key)]
+        case React():
+            ref = _ref(effect.source_ref)
+            return [] if ref is None else [op.React(chat_id=ref[0], message_id=ref[1])]
+        case Reply():
+            return _reply(effect, scene, voice)
+    return []  # Schedule and Cancel are the service's, not deliveries
+
+
+def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Send:
+    state = scene.state
+    language = _language_of(state, user_id, scene.origin)
+    rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
+    # If they never opened a private chat with the bot, the group is shown how to.
+    pointer = private_chat_pointer(voice.bot_username, state.session_id)(
+        translator(state.language)
+    )
+    fallback = op.Fallback(
+        chat_id=scene.place.chat_id,
+        thread_id=scene.place.thread_id,
+        text=pointer.text,
+        keys=keyboard(pointer),
+    )
+    return message(user_id, None, rendered, None, None).model_copy(update={"fallback": fallback})
+
+
+def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:
+    """An answer to whoever acted, where they acted: a popup, a reaction, or a message."""
+    origin, state = scene.origin, scene.state
+    language = origin.language if origin.private or origin.callback_id else state.language
+    rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
+    quiet = isinstance(effect.view, NoticeView) and effect.view.code is Notice.DONE
+    if origin.callback_id is not None:
+        return [op.Popup(callback_id=origin.callback_id, text=rendered.popup)]
+    if origin.chat_id is None:
+        return []  # a reminder or an internal event: nobody to answer
+    if quiet and origin.message_id is not None:
+        return [op.React(chat_id=origin.chat_id, message_id=origin.message_id)]
+    reply_to = None if origin.private else origin.message_id
+    return [message(origin.chat_id, origin.thread_id, rendered, None, reply_to)]
+
+
+def _language_of(state: SessionState, user_id: int, origin: Origin) -> str:
+    """A person reads in their own language; someone not yet joined, in the one they use."""
+    participant = state.participants.get(user_id)
+    if participant is not None and participant.language:
+        return participant.language
+    if participant is None and origin.language and (origin.private or origin.callback_id):
+        return origin.language
+    return state.language
+
+
+def keyboard(rendered: Rendered) -> op.Keyboard:
+    return tuple(
+        tuple(op.Button(text=key.text, data=key.data, url=key.url) for key in row)
+        for row in rendered.keys
+    )
+
+
+def message(
+    chat_id: int,
+    thread_id: int | None,
+    rendered: Rendered,
+    key: str | None,
+    reply_to: int | None,
+) -> op.Send:
+    """A rendered text as a message, cut into parts Telegram accepts."""
+    return op.Send(
+        chat_id=chat_id,
+        thread_id=thread_id,
+        parts=tuple(split_message(rendered.text)),
+        keys=keyboard(rendered),
+        key=key,
+        reply_to=reply_to,
+    )
+
+
+def popup(callback_id: str, rendered: Rendered) -> op.Popup:
+    return op.Popup(callback_id=callback_id, text=rendered.popup)
+
+
+def source_ref(chat_id: int, message_id: int) -> str:
+    """How the engine refers to a Telegram message, without knowing what one is."""
+    return f"{chat_id}:{message_id}"
+
+
+def _ref(ref: str | None) -> tuple[int, int] | None:
+    if not ref:
+        return None
+    chat, _, message_id = ref.partition(":")
+    try:
+        return int(chat), int(message_id)
+    except ValueError:
+        return None

@@ -1,0 +1,64 @@
+"""One command table: the menus, /help, the wrong-place answers and the README agree with it.
+
+Each was declared in its own place before, and they drifted (``/nudge`` was in /help and the
+README but not in Telegram's menu). Now all of them are derived from ``bot.commands``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.commands import COMMANDS, NAMES, Place, Who, in_place
+from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
+from bot.i18n.catalog import LANGUAGES
+
+from .conftest import Bot
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+GROUP_SCOPE = {"type": "all_group_chats"}
+PRIVATE_SCOPE = {"type": "all_private_chats"}
+
+
+def test_every_command_is_in_the_readme_and_the_readme_names_no_other() -> None:
+    readme = README.read_text(encoding="utf-8")
+    section = readme.split("## Leading a session", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"`/([a-z]+)", section)) == set(NAMES)
+
+
+async def test_the_menus_are_the_table_in_every_language(bot: Bot) -> None:
+    for language in ("", *LANGUAGES):
+        group = [c["command"] for c in bot.api.commands(scope=GROUP_SCOPE, language_code=language)]
+        private = [
+            c["command"] for c in bot.api.commands(scope=PRIVATE_SCOPE, language_code=language)
+        ]
+        assert group == [c.name for c in in_place(Place.GROUP, menu_only=True)]
+        assert private == [c.name for c in in_place(Place.PRIVATE, menu_only=True)]
+    assert "nudge" in group
+
+
+async def test_help_for_facilitators_lists_every_leading_command(bot: Bot) -> None:
+    await bot.open(join=False)
+    await bot.demo.command(FACILITATOR, "/help")
+    text = bot.api.sent_texts(GROUP_ID)[-1]
+    leading = [c.name for c in COMMANDS if c.place is Place.GROUP and c.who is Who.LEADS]
+    assert [name for name in leading if f"/{name} " not in text] == []
+
+
+async def test_a_command_in_the_wrong_place_says_where_it_works(bot: Bot) -> None:
+    person = PEOPLE[0]
+    await bot.feed(bot.api.start(person.user_id))
+    await bot.feed(bot.api.command(person.user_id, person.user_id, "/next"))
+    await bot.feed(bot.api.command(person.user_id, GROUP_ID, "/mydata"))
+    assert bot.api.sent_texts(person.user_id)[-1] == "This command works in a group."
+    assert bot.api.sent_texts(GROUP_ID)[-1] == "This command works in a private chat with me."
+
+
+async def test_editing_a_command_does_not_run_it_again(bot: Bot) -> None:
+    await bot.open()
+    update = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
+    await bot.feed(update)
+    stage = (await bot.state()).stage_index
+    message_id = update["message"]["message_id"]
+    await bot.feed(bot.api.edit(FACILITATOR.user_id, GROUP_ID, message_id, "/next "))
+    assert (await bot.state()).stage_index == stage
