@@ -13,8 +13,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = 1
-
 # Stage and option ids travel inside callback data (64 bytes at most), so they stay short.
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=20)]
 ScriptId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", min_length=1, max_length=40)]

@@ -141,55 +141,75 @@ def _role(state: SessionState, user_id: int) -> Role | None:
 
 def build_summary(script: Script, state: SessionState) -> Summary:
     active = [p for p in state.participants.values() if p.active]
-    balance: list[StageBalance] = []
-    choices: list[ChoiceResult] = []
+    stages = [s for s in script.stages if s.in_summary and s.takes_input]
     quotes: list[Quote] = []
     withheld = 0
-    for stage in script.stages:
-        if not stage.in_summary or not stage.takes_input:
+    for stage in stages:
+        if stage.kind not in CHOICE_KINDS and stage.kind is not StageKind.COMMITMENT:
+            stage_quotes, stage_withheld = _quotes(state, stage)
+            quotes += stage_quotes
+            withheld += stage_withheld
+    return Summary(
+        script_id=script.id,
+        title=script.title,
+        final=state.status is Status.ENDED,
+        participants=RoleCounts.of([p.role for p in active if p.role is not None]),
+        balance=tuple(_balance(state, stage) for stage in stages),
+        choices=tuple(_choice_result(state, s) for s in stages if s.kind in CHOICE_KINDS),
+        quotes=tuple(quotes),
+        commitments=tuple(_commitment_lines(state)),
+        withheld=withheld,
+    )
+
+
+def _balance(state: SessionState, stage: Stage) -> StageBalance:
+    return StageBalance(
+        stage_id=stage.id, title=stage.title, kind=stage.kind, voices=voice_counts(state, stage)
+    )
+
+
+def _choice_result(state: SessionState, stage: Stage) -> ChoiceResult:
+    votes = state.choices.get(stage.id, {})
+    tallies = tuple(
+        OptionTally(
+            option_id=option.id,
+            label=option.label,
+            votes=RoleCounts.of(
+                _roles(state, [u for u, picked in votes.items() if option.id in picked])
+            ),
+        )
+        for option in stage.options
+    )
+    return ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies)
+
+
+def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
+    """The quotable answers of a text stage, and how many were counted but withheld."""
+    quotes: list[Quote] = []
+    withheld = 0
+    for answer in state.answers_for(stage.id):
+        author = state.participants.get(answer.user_id)
+        if author is None:
             continue
-        if stage.kind in CHOICE_KINDS:
-            votes = state.choices.get(stage.id, {})
-            tallies = tuple(
-                OptionTally(
-                    option_id=option.id,
-                    label=option.label,
-                    votes=RoleCounts.of(
-                        _roles(state, [u for u, picked in votes.items() if option.id in picked])
-                    ),
-                )
-                for option in stage.options
-            )
-            choices.append(ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies))
-        elif stage.kind is not StageKind.COMMITMENT:
-            stage_answers = state.answers_for(stage.id)
-            for answer in stage_answers:
-                author = state.participants.get(answer.user_id)
-                if author is None:
-                    continue
-                quotable = answer.visibility is not Visibility.FACILITATORS and (
-                    not stage.quote_with_consent or author.quote_consent is True
-                )
-                if not quotable:
-                    withheld += 1
-                    continue
-                named = answer.visibility is Visibility.NAMED
-                quotes.append(
-                    Quote(
-                        stage_id=stage.id,
-                        text=answer.text,
-                        author=author.name if named else None,
-                        role=author.role if named else None,
-                    )
-                )
-        balance.append(
-            StageBalance(
+        quotable = answer.visibility is not Visibility.FACILITATORS and (
+            not stage.quote_with_consent or author.quote_consent is True
+        )
+        if not quotable:
+            withheld += 1
+            continue
+        named = answer.visibility is Visibility.NAMED
+        quotes.append(
+            Quote(
                 stage_id=stage.id,
-                title=stage.title,
-                kind=stage.kind,
-                voices=voice_counts(state, stage),
+                text=answer.text,
+                author=author.name if named else None,
+                role=author.role if named else None,
             )
         )
+    return quotes, withheld
+
+
+def _commitment_lines(state: SessionState) -> list[CommitmentLine]:
     lines = [
         CommitmentLine(
             text=c.text,
@@ -204,14 +224,4 @@ def build_summary(script: Script, state: SessionState) -> Summary:
     ]
     # Shared commitments first: they are what police and residents agreed on together.
     lines.sort(key=lambda line: (not line.shared, -line.endorsements.total))
-    return Summary(
-        script_id=script.id,
-        title=script.title,
-        final=state.status is Status.ENDED,
-        participants=RoleCounts.of([p.role for p in active if p.role is not None]),
-        balance=tuple(balance),
-        choices=tuple(choices),
-        quotes=tuple(quotes),
-        commitments=tuple(lines),
-        withheld=withheld,
-    )
+    return lines

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -38,6 +39,9 @@ REQUIRED_PRAGMAS: dict[str, object] = {
     "synchronous": 2,  # FULL
 }
 MIN_BUSY_TIMEOUT_MS = 5000
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
@@ -87,6 +91,53 @@ async def _connect(path: Path) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
+
+
+async def _to_the_end(step: Awaitable[T]) -> T:
+    """Await a step of a transaction to its end, even if the caller is cancelled meanwhile.
+
+    aiosqlite runs each call on its own thread, and a call it has been handed runs whatever
+    happens to the task awaiting it: a cancelled ``BEGIN`` may still open a transaction after
+    the cancel. So BEGIN, COMMIT and ROLLBACK are waited for until SQLite has run them; a
+    cancel that came meanwhile is raised afterwards, when the store knows where it stands.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # the caller hears of the cancel; the step's own error is dropped
+        raise
+
+
+async def _begin(conn: aiosqlite.Connection, begin: str) -> None:
+    await _close_leftover(conn)
+    await conn.execute(begin)
+
+
+async def _close_leftover(conn: aiosqlite.Connection) -> None:
+    """Roll back a transaction something left open (it should not happen), and say so.
+
+    Without this, one transaction left open would make every later ``BEGIN`` fail with
+    "cannot start a transaction within a transaction", and the reader would answer every
+    query from an ever older snapshot, until the process restarts.
+    """
+    if conn.in_transaction:
+        log.error("a previous transaction was left open on %r; rolling it back", conn)
+        await conn.rollback()
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back if a transaction is open; Python's ``rollback`` does nothing otherwise.
+
+    An error here is not raised over the one that led to the rollback; should the transaction
+    stay open, the next ``_begin`` rolls it back.
+    """
+    with suppress(sqlite3.Error):
+        await conn.rollback()
 
 
 class Store:
@@ -147,28 +198,28 @@ class Store:
     def write(self) -> AbstractAsyncContextManager[Tx]:
         """One serialised transaction: committed on success, rolled back on any exception.
 
-        Not re-entrant: calling another writing method of the store inside it deadlocks.
+        A cancel anywhere, during BEGIN included, rolls it back and leaves the connection ready
+        for the next write; a cancel that comes once COMMIT is in SQLite's hands is raised after
+        the commit, which stands (docs/storage.md, "Cancellation"). Not re-entrant: calling
+        another writing method of the store inside it deadlocks.
         """
         return self._transaction()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             tx = Tx(self._writer, self._key)
             try:
+                await _to_the_end(_begin(self._writer, "BEGIN IMMEDIATE"))
                 yield tx
-            except BaseException:
                 tx._close()
-                with suppress(sqlite3.Error):
-                    await self._writer.rollback()
-                raise
-            tx._close()
-            try:
-                await self._writer.commit()
+                await _to_the_end(self._writer.commit())
             except BaseException:
-                with suppress(sqlite3.Error):
-                    await self._writer.rollback()
+                # Also after a cancel during BEGIN or COMMIT: the statement has run by now, so
+                # this rollback undoes a transaction BEGIN opened after the cancel, and does
+                # nothing after a COMMIT (which cannot be taken back once SQLite has it).
+                tx._close()
+                await _to_the_end(_rollback(self._writer))
                 raise
 
     def read(self) -> AbstractAsyncContextManager[Tx]:
@@ -182,20 +233,22 @@ class Store:
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[Tx]:
         async with self._read_lock:
-            await self._reader.execute("BEGIN")
             tx = Tx(self._reader, self._key)
             try:
+                await _to_the_end(_begin(self._reader, "BEGIN"))
                 yield tx
             finally:
                 tx._close()
-                with suppress(sqlite3.Error):
-                    await self._reader.rollback()
+                await _to_the_end(_rollback(self._reader))
 
     async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         # The lock keeps a one-off read out of an open snapshot, which could be older than a
         # row the sender has just deleted, and so send a message twice.
-        async with self._read_lock, self._reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One call on aiosqlite's thread runs the query and reads it to the end, so a cancel
+        # cannot leave a half-read statement holding an old snapshot open on the reader.
+        async with self._read_lock:
+            await _to_the_end(_close_leftover(self._reader))
+            return list(await self._reader.execute_fetchall(sql, params))
 
     # --- intake ----------------------------------------------------------------------------------
 

@@ -113,6 +113,11 @@ class Tx:
         rows = await self._all(sql, params)
         return rows[0] if rows else None
 
+    async def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not self._open:
+            raise StorageError("this transaction has ended; use a new `store.write()`")
+        await self._conn.executemany(sql, rows)
+
     # --- sessions ------------------------------------------------------------------------------
 
     async def load_state(self, session_id: str) -> SessionState | None:
@@ -123,18 +128,38 @@ class Tx:
         )
         if row is None:
             return None
-        sid = (session_id,)
-        facilitators = [
-            r[0]
-            for r in await self._all(
-                "SELECT user_id FROM facilitators WHERE session_id = ? ORDER BY pos", sid
-            )
-        ]
+        script_id, language, status, stage_index, opened, ended, stage_opened, serial = row
+        return SessionState(
+            session_id=session_id,
+            script_id=script_id,
+            language=language,
+            status=Status(status),
+            stage_index=stage_index,
+            facilitators=await self._load_facilitators(session_id),
+            participants=await self._load_participants(session_id),
+            answers=await self._load_answers(session_id),
+            drafts=await self._load_drafts(session_id),
+            choices=await self._load_choices(session_id),
+            commitments=await self._load_commitments(session_id),
+            opened_at=parse_ts_or_none(opened),
+            ended_at=parse_ts_or_none(ended),
+            stage_opened_at=parse_ts_or_none(stage_opened),
+            applied=await self._load_applied(session_id),
+            serial=serial,
+        )
+
+    async def _load_facilitators(self, session_id: str) -> list[int]:
+        rows = await self._all(
+            "SELECT user_id FROM facilitators WHERE session_id = ? ORDER BY pos", (session_id,)
+        )
+        return [r[0] for r in rows]
+
+    async def _load_participants(self, session_id: str) -> dict[int, Participant]:
         participants: dict[int, Participant] = {}
         for uid, name, lang, consented, cver, role, joined, quote in await self._all(
             "SELECT user_id, name_enc, language, consented, consent_version, role, joined_at,"
             " quote_consent FROM participants WHERE session_id = ? ORDER BY pos",
-            sid,
+            (session_id,),
         ):
             participants[uid] = Participant(
                 user_id=uid,
@@ -146,7 +171,10 @@ class Tx:
                 joined_at=parse_ts(joined),
                 quote_consent=_bool(quote),
             )
-        answers = [
+        return participants
+
+    async def _load_answers(self, session_id: str) -> list[Answer]:
+        return [
             Answer(
                 id=aid,
                 stage_id=stage,
@@ -161,10 +189,12 @@ class Tx:
             for aid, stage, uid, text, vis, ref, private, created, edited in await self._all(
                 "SELECT id, stage_id, user_id, text_enc, visibility, source_ref, via_private,"
                 " created_at, edited_at FROM answers WHERE session_id = ? ORDER BY pos",
-                sid,
+                (session_id,),
             )
         ]
-        drafts = {
+
+    async def _load_drafts(self, session_id: str) -> dict[int, Draft]:
+        return {
             uid: Draft(
                 stage_id=stage,
                 text=self._key.open_text(text, f"drafts|{session_id}|{uid}|text"),
@@ -174,26 +204,32 @@ class Tx:
             for uid, stage, text, ref, created in await self._all(
                 "SELECT user_id, stage_id, text_enc, source_ref, created_at FROM drafts"
                 " WHERE session_id = ? ORDER BY rowid",
-                sid,
+                (session_id,),
             )
         }
+
+    async def _load_choices(self, session_id: str) -> dict[str, dict[int, list[str]]]:
+        """The ``user_id NULL`` row of a stage brings back its tally even when it is empty."""
         choices: dict[str, dict[int, list[str]]] = {}
         for stage, uid, options in await self._all(
             "SELECT stage_id, user_id, options_json FROM choices WHERE session_id = ?"
             " ORDER BY rowid",
-            sid,
+            (session_id,),
         ):
             votes = choices.setdefault(stage, {})
             if uid is not None:
                 votes[uid] = list(json.loads(options))
+        return choices
+
+    async def _load_commitments(self, session_id: str) -> list[Commitment]:
         endorsers: dict[str, list[int]] = {}
         for cid, uid in await self._all(
             "SELECT commitment_id, user_id FROM endorsements WHERE session_id = ?"
             " ORDER BY commitment_id, pos",
-            sid,
+            (session_id,),
         ):
             endorsers.setdefault(cid, []).append(uid)
-        commitments = [
+        return [
             Commitment(
                 id=cid,
                 stage_id=stage,
@@ -209,38 +245,36 @@ class Tx:
             for cid, stage, text, who, owner, due, due_date, created, ref in await self._all(
                 "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
                 " source_ref FROM commitments WHERE session_id = ? ORDER BY pos",
-                sid,
+                (session_id,),
             )
         ]
-        applied = {
-            r[0]
-            for r in await self._all(
-                "SELECT event_id FROM applied_events WHERE session_id = ?", sid
-            )
-        }
-        script_id, language, status, stage_index, opened, ended, stage_opened, serial = row
-        return SessionState(
-            session_id=session_id,
-            script_id=script_id,
-            language=language,
-            status=Status(status),
-            stage_index=stage_index,
-            facilitators=facilitators,
-            participants=participants,
-            answers=answers,
-            drafts=drafts,
-            choices=choices,
-            commitments=commitments,
-            opened_at=parse_ts_or_none(opened),
-            ended_at=parse_ts_or_none(ended),
-            stage_opened_at=parse_ts_or_none(stage_opened),
-            applied=applied,
-            serial=serial,
+
+    async def _load_applied(self, session_id: str) -> set[str]:
+        rows = await self._all(
+            "SELECT event_id FROM applied_events WHERE session_id = ?", (session_id,)
         )
+        return {r[0] for r in rows}
 
     async def save_state(self, state: SessionState, chat_id: int, thread_id: int | None) -> None:
-        s = state
-        sid = s.session_id
+        """Upsert the session row, then replace every child row (see the module docstring)."""
+        await self._save_session_row(state, chat_id, thread_id)
+        for table in _CHILD_TABLES:
+            await self._exec(
+                f"DELETE FROM {table} WHERE session_id = ?",  # noqa: S608
+                (state.session_id,),
+            )
+        await self._save_facilitators(state)
+        await self._save_participants(state)
+        await self._save_answers(state)
+        await self._save_drafts(state)
+        await self._save_choices(state)
+        await self._save_commitments(state)
+        await self._save_endorsements(state)
+        await self._save_applied(state)
+
+    async def _save_session_row(
+        self, s: SessionState, chat_id: int, thread_id: int | None
+    ) -> None:
         now = ts(utcnow())
         await self._exec(
             "INSERT INTO sessions (id, chat_id, thread_id, script_id, language, status,"
@@ -253,7 +287,7 @@ class Tx:
             " ended_at = excluded.ended_at, stage_opened_at = excluded.stage_opened_at,"
             " serial = excluded.serial, updated_at = excluded.updated_at",
             (
-                sid,
+                s.session_id,
                 chat_id,
                 thread_id,
                 s.script_id,
@@ -268,14 +302,16 @@ class Tx:
                 now,
             ),
         )
-        for table in _CHILD_TABLES:
-            await self._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
-        conn, key = self._conn, self._key
-        await conn.executemany(
+
+    async def _save_facilitators(self, s: SessionState) -> None:
+        await self._many(
             "INSERT INTO facilitators (session_id, pos, user_id) VALUES (?, ?, ?)",
-            [(sid, i, u) for i, u in enumerate(s.facilitators)],
+            [(s.session_id, i, u) for i, u in enumerate(s.facilitators)],
         )
-        await conn.executemany(
+
+    async def _save_participants(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
             "INSERT INTO participants (session_id, user_id, pos, name_enc, language, consented,"
             " consent_version, role, joined_at, quote_consent) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
@@ -283,7 +319,7 @@ class Tx:
                     sid,
                     p.user_id,
                     i,
-                    key.seal_text(p.name, f"participants|{sid}|{p.user_id}|name"),
+                    self._key.seal_text(p.name, f"participants|{sid}|{p.user_id}|name"),
                     p.language,
                     int(p.consented),
                     p.consent_version,
@@ -294,7 +330,10 @@ class Tx:
                 for i, p in enumerate(s.participants.values())
             ],
         )
-        await conn.executemany(
+
+    async def _save_answers(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
             "INSERT INTO answers (session_id, id, pos, stage_id, user_id, text_enc, visibility,"
             " source_ref, via_private, created_at, edited_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
@@ -304,7 +343,7 @@ class Tx:
                     i,
                     a.stage_id,
                     a.user_id,
-                    key.seal_text(a.text, f"answers|{sid}|{a.id}|{a.user_id}|text"),
+                    self._key.seal_text(a.text, f"answers|{sid}|{a.id}|{a.user_id}|text"),
                     a.visibility.value,
                     a.source_ref,
                     int(a.via_private),
@@ -314,7 +353,10 @@ class Tx:
                 for i, a in enumerate(s.answers)
             ],
         )
-        await conn.executemany(
+
+    async def _save_drafts(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
             "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -322,22 +364,29 @@ class Tx:
                     sid,
                     uid,
                     d.stage_id,
-                    key.seal_text(d.text, f"drafts|{sid}|{uid}|text"),
+                    self._key.seal_text(d.text, f"drafts|{sid}|{uid}|text"),
                     d.source_ref,
                     ts(d.created_at),
                 )
                 for uid, d in s.drafts.items()
             ],
         )
-        choice_rows: list[tuple[str, str, int | None, str]] = []
+
+    async def _save_choices(self, s: SessionState) -> None:
+        """One row per (stage, voter), plus a ``user_id NULL`` row so an emptied tally stays."""
+        sid = s.session_id
+        rows: list[tuple[Any, ...]] = []
         for stage, votes in s.choices.items():
-            choice_rows.append((sid, stage, None, "[]"))
-            choice_rows += [(sid, stage, uid, json.dumps(opts)) for uid, opts in votes.items()]
-        await conn.executemany(
+            rows.append((sid, stage, None, "[]"))
+            rows += [(sid, stage, uid, json.dumps(opts)) for uid, opts in votes.items()]
+        await self._many(
             "INSERT INTO choices (session_id, stage_id, user_id, options_json) VALUES (?,?,?,?)",
-            choice_rows,
+            rows,
         )
-        await conn.executemany(
+
+    async def _save_commitments(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
             "INSERT INTO commitments (session_id, id, pos, stage_id, text_enc, proposer, owner,"
             " due, due_date, created_at, source_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
@@ -346,7 +395,7 @@ class Tx:
                     c.id,
                     i,
                     c.stage_id,
-                    key.seal_text(c.text, f"commitments|{sid}|{c.id}|{c.proposer}|text"),
+                    self._key.seal_text(c.text, f"commitments|{sid}|{c.id}|{c.proposer}|text"),
                     c.proposer,
                     None if c.owner is None else c.owner.value,
                     None if c.due is None else c.due.value,
@@ -357,13 +406,17 @@ class Tx:
                 for i, c in enumerate(s.commitments)
             ],
         )
-        await conn.executemany(
+
+    async def _save_endorsements(self, s: SessionState) -> None:
+        await self._many(
             "INSERT INTO endorsements (session_id, commitment_id, pos, user_id) VALUES (?,?,?,?)",
-            [(sid, c.id, i, u) for c in s.commitments for i, u in enumerate(c.endorsers)],
+            [(s.session_id, c.id, i, u) for c in s.commitments for i, u in enumerate(c.endorsers)],
         )
-        await conn.executemany(
+
+    async def _save_applied(self, s: SessionState) -> None:
+        await self._many(
             "INSERT INTO applied_events (session_id, event_id) VALUES (?, ?)",
-            [(sid, e) for e in sorted(s.applied)],
+            [(s.session_id, e) for e in sorted(s.applied)],
         )
 
     async def session_for_chat(self, chat_id: int, thread_id: int | None) -> str | None:
