@@ -2,124 +2,47 @@
 
 Nothing is simulated inside the bot: the real PTB ``Application``, handlers, service, engine,
 encrypted storage (in a temporary directory) and sender run exactly as in production. Only
-Telegram is replaced, by the in-memory Bot API of ``bot.telegram.fake_api``, and the people are
-scripted: a facilitator and four participants — two police officers, two residents — one of
-whom answers privately and anonymously.
+Telegram is replaced, by the offline Bot API of ``bot.offline``, and the people are scripted
+(``bot.offline.cast``): a facilitator and four participants — two police officers, two
+residents — one of whom answers privately and anonymously.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.callbacks import Action, button
 from bot.dialogues import Library
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
-from bot.engine.state import Role
 from bot.i18n.catalog import LANGUAGES
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import (
+    ANSWERS,
+    COMMITMENTS,
+    FACILITATOR,
+    GENERAL_ANSWER,
+    GROUP_ID,
+    GROUP_TITLE,
+    PEOPLE,
+    PRIVATE_TELLER,
+    Person,
+    demo_world,
+)
 from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 
-GROUP_ID = -1001234567890
-GROUP_TITLE = "Mutumba hill: safety together"
 # The demo has no Telegram to be polite to; the real limits would make it take minutes.
 DEMO_LIMITS = RateLimits(overall_per_second=10_000, group_per_minute=100_000)
 
 
 class DemoError(Exception):
     """The demo cannot run as asked (unknown script or language)."""
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    name: str
-    role: Role | None
-    language: str = "en"
-
-
-FACILITATOR = Person(100, "Amani", None)
-PEOPLE = (
-    Person(201, "Jean", Role.POLICE),
-    Person(202, "Gloria", Role.POLICE, "fr"),
-    Person(301, "Espérance", Role.RESIDENT),
-    Person(302, "Pascal", Role.RESIDENT, "fr"),
-)
-# Espérance tells the risky story privately and shares it with no name.
-PRIVATE_TELLER = PEOPLE[2]
-
-# What people say, per stage id of the shipped scripts; other stages get a general answer.
-ANSWERS: dict[str, tuple[str, ...]] = {
-    "story": (
-        "Last Sunday the officers on duty greeted everyone by name at the market.",
-        "When the youth team and the police played football, nobody was afraid.",
-        "Neighbours walked me home after dark when the path had no light.",
-        "When parents walk the children to school in groups, the road feels safe.",
-    ),
-    "introductions": (
-        "I am Jean, I have served at the Mutumba post for three years.",
-        "Gloria. I joined the community police last year, I grew up near the market.",
-        "Espérance, I sell vegetables at the market and have four children.",
-        "Pascal, teacher at the primary school, and I coach the youth football team.",
-    ),
-    "safe_story": (
-        "The night of the big storm, neighbours and two officers carried the sick to the "
-        "health centre together.",
-        "At the football final everyone watched the children together; nobody needed "
-        "to be afraid.",
-        "When the market committee started closing the stalls together at dusk.",
-        "When parents walk the children to school in groups, the road feels safe.",
-    ),
-    "unsafe_story": (
-        "A patrol came too late to a robbery because nobody had our number.",
-        "I was afraid to go alone to a land quarrel where people were shouting.",
-        "My neighbour's boy was beaten on the path by the river and nobody came. "
-        "I do not want my name on this.",
-        "Young men without work gather near the bar at night and shout at girls.",
-    ),
-    "vision": (
-        "Officers known by name in every quarter, and people who call them early.",
-        "A monthly meeting where residents and police plan together.",
-        "Lights on the river path, and women who walk there without fear.",
-        "Young people with work, and a football league police and youth play in together.",
-    ),
-    "contributions": (
-        "I can share the post's phone number and answer it at night.",
-        "I can come to the market committee every month.",
-        "I can tell the women's group what we decide here.",
-        "I can organise a match between the youth and the police.",
-    ),
-    "status": (
-        "The phone number is on the market board; it works.",
-        "The monthly meeting happened twice, then stopped.",
-        "The lights are not there yet.",
-        "The football match was a success.",
-    ),
-    "helped": (
-        "The chief of the hill supported us.",
-        "People knew the officers' faces.",
-        "The women's group spread the word.",
-        "The school lent the field.",
-    ),
-    "blocked": (
-        "Nobody was in charge of the meeting dates.",
-        "Transport to the meetings costs money.",
-        "Some people still fear being seen talking to the police.",
-        "The rain season.",
-    ),
-}
-GENERAL_ANSWER = "I agree with what was said, and I want to help."
-COMMITMENTS = (
-    ("Put the police post's phone number on the market board this week.", "both", "2w"),
-    ("Walk the river path together once a month, residents and police.", "both", "1m"),
-)
 
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
@@ -262,13 +185,6 @@ async def play(demo: Demo, script: Script, language: str) -> str:
     await demo.command(FACILITATOR, "/end")
     summary = api.message(GROUP_ID, await demo.live("summary"))
     return strip_tags(str(summary["text"])) if summary else ""
-
-
-def demo_world(api: FakeBotApi) -> None:
-    """The group and the people of the demo, as the Bot API server knows them."""
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
-    for person in (FACILITATOR, *PEOPLE):
-        api.add_user(person.user_id, person.name, language_code=person.language)
 
 
 def demo_script(script_id: str, language: str) -> tuple[Library, Script]:

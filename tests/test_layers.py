@@ -2,7 +2,8 @@
 
 Checked twice: statically, by reading every import in every engine file (relative imports
 resolved, dynamic imports forbidden), and dynamically, by importing every engine module in a
-fresh interpreter and looking at what ended up in ``sys.modules``.
+fresh interpreter and looking at what ended up in ``sys.modules``. And the offline Telegram
+(``bot.offline``) is only the demo's and the tests': no module of the running bot imports it.
 """
 
 from __future__ import annotations
@@ -103,3 +104,18 @@ def test_importing_the_engine_loads_none_of_the_shell() -> None:
     loaded = json.loads(out.stdout)
     assert "bot.engine.machine" in loaded
     assert [m for m in loaded if _is_forbidden(m)] == []
+
+
+def test_the_running_bot_never_imports_the_offline_telegram() -> None:
+    offline = ROOT / "bot" / "offline"
+    demo = ROOT / "bot" / "demo.py"
+    production = [
+        path
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if offline not in path.parents and path != demo
+    ]
+    assert ROOT / "bot" / "telegram" / "serve.py" in production  # the scan sees the bot
+    assert len(production) >= 20, production
+    for path in production:
+        for name in _imports(path):
+            assert not name.startswith("bot.offline"), f"{path.relative_to(ROOT)} imports {name}"

@@ -6,8 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.callbacks import Action, button
-from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
 from bot.i18n.catalog import translator
+from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
 from bot.service import utcnow
 from bot.storage import DataKey
 from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.callbacks import Action, button
-from bot.demo import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
 from bot.dialogues import Library
 from bot.engine.state import Status
 from bot.i18n.catalog import translator
+from bot.offline.cast import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
 from bot.storage import DataKey
 from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot
 

@@ -40,7 +40,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.telegram.fake_api import NOT_MODIFIED, FakeBotApi
+from bot.offline.api import NOT_MODIFIED, FakeBotApi
 
 GROUP = -100_1234
 BASIC = -5_678
