@@ -74,6 +74,14 @@ class Demo:
     async def press(self, person: Person, chat_id: int, message_id: int, data: str) -> None:
         await self._feed(self.api.press(person.user_id, chat_id, message_id, data))
 
+    async def press_label(
+        self, person: Person, chat_id: int, label: str, *, message_id: int | None = None
+    ) -> None:
+        """``person`` presses the button that says ``label`` (see ``FakeBotApi.press_label``)."""
+        await self._feed(
+            self.api.press_label(person.user_id, chat_id, label, message_id=message_id)
+        )
+
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
         if ref is None:

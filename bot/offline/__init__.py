@@ -9,8 +9,8 @@ bot against Telegram's rules through it (in process, or served over loopback HTT
 - :mod:`bot.offline.api` — :class:`~bot.offline.api.FakeBotApi`, the Bot API double, and its
   method handlers (``sendMessage``, ``editMessageText``, ``getUpdates``…).
 - :mod:`bot.offline.world` — its state: people, chats, messages, the update queue; set-up.
-- :mod:`bot.offline.users` — what people do: write, reply, edit, press buttons, open start
-  links.
+- :mod:`bot.offline.users` — what people do: write, reply, edit, press buttons (by their data,
+  or by their label as a person does), open start links.
 - :mod:`bot.offline.html` — Telegram's HTML parser (text and entities, UTF-16 offsets).
 - :mod:`bot.offline.faults` — error answers, and faults injected on purpose (``fail``,
   ``refuse``).

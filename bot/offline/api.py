@@ -90,7 +90,7 @@ class FakeBotApi(UserSide, BaseRequest):
     ``get_updates_request()``.
 
     Set-up methods (``add_user``, ``add_group``, ``started``, ``block``, ``kick_bot``,
-    ``migrate``...) shape the world; user-side factories (``text``, ``press``,
+    ``migrate``...) shape the world; user-side factories (``text``, ``press``, ``press_label``,
     ``start``...) return Update JSON and record the user's message so later replies resolve;
     ``deliver`` queues an update for ``getUpdates``. ``calls``, ``message()`` and
     ``transcript()`` inspect the result.

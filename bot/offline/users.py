@@ -2,17 +2,20 @@
 
 Each method returns the Update JSON Telegram would send the bot and records the person's
 message, so the bot's later replies resolve; :meth:`UserSide.deliver` queues updates for
-``getUpdates`` as privacy mode lets them through.
+``getUpdates`` as privacy mode lets them through. :meth:`UserSide.press_label` presses a button
+the way a person does: by what it says, on the newest message that shows it.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
+from typing import Final
 
 from bot.offline.html import command_entities
 from bot.offline.wire import JSON
-from bot.offline.world import Query, World
+from bot.offline.world import Message, Query, World
 
 
 class UserSide(World):
@@ -112,6 +115,49 @@ class UserSide(World):
             },
         )
 
+    def press_label(
+        self, user_id: int, chat_id: int, label: str, *, message_id: int | None = None
+    ) -> JSON:
+        """The user presses the inline button that says ``label``, as a person does.
+
+        Looked for on ``message_id`` if given, else on the chat's live messages from the newest
+        back. A button whose text is ``label`` exactly wins; only if none is, one whose text
+        starts with ``label`` and a space (``"Join"`` presses ``"Join ↗"``). Two matches on one
+        message are ambiguous. A callback button gives the callback_query Update of
+        :meth:`press`; a ``https://t.me/<this bot>?start=<payload>`` link opens the user's
+        private chat with ``/start <payload>``, as :meth:`start`. A label not on screen raises
+        ``ValueError`` naming the labels that are.
+        """
+        self._user(user_id)
+        chat = self._chats.get(chat_id)
+        if chat is not None and chat.type == "private" and chat_id != user_id:
+            raise ValueError(f"user {user_id} cannot see the private chat of user {chat_id}")
+        shown = self._showing_buttons(chat_id, message_id)
+        found = _find_button(shown, label)
+        if found is None:
+            raise ValueError(_not_on_screen(chat_id, label, shown))
+        msg, button = found
+        if "callback_data" in button:
+            return self.press(user_id, chat_id, msg.message_id, str(button["callback_data"]))
+        url = str(button.get("url", ""))
+        link = _START_LINK.fullmatch(url)
+        if link is None or link.group(1).lower() != self.bot_username.lower():
+            raise ValueError(
+                f"the button {button['text']!r} opens {url or 'nothing'}, not this bot"
+            )
+        return self.start(user_id, link.group(2))
+
+    def _showing_buttons(self, chat_id: int, message_id: int | None) -> list[Message]:
+        """The live messages with inline buttons a press may target, newest first."""
+        if message_id is not None:
+            msg = self._live(chat_id, message_id)
+            if msg is None:
+                raise ValueError(f"message {message_id} does not exist in chat {chat_id}")
+            candidates = [msg]
+        else:
+            candidates = [m for m in reversed(self.in_order(chat_id)) if not m.deleted]
+        return [m for m in candidates if _buttons(m)]
+
     def bot_added(self, chat_id: int, by_user: int, *, admin: bool = False) -> JSON:
         """Someone adds the bot to the group (as admin if ``admin``): a my_chat_member Update."""
         chat = self._group(chat_id)
@@ -177,3 +223,38 @@ class UserSide(World):
             return target in ("", self.bot_username)
         reply = message.get("reply_to_message")
         return bool(reply and reply.get("from", {}).get("id") == self.bot_id)
+
+
+_START_LINK: Final = re.compile(r"https://t\.me/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]+)")
+
+
+def _buttons(msg: Message) -> list[JSON]:
+    return [b for row in (msg.reply_markup or {}).get("inline_keyboard", []) for b in row]
+
+
+def _find_button(shown: list[Message], label: str) -> tuple[Message, JSON] | None:
+    """The newest exact match; failing any, the newest match of ``label`` and a space."""
+    for exact in (True, False):
+        for msg in shown:
+            hits = [
+                button
+                for button in _buttons(msg)
+                if (button.get("text") == label)
+                or (not exact and str(button.get("text", "")).startswith(label + " "))
+            ]
+            if len(hits) > 1:
+                names = ", ".join(repr(b.get("text")) for b in hits)
+                raise ValueError(f"{label!r} could be any of {names} on message {msg.message_id}")
+            if hits:
+                return msg, hits[0]
+    return None
+
+
+def _not_on_screen(chat_id: int, label: str, shown: list[Message]) -> str:
+    if not shown:
+        return f"no button {label!r} in chat {chat_id}: no message there shows a button"
+    visible = "; ".join(
+        f"message {msg.message_id}: " + " ".join(f"[{b.get('text')}]" for b in _buttons(msg))
+        for msg in shown
+    )
+    return f"no button {label!r} in chat {chat_id}; visible, newest first: {visible}"
