@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,15 @@ from bot.telegram.sender import Sender
 
 # The demo has no Telegram to be polite to; the real limits would make it take minutes.
 DEMO_LIMITS = RateLimits(overall_per_second=10_000, group_per_minute=100_000)
+# The demo's session takes place on one fixed morning, so it prints the same text on every run
+# (dates such as a commitment's "by when" included): tests/transcripts/ keeps that text, and a
+# change to it shows as a diff. The real bot reads the clock.
+DEMO_MOMENT = datetime(2025, 6, 14, 9, 0, tzinfo=UTC)
+
+
+def demo_clock() -> datetime:
+    """The demo's clock: always :data:`DEMO_MOMENT`."""
+    return DEMO_MOMENT
 
 
 class DemoError(Exception):
@@ -208,14 +218,17 @@ def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
 async def run_demo(script_id: str, language: str) -> str:
     """Run a whole session; returns the group's chat, then the summary, as printable text."""
     library, script = demo_script(script_id, language)
-    api = FakeBotApi(bot_username="ikiganiro_bot")
+    api = FakeBotApi(bot_username="ikiganiro_bot", clock=DEMO_MOMENT.timestamp)
     demo_world(api)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
         application = build_application("123456:DEMO", request=api, limits=DEMO_LIMITS)
         try:
-            runtime = await start_runtime(application, store, library, default_language=language)
-            intake = Intake(application, runtime, Sender(application.bot, store))
+            runtime = await start_runtime(
+                application, store, library, default_language=language, clock=demo_clock
+            )
+            sender = Sender(application.bot, store)
+            intake = Intake(application, runtime, sender, clock=demo_clock)
             summary_text = await play(Demo(api, store, intake.feed), script, language)
         finally:
             await application.shutdown()
