@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
 
-.PHONY: demo test lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker docker-check lock clean
+.PHONY: demo test transcripts lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker docker-check lock clean
 
 demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
 	$(BIN)/ikiganiro demo
@@ -17,6 +17,9 @@ test: $(STAMP) $(MO)          ## lint, types, script check and the test suite (w
 	$(BIN)/mypy
 	$(BIN)/ikiganiro check
 	$(BIN)/python -m pytest
+
+transcripts: $(STAMP) $(MO)   ## rewrite tests/transcripts/ (the demo's golden output) after an intended change
+	$(BIN)/python -m pytest --update-transcripts tests/test_transcripts.py
 
 # Every install is pinned: the venv gets exactly requirements-dev.lock (runtime and dev tools),
 # then the project itself without resolving anything (its build backend, setuptools, is pinned

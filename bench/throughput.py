@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.demo import DEMO_LIMITS, FACILITATOR, GROUP_ID, PEOPLE, Demo
+from bot.demo import DEMO_LIMITS, Demo
 from bot.dialogues import Library
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 

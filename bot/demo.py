@@ -2,124 +2,57 @@
 
 Nothing is simulated inside the bot: the real PTB ``Application``, handlers, service, engine,
 encrypted storage (in a temporary directory) and sender run exactly as in production. Only
-Telegram is replaced, by the in-memory Bot API of ``bot.telegram.fake_api``, and the people are
-scripted: a facilitator and four participants — two police officers, two residents — one of
-whom answers privately and anonymously.
+Telegram is replaced, by the offline Bot API of ``bot.offline``, and the people are scripted
+(``bot.offline.cast``): a facilitator and four participants — two police officers, two
+residents — one of whom answers privately and anonymously.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.callbacks import Action, button
 from bot.dialogues import Library
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
-from bot.engine.state import Role
 from bot.i18n.catalog import LANGUAGES
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import (
+    ANSWERS,
+    COMMITMENTS,
+    FACILITATOR,
+    GENERAL_ANSWER,
+    GROUP_ID,
+    GROUP_TITLE,
+    PEOPLE,
+    PRIVATE_TELLER,
+    Person,
+    demo_world,
+)
 from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 
-GROUP_ID = -1001234567890
-GROUP_TITLE = "Mutumba hill: safety together"
 # The demo has no Telegram to be polite to; the real limits would make it take minutes.
 DEMO_LIMITS = RateLimits(overall_per_second=10_000, group_per_minute=100_000)
+# The demo's session takes place on one fixed morning, so it prints the same text on every run
+# (dates such as a commitment's "by when" included): tests/transcripts/ keeps that text, and a
+# change to it shows as a diff. The real bot reads the clock.
+DEMO_MOMENT = datetime(2025, 6, 14, 9, 0, tzinfo=UTC)
+
+
+def demo_clock() -> datetime:
+    """The demo's clock: always :data:`DEMO_MOMENT`."""
+    return DEMO_MOMENT
 
 
 class DemoError(Exception):
     """The demo cannot run as asked (unknown script or language)."""
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    name: str
-    role: Role | None
-    language: str = "en"
-
-
-FACILITATOR = Person(100, "Amani", None)
-PEOPLE = (
-    Person(201, "Jean", Role.POLICE),
-    Person(202, "Gloria", Role.POLICE, "fr"),
-    Person(301, "Espérance", Role.RESIDENT),
-    Person(302, "Pascal", Role.RESIDENT, "fr"),
-)
-# Espérance tells the risky story privately and shares it with no name.
-PRIVATE_TELLER = PEOPLE[2]
-
-# What people say, per stage id of the shipped scripts; other stages get a general answer.
-ANSWERS: dict[str, tuple[str, ...]] = {
-    "story": (
-        "Last Sunday the officers on duty greeted everyone by name at the market.",
-        "When the youth team and the police played football, nobody was afraid.",
-        "Neighbours walked me home after dark when the path had no light.",
-        "When parents walk the children to school in groups, the road feels safe.",
-    ),
-    "introductions": (
-        "I am Jean, I have served at the Mutumba post for three years.",
-        "Gloria. I joined the community police last year, I grew up near the market.",
-        "Espérance, I sell vegetables at the market and have four children.",
-        "Pascal, teacher at the primary school, and I coach the youth football team.",
-    ),
-    "safe_story": (
-        "The night of the big storm, neighbours and two officers carried the sick to the "
-        "health centre together.",
-        "At the football final everyone watched the children together; nobody needed "
-        "to be afraid.",
-        "When the market committee started closing the stalls together at dusk.",
-        "When parents walk the children to school in groups, the road feels safe.",
-    ),
-    "unsafe_story": (
-        "A patrol came too late to a robbery because nobody had our number.",
-        "I was afraid to go alone to a land quarrel where people were shouting.",
-        "My neighbour's boy was beaten on the path by the river and nobody came. "
-        "I do not want my name on this.",
-        "Young men without work gather near the bar at night and shout at girls.",
-    ),
-    "vision": (
-        "Officers known by name in every quarter, and people who call them early.",
-        "A monthly meeting where residents and police plan together.",
-        "Lights on the river path, and women who walk there without fear.",
-        "Young people with work, and a football league police and youth play in together.",
-    ),
-    "contributions": (
-        "I can share the post's phone number and answer it at night.",
-        "I can come to the market committee every month.",
-        "I can tell the women's group what we decide here.",
-        "I can organise a match between the youth and the police.",
-    ),
-    "status": (
-        "The phone number is on the market board; it works.",
-        "The monthly meeting happened twice, then stopped.",
-        "The lights are not there yet.",
-        "The football match was a success.",
-    ),
-    "helped": (
-        "The chief of the hill supported us.",
-        "People knew the officers' faces.",
-        "The women's group spread the word.",
-        "The school lent the field.",
-    ),
-    "blocked": (
-        "Nobody was in charge of the meeting dates.",
-        "Transport to the meetings costs money.",
-        "Some people still fear being seen talking to the police.",
-        "The rain season.",
-    ),
-}
-GENERAL_ANSWER = "I agree with what was said, and I want to help."
-COMMITMENTS = (
-    ("Put the police post's phone number on the market board this week.", "both", "2w"),
-    ("Walk the river path together once a month, residents and police.", "both", "1m"),
-)
 
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
@@ -150,6 +83,14 @@ class Demo:
 
     async def press(self, person: Person, chat_id: int, message_id: int, data: str) -> None:
         await self._feed(self.api.press(person.user_id, chat_id, message_id, data))
+
+    async def press_label(
+        self, person: Person, chat_id: int, label: str, *, message_id: int | None = None
+    ) -> None:
+        """``person`` presses the button that says ``label`` (see ``FakeBotApi.press_label``)."""
+        await self._feed(
+            self.api.press_label(person.user_id, chat_id, label, message_id=message_id)
+        )
 
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
@@ -264,13 +205,6 @@ async def play(demo: Demo, script: Script, language: str) -> str:
     return strip_tags(str(summary["text"])) if summary else ""
 
 
-def demo_world(api: FakeBotApi) -> None:
-    """The group and the people of the demo, as the Bot API server knows them."""
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
-    for person in (FACILITATOR, *PEOPLE):
-        api.add_user(person.user_id, person.name, language_code=person.language)
-
-
 def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
     library = Library.load()
     script = library.get(script_id)
@@ -284,14 +218,17 @@ def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
 async def run_demo(script_id: str, language: str) -> str:
     """Run a whole session; returns the group's chat, then the summary, as printable text."""
     library, script = demo_script(script_id, language)
-    api = FakeBotApi(bot_username="ikiganiro_bot")
+    api = FakeBotApi(bot_username="ikiganiro_bot", clock=DEMO_MOMENT.timestamp)
     demo_world(api)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
         application = build_application("123456:DEMO", request=api, limits=DEMO_LIMITS)
         try:
-            runtime = await start_runtime(application, store, library, default_language=language)
-            intake = Intake(application, runtime, Sender(application.bot, store))
+            runtime = await start_runtime(
+                application, store, library, default_language=language, clock=demo_clock
+            )
+            sender = Sender(application.bot, store)
+            intake = Intake(application, runtime, sender, clock=demo_clock)
             summary_text = await play(Demo(api, store, intake.feed), script, language)
         finally:
             await application.shutdown()

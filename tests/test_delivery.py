@@ -14,9 +14,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot import delivery as op
+from bot.offline.api import FakeBotApi
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.sender import Sender
 
 GROUP = -1001000000003

@@ -2,7 +2,8 @@
 
 Checked twice: statically, by reading every import in every engine file (relative imports
 resolved, dynamic imports forbidden), and dynamically, by importing every engine module in a
-fresh interpreter and looking at what ended up in ``sys.modules``.
+fresh interpreter and looking at what ended up in ``sys.modules``. And the offline Telegram
+(``bot.offline``) is only the demo's and the tests': no module of the running bot imports it.
 """
 
 from __future__ import annotations
@@ -135,3 +136,18 @@ def test_the_shell_layer_scan_sees_what_it_should() -> None:
     source = "from bot.engine.machine import step\nfrom bot.render import render\n"
     tree_names = _imports(fake, source)
     assert "bot.engine.machine" in tree_names and "bot.render" in tree_names
+
+
+def test_the_running_bot_never_imports_the_offline_telegram() -> None:
+    offline = ROOT / "bot" / "offline"
+    demo = ROOT / "bot" / "demo.py"
+    production = [
+        path
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if offline not in path.parents and path != demo
+    ]
+    assert ROOT / "bot" / "telegram" / "serve.py" in production  # the scan sees the bot
+    assert len(production) >= 20, production
+    for path in production:
+        for name in _imports(path):
+            assert not name.startswith("bot.offline"), f"{path.relative_to(ROOT)} imports {name}"

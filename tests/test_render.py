@@ -13,8 +13,8 @@ from bot.engine.effects import Notice, NoticeView, SharedAnswerView
 from bot.engine.state import Role
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import translator
+from bot.offline.html import parse_html
 from bot.render import MAX_MESSAGE, Context, counts_line, render, split_message
-from bot.telegram.fake_api import parse_html
 
 
 def _context(language: str = "en") -> Context:

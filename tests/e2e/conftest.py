@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from bot.demo import DEMO_LIMITS, FACILITATOR, GROUP_ID, PEOPLE, Demo, Person
+from bot.demo import DEMO_LIMITS, Demo
 from bot.dialogues import Library
 from bot.engine.state import SessionState
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE, Person
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 

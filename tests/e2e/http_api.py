@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.telegram.fake_api import FakeBotApi
+from bot.offline.api import FakeBotApi
 
 # PTB sends strings as they are and everything else JSON-encoded, so a text "42" and the
 # number 42 look alike on the wire; Telegram tells them apart by its schema, and so does this.

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.callbacks import Action, button
-from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
 from bot.i18n.catalog import translator
+from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
 from bot.service import utcnow
 from bot.storage import DataKey
 from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot
@@ -25,10 +24,7 @@ async def test_status_goes_privately_to_the_facilitator_and_offers_a_nudge(bot: 
     status = bot.api.messages(FACILITATOR.user_id)[-1]
     assert "Answered (1):\n• Jean (police officer)" in status["text"]
     assert "• Pascal (community member)" in status["text"]
-    nudge = status["reply_markup"]["inline_keyboard"][0][0]
-    await bot.demo.press(
-        FACILITATOR, FACILITATOR.user_id, status["message_id"], nudge["callback_data"]
-    )
+    await bot.demo.press_label(FACILITATOR, FACILITATOR.user_id, "Nudge them privately")
     assert all(bot.nudged(quiet) for quiet in (GLORIA, ESPERANCE, PASCAL))
     assert not bot.nudged(JEAN)
 
@@ -70,9 +66,7 @@ async def test_declining_consent_keeps_nothing(bot: Bot) -> None:
     await bot.feed(bot.api.start(STRANGER.user_id, f"j_{bot.demo.session_id}"))
     consent = bot.demo.last_private(STRANGER)
     assert "Do you agree?" in bot.api.message(STRANGER.user_id, consent)["text"]  # type: ignore[index]
-    await bot.demo.press(
-        STRANGER, STRANGER.user_id, consent, button(Action.CONSENT, bot.demo.session_id, "0")
-    )
+    await bot.demo.press_label(STRANGER, STRANGER.user_id, "No, thank you")
     state = await bot.state()
     assert state is not None and STRANGER.user_id not in state.participants
 

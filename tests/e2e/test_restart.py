@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
+from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
 from bot.storage import DataKey
 from tests.e2e.conftest import new_api, start_bot, stop_bot
 

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.demo import ANSWERS, GROUP_ID, PEOPLE, PRIVATE_TELLER, Demo, demo_world, play
+from bot.demo import Demo, play
 from bot.dialogues import Library
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import ANSWERS, GROUP_ID, PEOPLE, PRIVATE_TELLER, demo_world
 from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.storage.crypto import generate_key
-from bot.telegram.fake_api import FakeBotApi
 from tests.e2e.http_api import serve_over_http
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.callbacks import Action, button
-from bot.demo import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
 from bot.dialogues import Library
-from bot.engine.state import Status
+from bot.engine.state import Role, Status
 from bot.i18n.catalog import translator
+from bot.offline.cast import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
 from bot.storage import DataKey
 from tests.e2e.conftest import STRANGER, Bot, new_api, start_bot, stop_bot
 
@@ -61,6 +61,25 @@ async def test_an_anonymous_share_carries_no_identity_to_the_group(bot: Bot) -> 
     )
 
 
+async def test_a_newcomer_joins_and_shares_by_pressing_what_they_see(bot: Bot) -> None:
+    await bot.open("quick-demo", join=False)
+    me = STRANGER.user_id
+    await bot.demo.press_label(STRANGER, GROUP_ID, "Join")  # a link: "Join ↗"
+    await bot.demo.press_label(STRANGER, me, "I agree")
+    await bot.demo.press_label(STRANGER, me, "community member")
+    state = await bot.state()
+    assert state.participants[me].role is Role.RESIDENT
+
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.press_label(STRANGER, GROUP_ID, "Answer privately")
+    story = "The path by the river has no light at night."
+    await bot.feed(bot.api.text(me, me, story))
+    assert "/start a_" in bot.api.transcript(me)  # the link opened this private chat
+    await bot.demo.press_label(STRANGER, me, "Share without any name")
+    shared = bot.api.messages(GROUP_ID)[-1]
+    assert story in shared["text"] and STRANGER.name not in shared["text"]
+
+
 async def test_votes_edit_one_tally_message_instead_of_posting(bot: Bot) -> None:
     await bot.open("quick-demo")
     await bot.demo.command(FACILITATOR, "/next")
@@ -68,14 +87,12 @@ async def test_votes_edit_one_tally_message_instead_of_posting(bot: Bot) -> None
     prompt = await bot.demo.live("prompt:priority")
     sent_before = len(bot.api.calls_to("sendMessage", GROUP_ID))
     for person in PEOPLE:
-        data = button(Action.CHOICE, bot.demo.session_id, "priority", "patrols")
-        await bot.demo.press(person, GROUP_ID, prompt, data)
+        await bot.demo.press_label(person, GROUP_ID, "Joint night patrols")
     assert len(bot.api.calls_to("sendMessage", GROUP_ID)) == sent_before
     tally = bot.api.message(GROUP_ID, prompt)
     assert tally is not None and "Joint night patrols: 4 votes" in tally["text"]
     # Pressing again takes the vote back.
-    data = button(Action.CHOICE, bot.demo.session_id, "priority", "patrols")
-    await bot.demo.press(JEAN, GROUP_ID, prompt, data)
+    await bot.demo.press_label(JEAN, GROUP_ID, "Joint night patrols")
     tally = bot.api.message(GROUP_ID, prompt)
     assert tally is not None and "Joint night patrols: 3 votes" in tally["text"]
 
@@ -90,15 +107,14 @@ async def test_a_commitment_endorsed_by_both_sides_is_marked_shared(bot: Bot) ->
     assert state is not None
     cid = state.commitments[0].id
     card = await bot.demo.live(f"commitment:{cid}")
-    sid = bot.demo.session_id
     # Only the proposer (or a facilitator) decides who acts and by when.
-    await bot.demo.press(PASCAL, GROUP_ID, card, button(Action.OWNER, sid, cid, "police"))
-    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.OWNER, sid, cid, "both"))
-    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.DUE, sid, cid, "1m"))
-    await bot.demo.press(JEAN, GROUP_ID, card, button(Action.ENDORSE, sid, cid))
+    await bot.demo.press_label(PASCAL, GROUP_ID, "the police")
+    await bot.demo.press_label(JEAN, GROUP_ID, "police and residents together")
+    await bot.demo.press_label(JEAN, GROUP_ID, "in a month")
+    await bot.demo.press_label(JEAN, GROUP_ID, "👍 Endorse")
     shown = bot.api.message(GROUP_ID, card)
     assert shown is not None and "✅" not in shown["text"]
-    await bot.demo.press(ESPERANCE, GROUP_ID, card, button(Action.ENDORSE, sid, cid))
+    await bot.demo.press_label(ESPERANCE, GROUP_ID, "👍 Endorse", message_id=card)
     shown = bot.api.message(GROUP_ID, card)
     assert shown is not None
     assert "police and residents together" in shown["text"]
@@ -286,8 +302,7 @@ async def test_forget_erases_a_person_and_takes_back_their_shared_answer(bot: Bo
     await bot.feed(bot.api.command(me, me, "/mydata"))
     assert "A story to take back later." in bot.api.sent_texts(me)[-1]
     await bot.feed(bot.api.command(me, me, "/forget"))
-    confirm = bot.demo.last_private(PRIVATE_TELLER)
-    await bot.demo.press(PRIVATE_TELLER, me, confirm, button(Action.FORGET, "-", "1"))
+    await bot.demo.press_label(PRIVATE_TELLER, me, "Yes, erase everything")
 
     shown = bot.api.message(GROUP_ID, share)
     assert shown is not None and shown["deleted"]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.dialogues import Library
+from bot.offline.api import FakeBotApi
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
-from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 

@@ -40,7 +40,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
-from bot.telegram.fake_api import NOT_MODIFIED, FakeBotApi
+from bot.offline.api import NOT_MODIFIED, FakeBotApi
 
 GROUP = -100_1234
 BASIC = -5_678
@@ -494,6 +494,68 @@ async def test_callback_queries(bot: Bot, fake: FakeBotApi) -> None:
     await query.edit_message_text("Joined: Zawadi")
     with pytest.raises(ValueError, match="no button"):
         fake.press(RES, GROUP, msg.message_id, "join")  # the keyboard is gone now
+
+
+async def test_a_button_is_pressed_by_what_it_says(bot: Bot, fake: FakeBotApi) -> None:
+    older = await bot.send_message(GROUP, "Join?", reply_markup=join_markup("old"))
+    newer = await bot.send_message(GROUP, "Join again?", reply_markup=join_markup("new"))
+    query = Update.de_json(fake.press_label(RES, GROUP, "Join"), bot).callback_query
+    assert query is not None and query.from_user.id == RES
+    assert query.data == "new"  # the newest message showing the label
+    assert query.message is not None and query.message.message_id == newer.message_id
+    query = Update.de_json(
+        fake.press_label(RES, GROUP, "Join", message_id=older.message_id), bot
+    ).callback_query
+    assert query is not None and query.data == "old"
+
+
+async def test_a_label_matches_exactly_first_then_the_start_of_a_button(
+    bot: Bot, fake: FakeBotApi
+) -> None:
+    keys = [
+        [InlineKeyboardButton("Vote ✓", callback_data="prefixed")],
+        [InlineKeyboardButton("Voters", callback_data="longer-word")],
+    ]
+    await bot.send_message(GROUP, "Tally", reply_markup=InlineKeyboardMarkup(keys))
+    assert fake.press_label(RES, GROUP, "Vote")["callback_query"]["data"] == "prefixed"
+    exact = [[InlineKeyboardButton("Vote", callback_data="exact")]]
+    await bot.send_message(GROUP, "Older", reply_markup=InlineKeyboardMarkup(exact))
+    await bot.send_message(GROUP, "Newer", reply_markup=InlineKeyboardMarkup(keys))
+    assert fake.press_label(RES, GROUP, "Vote")["callback_query"]["data"] == "exact"
+    both = [[InlineKeyboardButton("Yes, all", callback_data="a")]]
+    both.append([InlineKeyboardButton("Yes, some", callback_data="b")])
+    await bot.send_message(GROUP, "Which?", reply_markup=InlineKeyboardMarkup(both))
+    with pytest.raises(ValueError, match="could be any of 'Yes, all', 'Yes, some'"):
+        fake.press_label(RES, GROUP, "Yes,")
+
+
+async def test_a_start_link_button_opens_the_private_chat(bot: Bot, fake: FakeBotApi) -> None:
+    await bot.send_message(GROUP, "Join?", reply_markup=join_markup())
+    update = Update.de_json(fake.press_label(RES, GROUP, "Answer privately"), bot)
+    assert update.message is not None and update.message.text == "/start a"
+    assert update.message.chat.id == RES  # the person's private chat, which they started
+    await bot.send_message(RES, "Welcome")
+    elsewhere = InlineKeyboardButton("Help", url="https://t.me/other_bot?start=x")
+    await bot.send_message(GROUP, "See", reply_markup=InlineKeyboardMarkup([[elsewhere]]))
+    with pytest.raises(ValueError, match=re.escape("opens https://t.me/other_bot")):
+        fake.press_label(RES, GROUP, "Help")
+
+
+async def test_a_label_not_on_screen_names_what_is(bot: Bot, fake: FakeBotApi) -> None:
+    with pytest.raises(ValueError, match="no message there shows a button"):
+        fake.press_label(RES, GROUP, "Join")
+    msg = await bot.send_message(GROUP, "Join?", reply_markup=join_markup())
+    await bot.send_message(GROUP, "No buttons here")
+    expected = f"message {msg.message_id}: [Join] [Answer privately]"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        fake.press_label(RES, GROUP, "Leave")
+    await bot.edit_message_reply_markup(GROUP, msg.message_id, reply_markup=None)
+    with pytest.raises(ValueError, match="no button 'Join'"):
+        fake.press_label(RES, GROUP, "Join")  # the keyboard is gone
+    fake.started(FAC)
+    await bot.send_message(FAC, "Private", reply_markup=join_markup())
+    with pytest.raises(ValueError, match="cannot see the private chat"):
+        fake.press_label(RES, FAC, "Join")
 
 
 async def test_membership_updates_parse(bot: Bot, fake: FakeBotApi) -> None:

@@ -1,0 +1,27 @@
+"""What crosses the wire: JSON objects, chat ids as Telegram reads them, UTF-16 lengths."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+def norm_chat_id(value: Any) -> int | str | None:
+    """A ``chat_id`` parameter as Telegram reads it: numeric strings are numbers."""
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, int | str) or value is None:
+        return value
+    return str(value)
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: the unit of Telegram entity offsets and text limits."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def canonical(value: Any) -> str:
+    """One spelling per JSON value, to compare markups and scopes."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
