@@ -20,12 +20,12 @@ from bot.dialogues import Library
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
 from bot.engine.state import Role
 from bot.i18n.catalog import LANGUAGES
-from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
+from bot.words.markup import strip_tags
 
 GROUP_ID = -1001234567890
 GROUP_TITLE = "Mutumba hill: safety together"

@@ -40,9 +40,10 @@ from bot.engine.machine import new_session, step
 from bot.engine.script import Script
 from bot.engine.state import SessionState
 from bot.i18n.catalog import negotiate, translator
-from bot.render import Context, Rendered, render
 from bot.storage import StorageError, Store, Tx
-from bot.texts import ShellText
+from bot.words.markup import Context, Rendered
+from bot.words.shell import ShellText
+from bot.words.views import render
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ def _where(message: Message) -> str:
     return f"[{message.context}] {first!r}" if message.context else repr(first)
 
 
-def _placeholders(text: str) -> set[str]:
+def placeholders(text: str) -> set[str]:
     """Names of the replacement fields in ``text``; a malformed template raises ``ValueError``."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
@@ -76,12 +76,12 @@ def changed_placeholders(catalog: Catalog) -> list[str]:
     problems = []
     for message in _messages(catalog):
         try:
-            wanted = set().union(*(_placeholders(form) for form in _forms(message.id)))
+            wanted = set().union(*(placeholders(form) for form in _forms(message.id)))
         except ValueError:
             continue  # not a format template in the source either
         for form in _forms(message.string):
             try:
-                got = _placeholders(form)
+                got = placeholders(form)
             except ValueError as error:
                 problems.append(f"{_where(message)}: malformed braces ({error})")
                 continue

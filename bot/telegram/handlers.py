@@ -32,7 +32,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts
 from bot.callbacks import Action, StartKind, decode, parse_start
 from bot.dialogues import DEFAULT_SCRIPT
 from bot.engine import events as ev
@@ -41,7 +40,8 @@ from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
 from bot.i18n.catalog import negotiate
 from bot.service import Origin, Service, source_ref
 from bot.storage import Store
-from bot.texts import ShellText
+from bot.words import shell as texts
+from bot.words.shell import ShellText
 
 log = logging.getLogger(__name__)
 

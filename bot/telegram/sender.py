@@ -36,9 +36,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.callbacks import StartKind, start_url
 from bot.i18n.catalog import translator
-from bot.render import split_message
 from bot.storage import Store
 from bot.telegram.waiting import unless_stopped
+from bot.words.markup import split_message
 
 log = logging.getLogger(__name__)
 

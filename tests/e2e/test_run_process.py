@@ -25,10 +25,10 @@ from typing import Any
 
 from bot.demo import ANSWERS, GROUP_ID, PEOPLE, PRIVATE_TELLER, Demo, demo_world, play
 from bot.dialogues import Library
-from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.storage.crypto import generate_key
 from bot.telegram.fake_api import FakeBotApi
+from bot.words.markup import strip_tags
 from tests.e2e.http_api import serve_over_http
 
 ROOT = Path(__file__).resolve().parents[2]
