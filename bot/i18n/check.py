@@ -14,12 +14,19 @@ import string
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.i18n.catalog import DOMAIN, LOCALES_DIR
 
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
+ROOT = LOCALES_DIR.parent
+# The keywords `make i18n-extract` gives pybabel with -k (tests/test_i18n.py compares the two).
+EXTRACT_KEYWORDS = ("pgettext:1c,2", "npgettext:1c,2,3", "N_")
+# A message as the template knows it, apart from where it sits: (context, msgid, msgid_plural).
+MessageKey = tuple[str | None, str, str | None]
 _LIMIT = re.compile(r"At most (\d+) characters")
 
 
@@ -159,3 +166,47 @@ def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
     if template.exists():
         problems += missing_from(catalog, read_catalog(template))
     return [f"{path}: {problem}" for problem in problems]
+
+
+def _key(message: Message) -> MessageKey:
+    forms = _forms(message.id)
+    return (message.context, forms[0], forms[1] if len(forms) > 1 else None)
+
+
+def extracted(root: Path = ROOT) -> set[MessageKey]:
+    """What `make i18n-extract` would write into the template today, read in memory.
+
+    The same mapping (``babel.cfg``: the code and, through ``ikiganiro_dialogue``, the scripts)
+    and the same keywords, gathered into a catalog the way ``pybabel extract`` gathers them.
+    """
+    with (root / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(EXTRACT_KEYWORDS))}
+    catalog = Catalog()
+    for filename, lineno, message, comments, context in extract_from_dir(
+        root, method_map, options_map, keywords=keywords, comment_tags=("TRANSLATORS:",)
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return {_key(message) for message in _messages(catalog)}
+
+
+def template_out_of_date(root: Path = ROOT, template: Path = TEMPLATE) -> list[str]:
+    """One line if the template's messages are not those the code and scripts hold now.
+
+    A string added to the code but not to the template reaches no translator; one removed from
+    the code lingers in every catalog. Line numbers and dates are ignored: only the set of
+    (context, msgid, msgid_plural) counts. Skipped where there is no ``babel.cfg`` (the Docker
+    image ships no build files) or no template.
+    """
+    if not (root / "babel.cfg").exists() or not template.exists():
+        return []
+    wanted = extracted(root)
+    have = {_key(message) for message in _messages(read_catalog(template))}
+    if wanted == have:
+        return []
+    new, gone = sorted(wanted - have, key=str), sorted(have - wanted, key=str)
+    example = (new or gone)[0]
+    return [
+        f"{template}: out of date with the code and scripts ({len(new)} new, {len(gone)} gone, "
+        f"e.g. {example[1]!r}); run `make i18n-update`"
+    ]
