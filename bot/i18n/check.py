@@ -1,10 +1,12 @@
 """What can be wrong with a translation, found before a group meets it.
 
-A translation that drops or renames a ``{placeholder}`` shows an empty gap (the renderer fills
-missing names with ""), one that adds a tag is escaped into visible noise, one that overruns a
-button's limit is cut by the phone, and one missing from an out-of-date catalog falls back to
-English. Translators run ``ikiganiro check`` on their ``.po`` file; the tests run the same
-checks on every shipped catalog. Each problem is one line that names the message.
+A translation that drops or renames a ``{placeholder}`` is not shown as written (a notice falls
+back to English, another message loses a value or fails to format), one that adds a tag is
+escaped into visible noise, one that overruns a button's limit is cut by the phone, and one
+missing from an out-of-date catalog falls back to English. Translators run ``ikiganiro check``
+on their ``.po`` file; the tests run the same checks on every shipped catalog. Each problem is
+one line that names the message. The template itself is checked against the code and the scripts
+(``template_out_of_date``), so a new string cannot miss the translators.
 """
 
 from __future__ import annotations
