@@ -43,11 +43,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(paths: list[Path]) -> int:
-    from bot.i18n.check import check_catalog, shipped_catalogs
+    from bot.i18n.check import check_catalog, shipped_catalogs, template_out_of_date
+    from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
     scripts = [p for p in paths if p.suffix != ".po"] if paths else [DIALOGUES_DIR]
     problems = [str(problem) for problem in check(scripts)] if scripts else []
+    if not paths:  # the code's own words: notice declarations, and the template they feed
+        problems += declaration_problems() + template_out_of_date()
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:

@@ -32,11 +32,11 @@ from bot.offline.cast import (
     Person,
     demo_world,
 )
-from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
+from bot.words.markup import strip_tags
 
 # The demo has no Telegram to be polite to; the real limits would make it take minutes.
 DEMO_LIMITS = RateLimits(overall_per_second=10_000, group_per_minute=100_000)

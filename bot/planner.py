@@ -28,9 +28,9 @@ from bot.engine.script import Script
 from bot.engine.state import SessionState
 from bot.i18n.catalog import translator
 from bot.inbound import Origin
-from bot.render import Context, Rendered, split_message
-from bot.render import render as render_view
-from bot.texts import ShellText, private_chat_pointer
+from bot.words.markup import Context, Rendered, split_message
+from bot.words.shell import ShellText, private_chat_pointer
+from bot.words.views import render as render_view
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Literal, cast
 
-from bot import commands, texts
+from bot import commands
 from bot import delivery as op
 from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
@@ -42,7 +42,8 @@ from bot.inbound import (
 )
 from bot.planner import Place, Scene, Voice, message, plan, popup, source_ref
 from bot.storage import StorageError, Store, Tx
-from bot.texts import ShellText
+from bot.words import shell as texts
+from bot.words.shell import ShellText
 
 log = logging.getLogger(__name__)
 

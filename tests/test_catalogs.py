@@ -7,6 +7,7 @@ each is shown to catch what it is for.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from babel.messages.catalog import Catalog
 from bot.i18n import plurals
 from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR
 from bot.i18n.check import (
+    EXTRACT_KEYWORDS,
+    ROOT,
     TEMPLATE,
     added_markup,
     changed_placeholders,
@@ -26,6 +29,7 @@ from bot.i18n.check import (
     plural_rule_mismatch,
     read_catalog,
     shipped_catalogs,
+    template_out_of_date,
     untranslated,
 )
 
@@ -151,3 +155,92 @@ def test_kirundi_plural_forms_are_the_documented_choice() -> None:
     if path not in SHIPPED:
         pytest.skip("no Kirundi catalog shipped")
     assert _read(path).plural_forms == KIRUNDI_PLURAL_FORMS
+
+
+# --- the template and the code -------------------------------------------------------------------
+
+
+def test_the_template_is_in_step_with_the_code_and_the_scripts() -> None:
+    assert template_out_of_date() == []
+
+
+def test_make_i18n_extract_uses_the_keywords_the_check_uses() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("i18n-extract:", 1)[1].split("\n\n", 1)[0]
+    assert "-F babel.cfg" in recipe
+    assert tuple(re.findall(r"-k (\S+)", recipe)) == EXTRACT_KEYWORDS
+
+
+CODE = """\
+from bot.i18n.catalog import N_
+
+def words(tr, n):
+    return [
+        tr.gettext("Hello"),
+        tr.pgettext("role", "chief"),
+        tr.ngettext("{n} cow", "{n} cows", n),
+        N_("Marked"),
+    ]
+"""
+
+POT = """\
+msgid ""
+msgstr ""
+
+#: bot/words.py:99
+msgid "Hello"
+msgstr ""
+
+#: bot/words.py:1
+msgctxt "role"
+msgid "chief"
+msgstr ""
+
+msgid "{n} cow"
+msgid_plural "{n} cows"
+msgstr[0] ""
+msgstr[1] ""
+
+msgid "Marked"
+msgstr ""
+"""
+
+
+def _project(tmp_path: Path, pot: str) -> Path:
+    (tmp_path / "babel.cfg").write_bytes((ROOT / "babel.cfg").read_bytes())
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "words.py").write_text(CODE, encoding="utf-8")
+    (tmp_path / "dialogues").mkdir()
+    template = tmp_path / f"{DOMAIN}.pot"
+    template.write_text(pot, encoding="utf-8")
+    return template
+
+
+def test_a_template_in_step_passes_whatever_its_line_numbers(tmp_path: Path) -> None:
+    template = _project(tmp_path, POT)
+    assert template_out_of_date(tmp_path, template) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "counts", "example"),
+    [
+        (('msgid "Marked"\nmsgstr ""\n', ""), "1 new, 0 gone", "'Marked'"),
+        (("Hello", "Hello!"), "1 new, 1 gone", "'Hello'"),
+        (('msgctxt "role"', 'msgctxt "owner"'), "1 new, 1 gone", "'chief'"),
+        (('"{n} cows"', '"{n} kine"'), "1 new, 1 gone", "'{n} cow'"),
+    ],
+)
+def test_an_out_of_date_template_is_one_line(
+    tmp_path: Path, edit: tuple[str, str], counts: str, example: str
+) -> None:
+    template = _project(tmp_path, POT.replace(*edit))
+    (problem,) = template_out_of_date(tmp_path, template)
+    assert problem.startswith(f"{template}: out of date with the code and scripts ({counts}")
+    assert f"e.g. {example}" in problem
+    assert problem.endswith("run `make i18n-update`")
+
+
+def test_without_build_files_the_template_is_not_checked(tmp_path: Path) -> None:
+    template = _project(tmp_path, "")
+    (tmp_path / "babel.cfg").unlink()
+    assert template_out_of_date(tmp_path, template) == []

@@ -25,7 +25,7 @@ FORBIDDEN = (
     "gettext",
     "bot.storage",
     "bot.telegram",
-    "bot.render",
+    "bot.words",
     "bot.i18n",
 )
 

@@ -1,7 +1,7 @@
 """What the engine asks the shell to do, and the views it asks to show.
 
 A view is a snapshot of what to show, not text: the shell renders it in the reader's language
-(``bot.render``), so the engine never touches gettext or Telegram. Live messages (the welcome,
+(``bot.words``), so the engine never touches gettext or Telegram. Live messages (the welcome,
 each stage's prompt, each commitment card) are named by a ``key``; the shell remembers which
 Telegram message a key stands for and edits it in place instead of posting anew.
 """
@@ -27,7 +27,7 @@ class _Frozen(BaseModel):
 
 
 class Notice(StrEnum):
-    """Short messages to one person; each has one translated template in ``bot.render``."""
+    """Short messages to one person; each has one declared template in ``bot.words.notices``."""
 
     CONSENT_REQUEST = "consent_request"
     CONSENT_DECLINED = "consent_declined"

@@ -358,11 +358,7 @@ def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetim
     participant.role = e.role
     effects: Effects = [Edit(key="welcome", view=_welcome(script, s))]
     if first_time:
-        stage = _current(script, s)
-        params: dict[str, str | int] = {"role": e.role.value}
-        if stage is not None and s.status is Status.RUNNING:
-            params["stage_id"] = stage.id
-        effects.append(_notice(e.actor, Notice.JOINED, **params))
+        effects.append(_notice(e.actor, Notice.JOINED, role=e.role.value))
     else:
         effects += _reply(Notice.DONE)
     return effects

@@ -1,10 +1,12 @@
 """What can be wrong with a translation, found before a group meets it.
 
-A translation that drops or renames a ``{placeholder}`` shows an empty gap (the renderer fills
-missing names with ""), one that adds a tag is escaped into visible noise, one that overruns a
-button's limit is cut by the phone, and one missing from an out-of-date catalog falls back to
-English. Translators run ``ikiganiro check`` on their ``.po`` file; the tests run the same
-checks on every shipped catalog. Each problem is one line that names the message.
+A translation that drops or renames a ``{placeholder}`` is not shown as written (a notice falls
+back to English, another message loses a value or fails to format), one that adds a tag is
+escaped into visible noise, one that overruns a button's limit is cut by the phone, and one
+missing from an out-of-date catalog falls back to English. Translators run ``ikiganiro check``
+on their ``.po`` file; the tests run the same checks on every shipped catalog. Each problem is
+one line that names the message. The template itself is checked against the code and the scripts
+(``template_out_of_date``), so a new string cannot miss the translators.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ import string
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.i18n.catalog import DOMAIN, LOCALES_DIR
 
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
+ROOT = LOCALES_DIR.parent
+# The keywords `make i18n-extract` gives pybabel with -k (tests/test_i18n.py compares the two).
+EXTRACT_KEYWORDS = ("pgettext:1c,2", "npgettext:1c,2,3", "N_")
+# A message as the template knows it, apart from where it sits: (context, msgid, msgid_plural).
+MessageKey = tuple[str | None, str, str | None]
 _LIMIT = re.compile(r"At most (\d+) characters")
 
 
@@ -51,7 +60,7 @@ def _where(message: Message) -> str:
     return f"[{message.context}] {first!r}" if message.context else repr(first)
 
 
-def _placeholders(text: str) -> set[str]:
+def placeholders(text: str) -> set[str]:
     """Names of the replacement fields in ``text``; a malformed template raises ``ValueError``."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
@@ -76,12 +85,12 @@ def changed_placeholders(catalog: Catalog) -> list[str]:
     problems = []
     for message in _messages(catalog):
         try:
-            wanted = set().union(*(_placeholders(form) for form in _forms(message.id)))
+            wanted = set().union(*(placeholders(form) for form in _forms(message.id)))
         except ValueError:
             continue  # not a format template in the source either
         for form in _forms(message.string):
             try:
-                got = _placeholders(form)
+                got = placeholders(form)
             except ValueError as error:
                 problems.append(f"{_where(message)}: malformed braces ({error})")
                 continue
@@ -159,3 +168,47 @@ def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
     if template.exists():
         problems += missing_from(catalog, read_catalog(template))
     return [f"{path}: {problem}" for problem in problems]
+
+
+def _key(message: Message) -> MessageKey:
+    forms = _forms(message.id)
+    return (message.context, forms[0], forms[1] if len(forms) > 1 else None)
+
+
+def extracted(root: Path = ROOT) -> set[MessageKey]:
+    """What `make i18n-extract` would write into the template today, read in memory.
+
+    The same mapping (``babel.cfg``: the code and, through ``ikiganiro_dialogue``, the scripts)
+    and the same keywords, gathered into a catalog the way ``pybabel extract`` gathers them.
+    """
+    with (root / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(list(EXTRACT_KEYWORDS))}
+    catalog = Catalog()
+    for filename, lineno, message, comments, context in extract_from_dir(
+        root, method_map, options_map, keywords=keywords, comment_tags=("TRANSLATORS:",)
+    ):
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return {_key(message) for message in _messages(catalog)}
+
+
+def template_out_of_date(root: Path = ROOT, template: Path = TEMPLATE) -> list[str]:
+    """One line if the template's messages are not those the code and scripts hold now.
+
+    A string added to the code but not to the template reaches no translator; one removed from
+    the code lingers in every catalog. Line numbers and dates are ignored: only the set of
+    (context, msgid, msgid_plural) counts. Skipped where there is no ``babel.cfg`` (the Docker
+    image ships no build files) or no template.
+    """
+    if not (root / "babel.cfg").exists() or not template.exists():
+        return []
+    wanted = extracted(root)
+    have = {_key(message) for message in _messages(read_catalog(template))}
+    if wanted == have:
+        return []
+    new, gone = sorted(wanted - have, key=str), sorted(have - wanted, key=str)
+    example = (new or gone)[0]
+    return [
+        f"{template}: out of date with the code and scripts ({len(new)} new, {len(gone)} gone, "
+        f"e.g. {example[1]!r}); run `make i18n-update`"
+    ]

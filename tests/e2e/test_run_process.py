@@ -27,9 +27,9 @@ from bot.demo import Demo, play
 from bot.dialogues import Library
 from bot.offline.api import FakeBotApi
 from bot.offline.cast import ANSWERS, GROUP_ID, PEOPLE, PRIVATE_TELLER, demo_world
-from bot.render import strip_tags
 from bot.storage import DataKey, Store
 from bot.storage.crypto import generate_key
+from bot.words.markup import strip_tags
 from tests.e2e.http_api import serve_over_http
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -364,7 +364,7 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
     assert welcome[0].view.participants.resident == 2
     joined = [e for e in effects if isinstance(e, Send)]
     assert joined[0].view.code is Notice.JOINED
-    assert joined[0].view.params == {"role": "resident", "stage_id": "story"}
+    assert joined[0].view.params == {"role": "resident"}  # the notice names no stage
     # Changing it later is a quiet acknowledgement.
     effects = lobby.do(ev.RoleChosen, actor=RES2, role=Role.LEADER)
     assert replies(effects) == [Notice.DONE]

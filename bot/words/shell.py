@@ -1,8 +1,8 @@
 """Messages of the shell itself (help, private chat, refusals the engine never sees).
 
 Each is a function of the reader's translator returning a ``Rendered``, so the service can
-queue it in the right language; the same rules as ``bot.render`` hold (whole translatable
-sentences, escaped user text, no tag across a line).
+queue it in the right language; the same rules as the rest of ``bot.words`` hold (whole
+translatable sentences, escaped user text, no tag across a line).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from html import escape
 from bot.callbacks import NO_SESSION, Action, StartKind, button, start_url
 from bot.commands import Place, in_place
 from bot.engine.script import Script
-from bot.engine.state import SessionState, Visibility
+from bot.engine.state import Participant, SessionState, Visibility
 from bot.i18n.catalog import Translator, script_context
-from bot.render import Key, Rendered, role_name, tagged
+from bot.words.markup import Key, Rendered, tagged
+from bot.words.names import role_name
 
 ShellText = Callable[[Translator], Rendered]
 
@@ -179,97 +180,114 @@ def hello_group(tr: Translator) -> Rendered:
 
 
 def my_data(user_id: int, entries: list[tuple[SessionState, Script]]) -> ShellText:
-    """Everything kept about one person, in plain words: the answer to /mydata."""
+    """Everything kept about one person, in plain words: the answer to /mydata.
+
+    One section per session, built by ``_session_data``; the person must be able to see that
+    nothing is missing, so every kind of record the state holds about them has a line.
+    """
 
     def text(tr: Translator) -> Rendered:
         if not entries:
             return _plain(tr.gettext("I keep nothing about you."))
-        visibility = {
-            Visibility.NAMED: tr.gettext("shared with your name"),
-            Visibility.ANONYMOUS: tr.gettext("shared without a name"),
-            Visibility.FACILITATORS: tr.gettext("for the facilitators only"),
-        }
         lines = [escape(tr.gettext("This is everything I keep about you:"))]
         for state, script in entries:
-            title = tr.script_text(script_context(script.id, None, "title"), script.title)
-            lines += ["", f"<b>{escape(title)}</b>"]
-            person = state.participants.get(user_id)
-            if person is not None:
-                lines.append(
-                    escape(
-                        tr.gettext(
-                            "Name: {name}; role: {role}; joined on {date}; stories quoted: "
-                            "{quote}."
-                        ).format(
-                            name=person.name,
-                            role=role_name(tr, person.role),
-                            date=tr.format_date(person.joined_at.date()),
-                            quote={
-                                None: tr.gettext("not asked yet"),
-                                True: tr.gettext("yes"),
-                                False: tr.gettext("no"),
-                            }[person.quote_consent],
-                        )
-                    )
-                )
-            if state.is_facilitator(user_id):
-                lines.append(escape(tr.gettext("You facilitate this session.")))
-            for answer in state.answers:
-                if answer.user_id != user_id:
-                    continue
-                stage = script.stage(answer.stage_id)
-                stage_title = (
-                    tr.script_text(script_context(script.id, stage.id, "title"), stage.title)
-                    if stage
-                    else answer.stage_id
-                )
-                lines.append(
-                    "• "
-                    + escape(
-                        tr.gettext("{stage} ({visibility}): {text}").format(
-                            stage=stage_title,
-                            visibility=visibility[answer.visibility],
-                            text=answer.text,
-                        )
-                    )
-                )
-            draft = state.drafts.get(user_id)
-            if draft is not None:
-                lines.append(
-                    "• " + escape(tr.gettext("Not shared yet: {text}").format(text=draft.text))
-                )
-            votes = sum(user_id in per_stage for per_stage in state.choices.values())
-            if votes:
-                lines.append(
-                    escape(
-                        tr.ngettext(
-                            "Choices made at {n} stage.", "Choices made at {n} stages.", votes
-                        ).format(n=votes)
-                    )
-                )
-            for commitment in state.commitments:
-                if commitment.proposer == user_id:
-                    lines.append(
-                        "• "
-                        + escape(
-                            tr.gettext("Your commitment: {text}").format(text=commitment.text)
-                        )
-                    )
-            endorsed = sum(user_id in c.endorsers for c in state.commitments)
-            if endorsed:
-                lines.append(
-                    escape(
-                        tr.ngettext(
-                            "You endorsed {n} commitment.",
-                            "You endorsed {n} commitments.",
-                            endorsed,
-                        ).format(n=endorsed)
-                    )
-                )
+            lines += _session_data(tr, user_id, state, script)
         lines += ["", escape(tr.gettext("/forget erases all of this."))]
         return Rendered("\n".join(lines))
 
     return text
+
+
+def _session_data(tr: Translator, user_id: int, state: SessionState, script: Script) -> list[str]:
+    """One session's part of /mydata: who they are there, what they wrote, chose and endorsed."""
+    title = tr.script_text(script_context(script.id, None, "title"), script.title)
+    lines = ["", f"<b>{escape(title)}</b>"]
+    person = state.participants.get(user_id)
+    if person is not None:
+        lines.append(_person_line(tr, person))
+    if state.is_facilitator(user_id):
+        lines.append(escape(tr.gettext("You facilitate this session.")))
+    lines += _answer_lines(tr, user_id, state, script)
+    lines += _choice_and_commitment_lines(tr, user_id, state)
+    return lines
+
+
+def _person_line(tr: Translator, person: Participant) -> str:
+    """Name, role, date joined and the answer to the quote question, in one sentence."""
+    return escape(
+        tr.gettext(
+            "Name: {name}; role: {role}; joined on {date}; stories quoted: {quote}."
+        ).format(
+            name=person.name,
+            role=role_name(tr, person.role),
+            date=tr.format_date(person.joined_at.date()),
+            quote={
+                None: tr.gettext("not asked yet"),
+                True: tr.gettext("yes"),
+                False: tr.gettext("no"),
+            }[person.quote_consent],
+        )
+    )
+
+
+def _answer_lines(tr: Translator, user_id: int, state: SessionState, script: Script) -> list[str]:
+    """Every answer with its stage and how it was shared, and a draft not yet shared."""
+    visibility = {
+        Visibility.NAMED: tr.gettext("shared with your name"),
+        Visibility.ANONYMOUS: tr.gettext("shared without a name"),
+        Visibility.FACILITATORS: tr.gettext("for the facilitators only"),
+    }
+    lines = []
+    for answer in state.answers:
+        if answer.user_id != user_id:
+            continue
+        stage = script.stage(answer.stage_id)
+        stage_title = (
+            tr.script_text(script_context(script.id, stage.id, "title"), stage.title)
+            if stage
+            else answer.stage_id
+        )
+        lines.append(
+            "• "
+            + escape(
+                tr.gettext("{stage} ({visibility}): {text}").format(
+                    stage=stage_title, visibility=visibility[answer.visibility], text=answer.text
+                )
+            )
+        )
+    draft = state.drafts.get(user_id)
+    if draft is not None:
+        lines.append("• " + escape(tr.gettext("Not shared yet: {text}").format(text=draft.text)))
+    return lines
+
+
+def _choice_and_commitment_lines(tr: Translator, user_id: int, state: SessionState) -> list[str]:
+    """How many stages they chose at, the commitments they proposed and how many they endorsed."""
+    lines = []
+    votes = sum(user_id in per_stage for per_stage in state.choices.values())
+    if votes:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "Choices made at {n} stage.", "Choices made at {n} stages.", votes
+                ).format(n=votes)
+            )
+        )
+    lines += [
+        "• " + escape(tr.gettext("Your commitment: {text}").format(text=commitment.text))
+        for commitment in state.commitments
+        if commitment.proposer == user_id
+    ]
+    endorsed = sum(user_id in c.endorsers for c in state.commitments)
+    if endorsed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "You endorsed {n} commitment.", "You endorsed {n} commitments.", endorsed
+                ).format(n=endorsed)
+            )
+        )
+    return lines
 
 
 def private_chat_pointer(bot_username: str, session_id: str) -> ShellText:

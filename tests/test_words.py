@@ -9,12 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dialogues import Library
-from bot.engine.effects import Notice, NoticeView, SharedAnswerView
+from bot.engine.effects import SharedAnswerView
 from bot.engine.state import Role
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import translator
 from bot.offline.html import parse_html
-from bot.render import MAX_MESSAGE, Context, counts_line, render, split_message
+from bot.words.markup import MAX_MESSAGE, Context, split_message
+from bot.words.names import counts_line
+from bot.words.views import render
 
 
 def _context(language: str = "en") -> Context:
@@ -36,17 +38,6 @@ def test_shared_text_is_escaped_and_anonymous_has_no_name() -> None:
     rendered = render(view, _context())
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in rendered.text
     parse_html(rendered.text)  # Telegram would accept it
-
-
-def test_every_notice_renders_in_every_language() -> None:
-    for language in ("en", "fr", "rn", "sw"):
-        for code in Notice:
-            view = NoticeView(code=code, params={"stage_id": "story", "max": 3, "min": 2})
-            rendered = render(view, _context(language))
-            assert rendered.text.strip()
-            assert "{" not in rendered.text
-            parse_html(rendered.text)
-            assert len(rendered.popup) <= 200
 
 
 @given(

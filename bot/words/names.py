@@ -1,0 +1,117 @@
+"""The names things go by in the reader's language, shared by every kind of message.
+
+Roles, who acts on a commitment, by when, counts by role and the script's own texts appear in
+views, notices, the summary and ``/mydata`` alike; one definition each keeps them saying the
+same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.callbacks import StartKind, start_url
+from bot.engine.script import Stage
+from bot.engine.state import Due, Owner, Role
+from bot.engine.summary import RoleCounts
+from bot.i18n.catalog import Translator, script_context
+from bot.words.markup import Context
+
+
+def role_name(tr: Translator, role: Role | None) -> str:
+    names = {
+        Role.POLICE: tr.pgettext("role", "police officer"),
+        Role.RESIDENT: tr.pgettext("role", "community member"),
+        Role.LEADER: tr.pgettext("role", "local leader"),
+        Role.UNSAID: tr.pgettext("role", "prefers not to say"),
+    }
+    return names[role] if role else tr.pgettext("role", "no role yet")
+
+
+def owner_name(tr: Translator, owner: Owner | None) -> str:
+    if owner is None:
+        return tr.pgettext("owner", "not decided yet")
+    return {
+        Owner.POLICE: tr.pgettext("owner", "the police"),
+        Owner.RESIDENTS: tr.pgettext("owner", "the residents"),
+        Owner.BOTH: tr.pgettext("owner", "police and residents together"),
+    }[owner]
+
+
+def due_name(tr: Translator, due: Due | None, due_date: str | None) -> str:
+    if due is None:
+        return tr.pgettext("due", "not decided yet")
+    if due is Due.NONE or due_date is None:
+        return tr.pgettext("due", "no date")
+    return tr.format_date(date.fromisoformat(due_date))
+
+
+def counts_line(tr: Translator, counts: RoleCounts) -> str:
+    """Counts by role in one phrase, roles with nobody left out: "3 people (2 police officers…)".
+
+    Each role is a whole translated phrase with its own plural, and the list is joined by the
+    language's own list pattern (CLDR), so no sentence is assembled from fragments.
+    """
+    if counts.total == 0:
+        return tr.gettext("nobody yet")
+    phrases = {
+        Role.POLICE: tr.ngettext("{n} police officer", "{n} police officers", counts.police),
+        Role.RESIDENT: tr.ngettext(
+            "{n} community member", "{n} community members", counts.resident
+        ),
+        Role.LEADER: tr.ngettext("{n} local leader", "{n} local leaders", counts.leader),
+        Role.UNSAID: tr.ngettext("{n} not said", "{n} not said", counts.unsaid),
+    }
+    numbers = {
+        Role.POLICE: counts.police,
+        Role.RESIDENT: counts.resident,
+        Role.LEADER: counts.leader,
+        Role.UNSAID: counts.unsaid,
+    }
+    roles = tr.format_list(
+        [phrases[role].format(n=numbers[role]) for role in Role if numbers[role]]
+    )
+    return tr.ngettext(
+        "{total} person ({roles})", "{total} people ({roles})", counts.total
+    ).format(total=counts.total, roles=roles)
+
+
+def script_title(ctx: Context) -> str:
+    if ctx.script is None:
+        return ""
+    return ctx.tr.script_text(script_context(ctx.script.id, None, "title"), ctx.script.title)
+
+
+def stage_text(ctx: Context, stage: Stage, field_name: str) -> str:
+    assert ctx.script is not None
+    source = str(getattr(stage, field_name))
+    if not source:
+        return ""
+    return ctx.tr.script_text(script_context(ctx.script.id, stage.id, field_name), source)
+
+
+def option_label(ctx: Context, stage: Stage, option_id: str) -> str:
+    assert ctx.script is not None
+    option = next((o for o in stage.options if o.id == option_id), None)
+    if option is None:
+        return option_id
+    return ctx.tr.script_text(
+        script_context(ctx.script.id, stage.id, "label", option.id), option.label
+    )
+
+
+def stage_of(ctx: Context, stage_id: str | None) -> Stage | None:
+    """The stage a view names, if the script still has it (a script may change between runs)."""
+    if ctx.script is None or stage_id is None:
+        return None
+    return ctx.script.stage(stage_id)
+
+
+def stage_title(ctx: Context, stage_id: str | None, fallback: str = "") -> str:
+    """A stage's title in the reader's language (not escaped), or ``fallback`` if it is gone."""
+    stage = stage_of(ctx, stage_id)
+    return stage_text(ctx, stage, "title") if stage else fallback
+
+
+def private_link(ctx: Context, kind: StartKind) -> str:
+    """A ``t.me`` link that opens the private chat bound to this session."""
+    return start_url(ctx.bot_username, kind, ctx.session_id)

@@ -1,0 +1,288 @@
+"""Notices: the engine's short messages to one person, each declared once with its parameters.
+
+Each ``Notice`` code has one row in ``NOTICES``: its English template (marked for extraction),
+the parameters the engine sends with it (the keys of ``NoticeView.params``, exactly) and the
+placeholders its template shows. The three are checked against each other, because a template
+and the code that fills it drift apart silently otherwise: a renamed ``{count}`` once rendered
+as an empty gap, and no test could fail.
+
+- The English templates are formatted strictly: a placeholder the declaration does not list, or
+  a declared one the template lacks, raises (``fill``). ``declaration_problems`` finds such a
+  template before it ships (``ikiganiro check`` and the tests run it).
+- A translation whose placeholders do not fit never stops the bot: the reader gets the English
+  source and the log names the message. ``ikiganiro check`` reports such translations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+
+from bot.callbacks import NO_SESSION, Action, StartKind, button
+from bot.engine.effects import Notice, NoticeView
+from bot.engine.state import Role, Visibility
+from bot.i18n.catalog import N_
+from bot.i18n.check import placeholders
+from bot.words.markup import Context, Key, Rendered
+from bot.words.names import private_link, role_name, stage_title
+
+log = logging.getLogger(__name__)
+
+Value = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeText:
+    """One notice: its English template, what the engine sends, what the template shows.
+
+    ``params`` and ``placeholders`` differ where the shell turns a parameter into words: the
+    engine sends a ``stage_id`` and the template shows the stage's ``{stage}`` title; a ``role``
+    is shown by its translated name; ``choices`` only decides the buttons; the consent text's
+    ``{days}`` is the configured retention, which the shell knows and the engine does not.
+    """
+
+    template: str
+    params: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ()
+
+
+NOTICES: dict[Notice, NoticeText] = {
+    Notice.CONSENT_REQUEST: NoticeText(
+        N_(
+            "Before you join, please know what I keep. I keep your first name, the role you "
+            "choose and what you answer in this session. What you write to me privately is shared "
+            "only the way you choose: with your name, without any name, or for the facilitators "
+            "only. Answer texts are deleted {days} days after the session ends. You can see your "
+            "data with /mydata and erase it at any time with /forget. Taking part is your choice; "
+            "nobody may require it. Messages to a bot pass through Telegram's servers, so do not "
+            "write what must never leave this room. Do you agree?"
+        ),
+        placeholders=("days",),
+    ),
+    Notice.CONSENT_DECLINED: NoticeText(
+        N_("Understood. I keep nothing about you. You are welcome any time.")
+    ),
+    Notice.CHOOSE_ROLE: NoticeText(
+        N_(
+            "Thank you. How would you like to be counted? The group sees only the number of "
+            "people in each role; the facilitators see your role."
+        )
+    ),
+    Notice.JOINED: NoticeText(
+        N_(
+            "You have joined as {role}. Go back to the group: reply to the bot's prompt there, or "
+            "write to me here when a stage allows private answers."
+        ),
+        params=("role",),
+        placeholders=("role",),
+    ),
+    Notice.ALREADY_JOINED: NoticeText(N_("You have already joined this session.")),
+    Notice.JOIN_FIRST: NoticeText(
+        N_("Please join the session first with the Join button in the group.")
+    ),
+    Notice.NOT_FACILITATOR: NoticeText(N_("Only the session's facilitators can do that.")),
+    Notice.STAGE_NOT_OPEN: NoticeText(N_("That stage is not open for answers now.")),
+    Notice.NOT_RUNNING: NoticeText(N_("The session is not running at the moment.")),
+    Notice.SESSION_ENDED: NoticeText(N_("This session has ended.")),
+    Notice.TOO_SHORT: NoticeText(
+        N_("Please write at least {min} characters."), params=("min",), placeholders=("min",)
+    ),
+    Notice.TOO_LONG: NoticeText(
+        N_(
+            "That is longer than this stage allows ({max} characters). Please shorten it and send "
+            "it again; I have not kept it."
+        ),
+        params=("max",),
+        placeholders=("max",),
+    ),
+    Notice.TOO_MANY_ANSWERS: NoticeText(
+        N_("You have already given {max} answers to this stage."),
+        params=("max",),
+        placeholders=("max",),
+    ),
+    Notice.NOT_HERE: NoticeText(N_("This stage is not answered that way.")),
+    Notice.SHARE_CHOICE: NoticeText(
+        N_(
+            "I have your answer to “{stage}”. How may the group see it? Until you choose, only "
+            "you and I have it."
+        ),
+        params=("stage_id", "choices"),
+        placeholders=("stage",),
+    ),
+    Notice.SHARED: NoticeText(N_("Thank you. Your answer is in."), params=("visibility",)),
+    Notice.NO_DRAFT: NoticeText(N_("There is no answer waiting to be shared.")),
+    Notice.ANSWER_UPDATED: NoticeText(N_("Your answer is updated.")),
+    Notice.UNKNOWN_OPTION: NoticeText(N_("That option is not part of this stage.")),
+    Notice.CHOICES_FULL: NoticeText(
+        N_("You can choose at most {max}. Take one back first."),
+        params=("max",),
+        placeholders=("max",),
+    ),
+    Notice.UNKNOWN_COMMITMENT: NoticeText(N_("That commitment is not open for this.")),
+    Notice.NOT_PROPOSER: NoticeText(
+        N_("Only the person who proposed it or a facilitator can set this.")
+    ),
+    Notice.ENDORSED: NoticeText(N_("You endorse this commitment.")),
+    Notice.UNENDORSED: NoticeText(N_("You no longer endorse this commitment.")),
+    Notice.QUOTE_CONSENT_REQUEST: NoticeText(
+        N_("May your stories be quoted in the group's summary?")
+    ),
+    Notice.QUOTE_CONSENT_SAVED: NoticeText(
+        N_("Noted. You can change your mind until the session ends."), params=("allow",)
+    ),
+    Notice.FACILITATOR_ADDED: NoticeText(N_("A co-facilitator has been added.")),
+    Notice.AT_FIRST_STAGE: NoticeText(N_("This is already the first stage.")),
+    Notice.AT_LAST_STAGE: NoticeText(N_("This is the last stage. Use /end to close the session.")),
+    Notice.NUDGE: NoticeText(
+        N_(
+            "The group is at “{stage}” and would like to hear from you. You can reply in the "
+            "group or answer me privately."
+        ),
+        params=("stage_id",),
+        placeholders=("stage",),
+    ),
+    Notice.NUDGES_SENT: NoticeText(
+        N_("Reminders sent: {count}."), params=("count",), placeholders=("count",)
+    ),
+    Notice.TIME_UP: NoticeText(
+        N_("The time planned for “{stage}” is up. Move on with /next when ready."),
+        params=("stage_id",),
+        placeholders=("stage",),
+    ),
+    Notice.BOT_REMOVED: NoticeText(
+        N_(
+            "I was removed from the group, so the session is paused. Add me again and use /resume "
+            "to continue."
+        )
+    ),
+    Notice.EXPIRED: NoticeText(
+        N_(
+            "Nobody has written in this session for {days} days, so it has ended by itself. Here "
+            "is what was said. A facilitator can start a new session with /newsession."
+        ),
+        params=("days",),
+        placeholders=("days",),
+    ),
+    Notice.ERASED: NoticeText(N_("Done. Everything I kept about you has been erased.")),
+    Notice.PAUSED: NoticeText(
+        N_("The session is paused. The facilitator will resume it with /resume.")
+    ),
+    Notice.RESUMED: NoticeText(N_("The session continues.")),
+    Notice.DONE: NoticeText(N_("Done.")),
+}
+
+WHERE = "bot/words/notices.py"
+
+
+class PlaceholderError(ValueError):
+    """A template's placeholders are not the values given to fill it."""
+
+
+def fill(template: str, values: Mapping[str, Value]) -> str:
+    """``template`` formatted with ``values``, which must be exactly its placeholders.
+
+    ``str.format`` ignores an unused value and raises only on a missing one; here both are
+    errors, so a template and its declaration cannot drift apart unnoticed.
+    """
+    found = placeholders(template)
+    if found != set(values):
+        raise PlaceholderError(f"placeholders {sorted(found)}, values for {sorted(values)}")
+    return template.format_map(values)
+
+
+def declaration_problems(table: Mapping[Notice, NoticeText] = NOTICES) -> list[str]:
+    """Each notice whose English template does not show exactly its declared placeholders.
+
+    One line per problem, naming the notice and its message, as ``ikiganiro check`` prints it.
+    """
+    problems = []
+    for code in Notice:
+        declared = table.get(code)
+        if declared is None:
+            problems.append(f"{WHERE}: notice {code.value!r} has no template")
+            continue
+        where = f"{WHERE}: notice {code.value!r} {declared.template[:60]!r}"
+        try:
+            found = placeholders(declared.template)
+        except ValueError as error:
+            problems.append(f"{where}: malformed braces ({error})")
+            continue
+        if found != set(declared.placeholders):
+            problems.append(
+                f"{where}: placeholders {sorted(found)} but declared "
+                f"{sorted(declared.placeholders)}"
+            )
+    return problems
+
+
+def notice_text(view: NoticeView, ctx: Context) -> str:
+    """The notice in the reader's language, or in English if the translation does not fit."""
+    declared = NOTICES[view.code]
+    values = _values(declared, view, ctx)
+    translated = ctx.tr.gettext(declared.template)
+    if translated != declared.template:
+        try:
+            return fill(translated, values)
+        except ValueError as error:  # PlaceholderError, or braces Python cannot parse
+            log.warning(
+                "notice %r: the %r translation does not fit (%s); showing English. msgid: %r",
+                view.code.value,
+                ctx.tr.language,
+                error,
+                declared.template,
+            )
+    return fill(declared.template, values)
+
+
+def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, Value]:
+    """The value of each declared placeholder, from the engine's parameters and the context.
+
+    A declared placeholder nothing provides raises ``PlaceholderError``: the engine and the
+    declaration disagree, which the tests catch before any reader could.
+    """
+    known: dict[str, Value] = {"days": ctx.extras.get("retention_days", "90")}
+    known.update(view.params)
+    if "stage_id" in view.params:
+        known["stage"] = stage_title(ctx, str(view.params["stage_id"]))
+    if "role" in view.params:
+        try:
+            known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))
+        except ValueError:
+            known["role"] = ""
+    missing = [name for name in declared.placeholders if name not in known]
+    if missing:
+        raise PlaceholderError(f"notice {view.code.value!r}: nothing provides {missing}")
+    return {name: known[name] for name in declared.placeholders}
+
+
+def render_notice(view: NoticeView, ctx: Context) -> Rendered:
+    return Rendered(escape(notice_text(view, ctx)), _keys(view, ctx))
+
+
+def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
+    """The buttons a notice asks the reader to press: consent, a role, how to share, answer."""
+    tr, sid = ctx.tr, ctx.session_id
+    if view.code is Notice.CONSENT_REQUEST:
+        return (
+            (
+                Key(tr.gettext("I agree"), data=button(Action.CONSENT, sid, "1")),
+                Key(tr.gettext("No, thank you"), data=button(Action.CONSENT, sid, "0")),
+            ),
+        )
+    if view.code is Notice.CHOOSE_ROLE:
+        return tuple(
+            (Key(role_name(tr, role), data=button(Action.ROLE, sid, role.value)),) for role in Role
+        )
+    if view.code is Notice.SHARE_CHOICE:
+        labels = {
+            Visibility.NAMED: tr.gettext("Share with my name"),
+            Visibility.ANONYMOUS: tr.gettext("Share without any name"),
+            Visibility.FACILITATORS: tr.gettext("For the facilitators only"),
+        }
+        chosen = [Visibility(v) for v in str(view.params.get("choices", "")).split(",") if v]
+        return tuple((Key(labels[v], data=button(Action.SHARE, sid, v.value)),) for v in chosen)
+    if view.code is Notice.NUDGE and sid != NO_SESSION:
+        return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
+    return ()

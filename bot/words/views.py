@@ -1,0 +1,330 @@
+"""The engine's views as text and buttons, and ``render``, the one entry point for any view.
+
+Here: the welcome, a stage's prompt (which doubles as its live progress and tally), a shared
+answer, a commitment card and a facilitator's status. Notices and the summary have modules of
+their own (``bot.words.notices``, ``bot.words.summary``); ``render`` sends each view to its
+renderer so callers need not know which is which.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.callbacks import Action, StartKind, button
+from bot.engine.effects import (
+    CommitmentView,
+    NoticeView,
+    PromptView,
+    SharedAnswerView,
+    StatusLine,
+    StatusView,
+    SummaryView,
+    View,
+    WelcomeView,
+)
+from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
+from bot.engine.state import Due, Owner, Status
+from bot.i18n.catalog import Translator, script_context
+from bot.words.markup import Context, Key, Rendered, tagged
+from bot.words.names import (
+    counts_line,
+    due_name,
+    option_label,
+    owner_name,
+    private_link,
+    role_name,
+    script_title,
+    stage_of,
+    stage_text,
+    stage_title,
+)
+from bot.words.notices import render_notice
+from bot.words.summary import render_summary
+
+Keys = tuple[tuple[Key, ...], ...]
+
+
+def render(view: View, ctx: Context) -> Rendered:
+    match view:
+        case NoticeView():
+            return render_notice(view, ctx)
+        case WelcomeView():
+            return _welcome(view, ctx)
+        case PromptView():
+            return _prompt(view, ctx)
+        case SharedAnswerView():
+            return _shared(view, ctx)
+        case CommitmentView():
+            return _commitment(view, ctx)
+        case StatusView():
+            return _status(view, ctx)
+        case SummaryView():
+            return Rendered(render_summary(view.summary, ctx))
+    raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
+
+
+def _welcome(view: WelcomeView, ctx: Context) -> Rendered:
+    tr = ctx.tr
+    lines = [f"<b>{escape(script_title(ctx))}</b>"]
+    if ctx.script is not None and ctx.script.description:
+        lines.append(
+            escape(
+                tr.script_text(
+                    script_context(ctx.script.id, None, "description"), ctx.script.description
+                )
+            )
+        )
+    lines += [
+        "",
+        tagged("b", tr.gettext("How we talk here")),
+        "• " + escape(tr.gettext("Listen to each other to the end.")),
+        "• " + escape(tr.gettext("Speak from your own experience.")),
+        "• " + escape(tr.gettext("What is shared here stays here.")),
+        "• " + escape(tr.gettext("Police officers and residents meet here as citizens.")),
+        "",
+        tagged("b", tr.gettext("What is kept")),
+        escape(
+            tr.gettext(
+                "When you join I keep your first name, the role you choose and your answers. "
+                "Answer texts are deleted {days} days after the session ends; the summary and "
+                "the commitments stay with the group. In a private chat with me, /mydata shows "
+                "what I keep about you and /forget erases it."
+            ).format(days=ctx.extras.get("retention_days", "90"))
+        ),
+        "",
+        escape(
+            tr.gettext("Joined so far: {counts}").format(counts=counts_line(tr, view.participants))
+        ),
+    ]
+    keys: Keys = ()
+    if view.status is Status.ENDED:
+        lines.append(escape(tr.gettext("This session has ended. Thank you.")))
+    else:
+        keys = ((Key(tr.gettext("Join ↗"), url=private_link(ctx, StartKind.JOIN)),),)
+    return Rendered("\n".join(lines), keys)
+
+
+def _how_to_answer(ctx: Context, stage: Stage) -> str:
+    tr = ctx.tr
+    private = bool(stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS})
+    if stage.kind is StageKind.TEXT:
+        if Channel.GROUP in stage.channels and private:
+            return tr.gettext(
+                "Reply to this message to answer, or use “Answer privately” to write to me alone."
+            )
+        if private:
+            return tr.gettext("Use “Answer privately” to write your answer to me alone.")
+        return tr.gettext("Reply to this message to answer.")
+    if stage.kind is StageKind.CHOICE:
+        return tr.gettext("Choose one with the buttons. Press again to take your choice back.")
+    if stage.kind is StageKind.MULTI_CHOICE:
+        limit = stage.max_choices or len(stage.options)
+        return tr.ngettext(
+            "Choose up to {n} option with the buttons. Press again to take a choice back.",
+            "Choose up to {n} options with the buttons. Press again to take a choice back.",
+            limit,
+        ).format(n=limit)
+    if stage.kind is StageKind.COMMITMENT:
+        return tr.gettext(
+            "Reply to this message with one thing we could do together. "
+            "I will then ask who acts and by when."
+        )
+    if stage.kind is StageKind.REVIEW:
+        return tr.gettext(
+            "Read the draft summary below. Say with the buttons whether your stories may be "
+            "quoted in the final summary."
+        )
+    return ""
+
+
+def _prompt(view: PromptView, ctx: Context) -> Rendered:
+    """The stage's heading and text, how to answer, the tally and the progress, with buttons."""
+    tr = ctx.tr
+    stage = stage_of(ctx, view.stage_id)
+    if stage is None:
+        return Rendered(escape(tr.gettext("This stage no longer exists in the script.")))
+    heading = tr.gettext("Stage {number} of {total}: {title}").format(
+        number=view.number, total=view.total, title=stage_text(ctx, stage, "title")
+    )
+    lines = [f"<b>{escape(heading)}</b>", "", escape(stage_text(ctx, stage, "prompt"))]
+    if stage.help:
+        lines.append(f"<i>{escape(stage_text(ctx, stage, 'help'))}</i>")
+    if stage.takes_input or stage.kind is StageKind.REVIEW:
+        if view.open:
+            lines += ["", escape(_how_to_answer(ctx, stage))]
+        else:
+            lines += ["", tagged("i", tr.gettext("This stage is closed."))]
+    keys: list[tuple[Key, ...]] = []
+    if stage.kind in CHOICE_KINDS:
+        lines.append("")
+        lines += _tally(view, ctx, stage)
+        if view.open:
+            keys += _option_keys(ctx, stage)
+    if stage.takes_input:
+        lines += [
+            "",
+            escape(
+                tr.gettext("Voices so far: {counts}").format(counts=counts_line(tr, view.answered))
+            ),
+        ]
+    if view.open:
+        keys += _answer_keys(ctx, stage)
+    return Rendered("\n".join(lines), tuple(keys))
+
+
+def _tally(view: PromptView, ctx: Context, stage: Stage) -> list[str]:
+    """One line per option of a choice stage with its votes so far."""
+    lines = []
+    for option in stage.options:
+        votes = view.tally.get(option.id, 0)
+        label = option_label(ctx, stage, option.id)
+        lines.append(
+            escape(
+                ctx.tr.ngettext("{label}: {n} vote", "{label}: {n} votes", votes).format(
+                    label=label, n=votes
+                )
+            )
+        )
+    return lines
+
+
+def _option_keys(ctx: Context, stage: Stage) -> Keys:
+    """One button per option, one per row: labels can be long in some languages."""
+    return tuple(
+        (
+            Key(
+                option_label(ctx, stage, option.id),
+                data=button(Action.CHOICE, ctx.session_id, stage.id, option.id),
+            ),
+        )
+        for option in stage.options
+    )
+
+
+def _answer_keys(ctx: Context, stage: Stage) -> Keys:
+    """An open stage's buttons besides its options: answer privately, or consent to quotes."""
+    tr = ctx.tr
+    if stage.kind is StageKind.TEXT and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
+        return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
+    if stage.kind is StageKind.REVIEW:
+        return (
+            (
+                Key(
+                    tr.gettext("Quote my stories"), data=button(Action.QUOTE, ctx.session_id, "1")
+                ),
+                Key(tr.gettext("Do not quote me"), data=button(Action.QUOTE, ctx.session_id, "0")),
+            ),
+        )
+    return ()
+
+
+def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
+    tr = ctx.tr
+    title = escape(stage_title(ctx, view.stage_id))
+    if view.author is None:
+        head = escape(tr.gettext("Shared anonymously ({stage}):")).format(stage=title)
+    else:
+        head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
+            name=f"<b>{escape(view.author)}</b>", stage=title
+        )
+    return Rendered(f"{head}\n{escape(view.text)}")
+
+
+def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
+    tr = ctx.tr
+    sid, cid = ctx.session_id, view.commitment_id
+    lines = [
+        "🤝 "
+        + escape(tr.gettext("Commitment proposed by {name}:")).format(
+            name=f"<b>{escape(view.proposer)}</b>"
+        ),
+        escape(view.text),
+        "",
+        escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
+        escape(tr.gettext("By when: {due}").format(due=due_name(tr, view.due, view.due_date))),
+    ]
+    if view.owner is not None and view.due is not None:
+        lines.append(
+            escape(
+                tr.gettext("Endorsed by {counts}").format(
+                    counts=counts_line(tr, view.endorsements)
+                )
+            )
+        )
+    if view.shared:
+        lines.append("✅ " + escape(tr.gettext("Shared: endorsed by police and residents alike.")))
+    keys: Keys = ()
+    if view.open and view.owner is None:
+        keys = (
+            tuple(
+                Key(owner_name(tr, owner), data=button(Action.OWNER, sid, cid, owner.value))
+                for owner in Owner
+            ),
+        )
+    elif view.open and view.due is None:
+        labels = {
+            Due.TWO_WEEKS: tr.pgettext("due", "in two weeks"),
+            Due.ONE_MONTH: tr.pgettext("due", "in a month"),
+            Due.THREE_MONTHS: tr.pgettext("due", "in three months"),
+            Due.NONE: tr.pgettext("due", "no date"),
+        }
+        keys = (
+            tuple(Key(labels[due], data=button(Action.DUE, sid, cid, due.value)) for due in Due),
+        )
+    elif view.open:
+        keys = ((Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),)
+    return Rendered("\n".join(lines), keys)
+
+
+def _status_line(tr: Translator, line: StatusLine) -> str:
+    return "• " + escape(
+        tr.gettext("{name} ({role})").format(name=line.name, role=role_name(tr, line.role))
+    )
+
+
+def _status(view: StatusView, ctx: Context) -> Rendered:
+    tr = ctx.tr
+    state_names = {
+        Status.LOBBY: tr.pgettext("status", "waiting to start"),
+        Status.RUNNING: tr.pgettext("status", "running"),
+        Status.PAUSED: tr.pgettext("status", "paused"),
+        Status.ENDED: tr.pgettext("status", "ended"),
+    }
+    lines = [
+        f"<b>{escape(script_title(ctx))}</b>",
+        escape(tr.gettext("Status: {status}").format(status=state_names[view.status])),
+    ]
+    if view.stage_id:
+        lines.append(
+            escape(tr.gettext("Stage: {stage}")).format(
+                stage=escape(stage_title(ctx, view.stage_id))
+            )
+        )
+    lines += [
+        escape(tr.gettext("Joined: {counts}").format(counts=counts_line(tr, view.participants))),
+        "",
+        escape(
+            tr.ngettext("Answered ({n}):", "Answered ({n}):", len(view.answered)).format(
+                n=len(view.answered)
+            )
+        ),
+        *[_status_line(tr, line) for line in view.answered],
+        escape(
+            tr.ngettext("Not yet ({n}):", "Not yet ({n}):", len(view.quiet)).format(
+                n=len(view.quiet)
+            )
+        ),
+        *[_status_line(tr, line) for line in view.quiet],
+    ]
+    keys: Keys = ()
+    stage = stage_of(ctx, view.stage_id)
+    if view.quiet and stage is not None and stage.takes_input and view.status is Status.RUNNING:
+        keys = (
+            (
+                Key(
+                    tr.gettext("Nudge them privately"),
+                    data=button(Action.NUDGE, ctx.session_id, stage.id),
+                ),
+            ),
+        )
+    return Rendered("\n".join(lines), keys)
