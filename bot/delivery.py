@@ -45,38 +45,34 @@ class Fallback(_Frozen):
     keys: Keyboard = ()
 
 
-class Send(_Frozen):
-    """A new message, as one or more parts; ``key`` names it (its first part) for later edits."""
+class _Message(_Frozen):
+    """Text for a chat, already cut into parts below Telegram's limit; buttons on the last."""
 
-    op: Literal["send"] = "send"
     chat_id: ChatId
     thread_id: int | None = None
     parts: tuple[str, ...] = Field(min_length=1)
     keys: Keyboard = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return _parts_from_text(data)
+
+
+class Send(_Message):
+    """A new message; ``key`` names it (its first part) for later edits."""
+
+    op: Literal["send"] = "send"
     key: str | None = None
     reply_to: int | None = None
     fallback: Fallback | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, data: Any) -> Any:
-        return _parts_from_text(data)
 
-
-class Edit(_Frozen):
+class Edit(_Message):
     """New parts for the live message named ``key``; posted anew if it was never sent."""
 
     op: Literal["edit"] = "edit"
-    chat_id: ChatId
-    thread_id: int | None = None
     key: str
-    parts: tuple[str, ...] = Field(min_length=1)
-    keys: Keyboard = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_text(cls, data: Any) -> Any:
-        return _parts_from_text(data)
 
 
 class Delete(_Frozen):

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog
 from babel.support import Translations
-from bot.offline.html import parse_html
 from hypothesis import HealthCheck, given, settings
 
 from bot.dialogues import Library
@@ -25,6 +24,7 @@ from bot.engine.effects import Effect, Notice, NoticeView, Schedule
 from bot.engine.machine import MAX_ANSWERS_PER_STAGE, step
 from bot.engine.script import Script
 from bot.i18n.catalog import LANGUAGES, Translator, translator
+from bot.offline.html import parse_html
 from bot.words.markup import Context
 from bot.words.notices import (
     NOTICES,
