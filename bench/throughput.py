@@ -48,7 +48,7 @@ async def one_session(script_id: str, directory: Path, index: int) -> list[float
     app = build_application("123456:BENCH", request=api, limits=DEMO_LIMITS)
     try:
         runtime = await start_runtime(app, store, library)
-        intake = TimedIntake(app, runtime, Sender(app.bot, store))
+        intake = TimedIntake(app, runtime, Sender(app.bot, store, budget=DEMO_LIMITS.budget()))
         intake.latencies = []
         demo = Demo(api, store, intake.feed)
         await intake.feed(api.start(FACILITATOR.user_id))

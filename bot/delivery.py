@@ -10,6 +10,7 @@ guessed at.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -19,6 +20,19 @@ ChatId = int
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Priority(IntEnum):
+    """What a group waits for first when its budget (about 20 calls a minute) runs short.
+
+    Telegram counts a message, an edit and a reaction alike; people wait for the next prompt,
+    not for a progress line or a thumbs-up. The sender spends the budget in this order.
+    """
+
+    ESSENTIAL = 0  # prompts, summaries, answers someone waits for, files
+    CARD = 1  # commitment and share cards, deletions of what the group was shown
+    PROGRESS = 2  # live progress edits, pins
+    ACK = 3  # reactions: dropped under pressure or once their stage has moved on
 
 
 class Button(_Frozen):
@@ -63,6 +77,7 @@ class Send(_Message):
     """A new message; ``key`` names it (its first part) for later edits."""
 
     op: Literal["send"] = "send"
+    priority: Priority = Priority.ESSENTIAL
     key: str | None = None
     reply_to: int | None = None
     fallback: Fallback | None = None
@@ -72,11 +87,13 @@ class Edit(_Message):
     """New parts for the live message named ``key``; posted anew if it was never sent."""
 
     op: Literal["edit"] = "edit"
+    priority: Priority = Priority.PROGRESS
     key: str
 
 
 class Delete(_Frozen):
     op: Literal["delete"] = "delete"
+    priority: Priority = Priority.CARD
     chat_id: ChatId
     key: str
 
@@ -85,12 +102,14 @@ class Popup(_Frozen):
     """The answer to a button press: free, private to the presser, at most 200 characters."""
 
     op: Literal["popup"] = "popup"
+    priority: Priority = Priority.ESSENTIAL
     callback_id: str
     text: str | None = None
 
 
 class React(_Frozen):
     op: Literal["react"] = "react"
+    priority: Priority = Priority.ACK
     chat_id: ChatId
     message_id: int
     emoji: str = "👍"
@@ -98,6 +117,7 @@ class React(_Frozen):
 
 class Pin(_Frozen):
     op: Literal["pin"] = "pin"
+    priority: Priority = Priority.PROGRESS
     chat_id: ChatId
     key: str
 
@@ -106,6 +126,7 @@ class Document(_Frozen):
     """A file for a chat (a printable charter, an export), its bytes base64-encoded."""
 
     op: Literal["document"] = "document"
+    priority: Priority = Priority.ESSENTIAL
     chat_id: ChatId
     thread_id: int | None = None
     filename: str
@@ -128,6 +149,16 @@ def parse(payload: dict[str, Any]) -> Operation:
 def dump(operation: Operation) -> dict[str, Any]:
     """What the outbox stores for an operation."""
     return operation.model_dump(mode="json", exclude_defaults=False)
+
+
+def key_of(operation: Operation) -> str | None:
+    """The live message an operation is about, if any: operations on one key keep their order."""
+    return getattr(operation, "key", None)
+
+
+def calls(operation: Operation) -> int:
+    """How many Bot API calls the operation costs a chat at least."""
+    return len(operation.parts) if isinstance(operation, Send | Edit) else 1
 
 
 def lane(operation: Operation) -> str:

@@ -227,7 +227,7 @@ async def run_demo(script_id: str, language: str) -> str:
             runtime = await start_runtime(
                 application, store, library, default_language=language, clock=demo_clock
             )
-            sender = Sender(application.bot, store)
+            sender = Sender(application.bot, store, budget=DEMO_LIMITS.budget())
             intake = Intake(application, runtime, sender, clock=demo_clock)
             summary_text = await play(Demo(api, store, intake.feed), script, language)
         finally:

@@ -92,7 +92,8 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
             reply = _ref(effect.reply_to)
             reply_to = reply[1] if reply and reply[0] == place.chat_id else None
             rendered = render_view(effect.view, group)
-            return [message(place.chat_id, place.thread_id, rendered, effect.key, reply_to)]
+            sent = message(place.chat_id, place.thread_id, rendered, effect.key, reply_to)
+            return [sent.model_copy(update={"priority": _priority(effect.key, edit=False)})]
         case Send(to=Person(user_id=user_id)):
             return [_to_person(effect, user_id, scene, voice)]
         case Edit():
@@ -104,6 +105,7 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
                     key=effect.key,
                     parts=tuple(split_message(rendered.text)),
                     keys=keyboard(rendered),
+                    priority=_priority(effect.key, edit=True),
                 )
             ]
         case Delete():
@@ -116,6 +118,15 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
         case Reply():
             return _reply(effect, scene, voice)
     return []  # Schedule and Cancel are the service's, not deliveries
+
+
+def _priority(key: str | None, *, edit: bool) -> op.Priority:
+    """Prompts and summaries first; cards next; a live message's running counts after them."""
+    if key is not None and key.startswith(("commitment:", "share:")):
+        return op.Priority.CARD
+    if edit and (key is None or key == "welcome" or key.startswith("prompt:")):
+        return op.Priority.PROGRESS
+    return op.Priority.ESSENTIAL
 
 
 def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Send:

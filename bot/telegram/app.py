@@ -22,6 +22,7 @@ from bot.i18n.catalog import LANGUAGES, Translator, translator
 from bot.service import Clock, Service, utcnow
 from bot.storage import Store
 from bot.telegram.admins import Administrators
+from bot.telegram.budget import Budget, Pace
 from bot.telegram.handlers import Runtime, install
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,19 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Telegram's published limits by default; the offline demo may relax them."""
+    """Telegram's published limits by default; the offline demo may relax them.
+
+    ``group_per_minute`` is the budget the sender keeps per group (``bot.telegram.budget``);
+    PTB's limiter keeps only the overall rate and never retries by itself, so a 429 reaches
+    the sender, which waits and then sends what is most awaited by then.
+    """
 
     overall_per_second: float = 30
-    group_per_minute: float = 20
-    max_retries: int = 2
+    group_per_minute: int = 20
+    max_retries: int = 0
+
+    def budget(self, pace: Pace | None = None) -> Budget:
+        return Budget(per_minute=self.group_per_minute, pace=pace or Pace())
 
 
 def build_application(
@@ -52,11 +61,12 @@ def build_application(
         .updater(None)
         .defaults(Defaults(disable_notification=False))
         .rate_limiter(
+            # Only the bot's overall limit: each group's budget is the sender's to spend, in
+            # the order people need (bot/telegram/budget.py), which a limiter cannot know.
             AIORateLimiter(
                 overall_max_rate=limits.overall_per_second,
                 overall_time_period=1,
-                group_max_rate=limits.group_per_minute,
-                group_time_period=60,
+                group_max_rate=0,
                 max_retries=limits.max_retries,
             )
         )

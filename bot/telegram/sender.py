@@ -38,6 +38,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot import delivery as op
 from bot.storage import Store
+from bot.telegram.budget import Budget
+from bot.telegram.schedule import Row, choose
 from bot.telegram.waiting import unless_stopped
 
 log = logging.getLogger(__name__)
@@ -70,19 +72,20 @@ def _markup(keys: op.Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-Row = tuple[int, str | None, op.Operation]
-
-
 def seconds(value: int | timedelta) -> float:
     """PTB gives time periods as int or timedelta, depending on ``PTB_TIMEDELTA``."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Sender:
-    def __init__(self, bot: Bot, store: Store, *, max_wait: float = 60.0) -> None:
+    def __init__(
+        self, bot: Bot, store: Store, *, max_wait: float = 60.0, budget: Budget | None = None
+    ) -> None:
         self.bot = bot
         self.store = store
-        self.max_wait = max_wait
+        self.max_wait = max_wait  # in pace seconds: a lane that must wait longer tries later
+        self.budget = budget or Budget()
+        self._parsed: dict[int, tuple[str | None, op.Operation]] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         # When each group was last shown the private-chat button, so a nudge round to many
@@ -127,7 +130,11 @@ class Sender:
         waiting: set[str] = set()
         while True:
             self._wake.clear()
-            settled += await self._start_lanes(running, waiting)
+            rows, refused = await self._pending()
+            settled += refused
+            for lane in dict.fromkeys(op.lane(operation) for _, _, operation in rows):
+                if lane not in running and lane not in waiting:
+                    running[lane] = asyncio.create_task(self._lane(lane))
             if not running:
                 return settled
             woken = asyncio.ensure_future(self._wake.wait())
@@ -143,47 +150,55 @@ class Sender:
                     if not finished:
                         waiting.add(lane)
 
-    async def _start_lanes(
-        self, running: dict[str, asyncio.Task[tuple[int, bool]]], waiting: set[str]
-    ) -> int:
-        """Start a task for every lane with rows that is neither running nor waiting."""
-        settled = 0
+    async def _pending(self) -> tuple[list[Row], int]:
+        """The outbox in queue order, parsed once per row; a row that is no operation is set
+        aside (logged by id, never by content). Returns the rows and how many were set aside."""
         rows: list[Row] = []
-        for outbox_id, session_id, payload in await self.store.outbox_pending(limit=1000):
-            try:
-                rows.append((outbox_id, session_id, op.parse(payload)))
-            except ValidationError as error:
-                # Written by no version of this code that can read it: set aside, by id only.
-                log.error("outbox row %s is no delivery operation (%s)", outbox_id, error.title)
-                await self.store.outbox_done(outbox_id)
-                settled += 1
-        last_edit = {(sid, o.key): oid for oid, sid, o in rows if isinstance(o, op.Edit)}
-        lanes: dict[str, list[Row]] = {}
-        for outbox_id, session_id, operation in rows:
-            lane = op.lane(operation)
-            if lane in running or lane in waiting:
-                continue  # its task owns these rows, or they wait for the next drain
-            if (
-                isinstance(operation, op.Edit)
-                and last_edit.get((session_id, operation.key)) != outbox_id
-            ):
-                await self.store.outbox_done(outbox_id)  # a later edit supersedes it
-                settled += 1
-                continue
-            lanes.setdefault(lane, []).append((outbox_id, session_id, operation))
-        for lane, lane_rows in lanes.items():
-            running[lane] = asyncio.create_task(self._lane(lane_rows))
-        return settled
+        refused = 0
+        pending = await self.store.outbox_pending(limit=1000)
+        for outbox_id, session_id, payload in pending:
+            if outbox_id not in self._parsed:
+                try:
+                    self._parsed[outbox_id] = (session_id, op.parse(payload))
+                except ValidationError as error:
+                    log.error(
+                        "outbox row %s is no delivery operation (%s)", outbox_id, error.title
+                    )
+                    await self.store.outbox_done(outbox_id)
+                    refused += 1
+                    continue
+            rows.append((outbox_id, *self._parsed[outbox_id]))
+        live = {row[0] for row in rows}
+        for gone in [oid for oid in self._parsed if oid not in live]:
+            del self._parsed[gone]
+        return rows, refused
 
-    async def _lane(self, rows: list[Row]) -> tuple[int, bool]:
-        """Deliver one chat's rows in order; stops at the first that must wait."""
+    async def _lane(self, lane: str) -> tuple[int, bool]:
+        """Deliver one chat's rows, the most awaited first (``schedule.choose``), within the
+        chat's budget; stops at a row that must wait longer than ``max_wait``."""
         done = 0
-        for outbox_id, session_id, operation in rows:
+        while True:
+            rows = [row for row in (await self._pending())[0] if op.lane(row[2]) == lane]
+            chat = getattr(rows[0][2], "chat_id", None) if rows else None
+            counted = chat is not None and Budget.counts(chat)
+            free = self.budget.free(chat) if counted and chat is not None else None
+            choice = choose(rows, free=free, limit=self.budget.per_minute)
+            for outbox_id in choice.settle:
+                await self.store.outbox_done(outbox_id)
+                done += 1
+            if choice.next is None:
+                return done, True
+            outbox_id, session_id, operation = choice.next
+            wait = self.budget.wait(chat, op.calls(operation)) if counted and chat else 0.0
+            if wait > self.max_wait:
+                return done, False
+            if wait > 0:
+                await self.budget.pace.sleep(wait)
+                continue  # something more awaited may have arrived meanwhile
             if not await self._deliver(outbox_id, session_id, operation):
                 return done, False
             await self.store.outbox_done(outbox_id)
             done += 1
-        return done, True
 
     async def _deliver(
         self, outbox_id: int, session_id: str | None, operation: op.Operation
@@ -195,7 +210,7 @@ class Sender:
             except RetryAfter as error:
                 wait = seconds(error.retry_after)
                 log.warning("flood control: waiting %.0f s", wait)
-                await asyncio.sleep(min(wait, self.max_wait))
+                await self.budget.pace.sleep(min(wait, self.max_wait))
                 continue
             except ChatMigrated as error:
                 if isinstance(operation, op.Popup):
@@ -229,6 +244,7 @@ class Sender:
             return
         self._pointed[fallback.chat_id] = now
         try:
+            self._spend(fallback.chat_id)
             await self.bot.send_message(
                 fallback.chat_id,
                 fallback.text,
@@ -256,6 +272,11 @@ class Sender:
             case op.Document():
                 await self._document(operation)
 
+    def _spend(self, chat_id: int) -> None:
+        """Count a call against a group's budget, refused or not: better early than 429."""
+        if Budget.counts(chat_id):
+            self.budget.spend(chat_id)
+
     async def _popup(self, operation: op.Popup) -> None:
         try:
             await self.bot.answer_callback_query(
@@ -266,6 +287,7 @@ class Sender:
 
     async def _react(self, operation: op.React) -> None:
         try:
+            self._spend(operation.chat_id)
             await self.bot.set_message_reaction(
                 operation.chat_id,
                 operation.message_id,
@@ -275,6 +297,7 @@ class Sender:
             _warn_once("reactions", error)
 
     async def _document(self, operation: op.Document) -> None:
+        self._spend(operation.chat_id)
         await self.bot.send_document(
             operation.chat_id,
             InputFile(base64.b64decode(operation.content_b64), filename=operation.filename),
@@ -294,6 +317,7 @@ class Sender:
         reply_to: int | None = None,
     ) -> None:
         """Send one part of a message; a keyed part is remembered so later edits find it."""
+        self._spend(chat_id)
         message = await self.bot.send_message(
             chat_id,
             part,
@@ -349,6 +373,7 @@ class Sender:
                 )
                 continue
             try:
+                self._spend(part_ref[0])
                 await self.bot.edit_message_text(
                     part,
                     chat_id=part_ref[0],
@@ -374,6 +399,7 @@ class Sender:
 
     async def _try_delete(self, ref: tuple[int, int]) -> None:
         try:
+            self._spend(ref[0])
             await self.bot.delete_message(ref[0], ref[1])
         except BadRequest as error:
             # Older than 48 hours or already gone: nothing more the bot can do.
@@ -384,6 +410,7 @@ class Sender:
         if ref is None:
             return
         try:
+            self._spend(ref[0])
             await self.bot.pin_chat_message(ref[0], ref[1], disable_notification=True)
         except (BadRequest, Forbidden) as error:
             _warn_once("pinning", error)

@@ -72,14 +72,12 @@ async def _initialise(application: AnyApplication, stop: asyncio.Event) -> bool:
 
 async def serve(settings: Settings, token: str, key: str, stop: asyncio.Event) -> None:
     store = await Store.open(settings.db, DataKey.from_env_value(key))
+    limits = RateLimits(
+        overall_per_second=settings.messages_per_second,
+        group_per_minute=int(settings.group_messages_per_minute),
+    )
     application = build_application(
-        token,
-        base_url=settings.base_url,
-        base_file_url=settings.base_file_url,
-        limits=RateLimits(
-            overall_per_second=settings.messages_per_second,
-            group_per_minute=settings.group_messages_per_minute,
-        ),
+        token, base_url=settings.base_url, base_file_url=settings.base_file_url, limits=limits
     )
     try:
         if not await _initialise(application, stop):
@@ -91,7 +89,7 @@ async def serve(settings: Settings, token: str, key: str, stop: asyncio.Event) -
             default_language=settings.language,
             retention_days=settings.retention_days,
         )
-        sender = Sender(application.bot, store)
+        sender = Sender(application.bot, store, budget=limits.budget())
         intake = Intake(application, runtime, sender)
         log.info("serving as @%s", application.bot.username)
         chores = asyncio.create_task(_housekeeping(intake, settings, stop))

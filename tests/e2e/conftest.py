@@ -76,7 +76,9 @@ async def start_bot(api: FakeBotApi, path: Path, key: DataKey, **options: Any) -
     store = await Store.open(path, key)
     app = build_application("123456:TEST", request=api, limits=DEMO_LIMITS)
     runtime = await start_runtime(app, store, Library.load(), **options)
-    intake = Intake(app, runtime, Sender(app.bot, store, max_wait=0.05))
+    intake = Intake(
+        app, runtime, Sender(app.bot, store, max_wait=0.05, budget=DEMO_LIMITS.budget())
+    )
     return Bot(api, store, Demo(api, store, intake.feed), intake, app)
 
 

@@ -64,7 +64,9 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, Intake, Store
     try:
         runtime = await start_runtime(app, store, Library.load())
         # A flood wait of up to 30 s is honoured, as in production.
-        intake = Intake(app, runtime, Sender(app.bot, store, max_wait=30))
+        intake = Intake(
+            app, runtime, Sender(app.bot, store, max_wait=30, budget=UNLIMITED.budget())
+        )
         for chat_id in (BUSY, CALM):
             await intake.feed(api.command(FACILITATOR, chat_id, "/newsession quick-demo"))
         yield api, intake, store
