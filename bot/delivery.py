@@ -134,8 +134,21 @@ class Document(_Frozen):
     caption: str | None = None
 
 
+class Menu(_Frozen):
+    """The command menu one member of one group sees: a facilitator gets the leading commands.
+
+    Not a message: it costs the group nothing and waits behind nothing.
+    """
+
+    op: Literal["menu"] = "menu"
+    priority: Priority = Priority.PROGRESS
+    group_id: ChatId
+    user_id: int
+    commands: tuple[tuple[str, str], ...]
+
+
 Operation = Annotated[
-    Send | Edit | Delete | Popup | React | Pin | Document, Field(discriminator="op")
+    Send | Edit | Delete | Popup | React | Pin | Document | Menu, Field(discriminator="op")
 ]
 
 _OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)
@@ -165,6 +178,8 @@ def lane(operation: Operation) -> str:
     """The chat an operation is for; a button's answer has none and goes alone, at once."""
     if isinstance(operation, Popup):
         return f"popup:{operation.callback_id}"
+    if isinstance(operation, Menu):
+        return f"menu:{operation.group_id}:{operation.user_id}"
     return f"chat:{operation.chat_id}"
 
 

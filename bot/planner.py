@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import delivery as op
+from bot.commands import Place as CommandPlace
 from bot.engine.effects import (
     Delete,
     Edit,
@@ -29,6 +30,7 @@ from bot.engine.state import SessionState
 from bot.i18n.catalog import translator
 from bot.inbound import Origin
 from bot.words.markup import Context, Rendered, split_message
+from bot.words.menus import menu
 from bot.words.shell import ShellText, private_chat_pointer
 from bot.words.views import render as render_view
 
@@ -118,6 +120,17 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
         case Reply():
             return _reply(effect, scene, voice)
     return []  # Schedule and Cancel are the service's, not deliveries
+
+
+def menus(before: SessionState, after: SessionState, place: Place, voice: Voice) -> list[op.Menu]:
+    """The leading commands in the menu of each person who has just become a facilitator."""
+    tr = translator(after.language or voice.default_language)
+    commands = tuple(menu(tr, CommandPlace.GROUP, leads=True))
+    return [
+        op.Menu(group_id=place.chat_id, user_id=user_id, commands=commands)
+        for user_id in after.facilitators
+        if user_id not in before.facilitators
+    ]
 
 
 def _priority(key: str | None, *, edit: bool) -> op.Priority:

@@ -40,7 +40,7 @@ from bot.inbound import (
     Start,
     Text,
 )
-from bot.planner import Place, Scene, Voice, message, plan, popup, source_ref
+from bot.planner import Place, Scene, Voice, menus, message, plan, popup, source_ref
 from bot.storage import StorageError, Store, Tx
 from bot.words import shell as texts
 from bot.words.shell import ShellText
@@ -386,7 +386,8 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
-        for operation in plan(effects, Scene(new, script, place, origin), self.voice):
+        operations = plan(effects, Scene(new, script, place, origin), self.voice)
+        for operation in [*operations, *menus(state, new, place, self.voice)]:
             await tx.enqueue(sid, op.dump(operation))
         return list(effects)
 

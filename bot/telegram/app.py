@@ -11,19 +11,25 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.commands import Place, in_place
+from bot.commands import Place
 from bot.dialogues import Library
-from bot.i18n.catalog import LANGUAGES, Translator, translator
+from bot.i18n.catalog import LANGUAGES, translator
 from bot.service import Clock, Service, utcnow
 from bot.storage import Store
 from bot.telegram.admins import Administrators
 from bot.telegram.budget import Budget, Pace
 from bot.telegram.handlers import Runtime, install
+from bot.words.menus import menu
 
 log = logging.getLogger(__name__)
 
@@ -82,26 +88,20 @@ def build_application(
     return application
 
 
-def _menu(tr: Translator, place: Place) -> list[BotCommand]:
-    return [BotCommand(c.name, tr.gettext(c.description)) for c in in_place(place, menu_only=True)]
-
-
 async def set_command_menus(application: AnyApplication) -> bool:
     """The command menu in every language; optional, so a refusal is logged once and ignored."""
     bot = application.bot
+    scopes = (
+        (BotCommandScopeAllGroupChats(), Place.GROUP, False),
+        (BotCommandScopeAllChatAdministrators(), Place.GROUP, True),
+        (BotCommandScopeAllPrivateChats(), Place.PRIVATE, False),
+    )
     try:
         for language in (None, *LANGUAGES):
             tr = translator(language)
-            await bot.set_my_commands(
-                _menu(tr, Place.GROUP),
-                scope=BotCommandScopeAllGroupChats(),
-                language_code=language,
-            )
-            await bot.set_my_commands(
-                _menu(tr, Place.PRIVATE),
-                scope=BotCommandScopeAllPrivateChats(),
-                language_code=language,
-            )
+            for scope, place, leads in scopes:
+                commands = [BotCommand(*pair) for pair in menu(tr, place, leads=leads)]
+                await bot.set_my_commands(commands, scope=scope, language_code=language)
     except TelegramError as error:
         log.warning("the command menu could not be set (%s); commands still work", error)
         return False

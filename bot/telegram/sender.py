@@ -26,6 +26,8 @@ from datetime import timedelta
 from pydantic import ValidationError
 from telegram import (
     Bot,
+    BotCommand,
+    BotCommandScopeChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -213,7 +215,7 @@ class Sender:
                 await self.budget.pace.sleep(min(wait, self.max_wait))
                 continue
             except ChatMigrated as error:
-                if isinstance(operation, op.Popup):
+                if isinstance(operation, op.Popup | op.Menu):
                     return True
                 async with self.store.write() as tx:
                     await tx.migrate_chat(operation.chat_id, error.new_chat_id)
@@ -271,11 +273,22 @@ class Sender:
                 await self._pin(session_id, operation.key)
             case op.Document():
                 await self._document(operation)
+            case op.Menu():
+                await self._menu(operation)
 
     def _spend(self, chat_id: int) -> None:
         """Count a call against a group's budget, refused or not: better early than 429."""
         if Budget.counts(chat_id):
             self.budget.spend(chat_id)
+
+    async def _menu(self, operation: op.Menu) -> None:
+        try:
+            await self.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in operation.commands],
+                scope=BotCommandScopeChatMember(operation.group_id, operation.user_id),
+            )
+        except (BadRequest, Forbidden) as error:
+            _warn_once("a facilitator's command menu", error)
 
     async def _popup(self, operation: op.Popup) -> None:
         try:

@@ -32,9 +32,10 @@ async def test_the_menus_are_the_table_in_every_language(bot: Bot) -> None:
         private = [
             c["command"] for c in bot.api.commands(scope=PRIVATE_SCOPE, language_code=language)
         ]
-        assert group == [c.name for c in in_place(Place.GROUP, menu_only=True)]
         assert private == [c.name for c in in_place(Place.PRIVATE, menu_only=True)]
-    assert "nudge" in group
+        assert group == ["newsession", "help"]
+    admins = bot.api.commands(scope={"type": "all_chat_administrators"})
+    assert "nudge" in [c["command"] for c in admins]
 
 
 async def test_help_for_facilitators_lists_every_leading_command(bot: Bot) -> None:
@@ -62,3 +63,14 @@ async def test_editing_a_command_does_not_run_it_again(bot: Bot) -> None:
     message_id = update["message"]["message_id"]
     await bot.feed(bot.api.edit(FACILITATOR.user_id, GROUP_ID, message_id, "/next "))
     assert (await bot.state()).stage_index == stage
+
+
+async def test_participants_see_their_commands_and_facilitators_theirs(bot: Bot) -> None:
+    everyone = [c.name for c in in_place(Place.GROUP, menu_only=True) if c.who is Who.EVERYONE]
+    leading = [c.name for c in in_place(Place.GROUP, menu_only=True)]
+    admins = bot.api.commands(scope={"type": "all_chat_administrators"})
+    assert [c["command"] for c in bot.api.commands(scope=GROUP_SCOPE)] == everyone
+    assert [c["command"] for c in admins] == leading
+    await bot.open(join=False)
+    member = {"type": "chat_member", "chat_id": GROUP_ID, "user_id": FACILITATOR.user_id}
+    assert [c["command"] for c in bot.api.commands(scope=member)] == leading

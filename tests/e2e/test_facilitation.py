@@ -113,10 +113,11 @@ async def test_one_session_per_group_and_unknown_scripts_are_named(bot: Bot) -> 
 
 
 async def test_the_command_menu_is_set_in_every_language(bot: Bot) -> None:
-    scope = {"type": "all_group_chats"}
+    scope = {"type": "all_chat_administrators"}
     assert any(c["command"] == "next" for c in bot.api.commands(scope=scope))
     french = bot.api.commands(scope=scope, language_code="fr")
     assert any(c["command"] == "next" for c in french)
+    assert any(c["description"] == "ouvrir l'étape suivante" for c in french)
 
 
 async def test_a_session_language_is_used_for_the_group(bot: Bot) -> None:
