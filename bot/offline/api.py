@@ -21,6 +21,10 @@ reactions, callback queries, command menus, membership and the update queue with
 ``getUpdates`` offset confirmation and privacy-mode filtering. Anything else answers 404 like an
 unknown method. Errors can also be injected per method and chat (:meth:`FakeBotApi.fail`) or made
 permanent for optional features (:meth:`FakeBotApi.refuse`).
+
+Saying no as Telegram does, on demand (all off by default): flood control
+(``limits=TelegramLimits()``, :mod:`bot.offline.limits`) over a rate clock that can run fast
+(``monotonic``, ``speed``); and a delay before every answer (``latency``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.offline.faults import QUERY_INVALID, ApiError, Failure, Faults, bad
 from bot.offline.html import parse_html
+from bot.offline.limits import COUNTED_METHODS, RateLimiter, TelegramLimits, busiest
 from bot.offline.transcript import transcript
 from bot.offline.users import UserSide
 from bot.offline.wire import JSON, canonical, norm_chat_id, utf16_len
@@ -66,13 +71,15 @@ class Call:
 
     ``params`` holds JSON-decoded values (ints, strings, dicts for ``reply_markup`` ...), so
     tests can assert on what PTB actually put on the wire; ``result`` is the decoded ``result``
-    of a successful answer, ``error`` the failure otherwise.
+    of a successful answer, ``error`` the failure otherwise (a 429 from flood control too).
+    ``at`` is the rate clock's time of the call (simulated seconds, see ``FakeBotApi.elapsed``).
     """
 
     method: str
     params: JSON
     result: Any = None
     error: ApiError | None = None
+    at: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -96,7 +103,17 @@ class FakeBotApi(UserSide, BaseRequest):
     ``transcript()`` inspect the result.
     """
 
-    __slots__ = ("_commands", "calls", "faults", "long_poll_cap")
+    __slots__ = (
+        "_commands",
+        "_latency",
+        "_monotonic",
+        "_origin",
+        "calls",
+        "faults",
+        "limiter",
+        "long_poll_cap",
+        "speed",
+    )
 
     def __init__(
         self,
@@ -108,12 +125,21 @@ class FakeBotApi(UserSide, BaseRequest):
         clock: Callable[[], float] = time.time,
         first_update_id: int = 1,
         long_poll_cap: float = 0.05,
+        limits: TelegramLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+        latency: float | Callable[[str], float] = 0.0,
     ) -> None:
         """Create an empty world.
 
         ``long_poll_cap`` bounds how long an empty ``getUpdates`` with a ``timeout`` waits for a
         delivery: long enough to keep a polling demo from spinning, short enough that tests
         never hang.
+
+        Saying no, all off by default: ``limits`` enforces flood control over the rate clock,
+        ``monotonic`` (real seconds) times ``speed`` (60.0: a real second is a simulated
+        minute), which is apart from ``clock`` (the dates messages show); ``latency`` delays
+        every answer by that many real seconds (or by ``latency(method)``).
         """
         super().__init__(
             bot_username,
@@ -127,6 +153,11 @@ class FakeBotApi(UserSide, BaseRequest):
         self.calls: list[Call] = []
         self.faults = Faults()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
+        self.limiter = RateLimiter(limits) if limits is not None else None
+        self.speed = speed
+        self._monotonic = monotonic
+        self._origin = monotonic()
+        self._latency = latency
 
     # ---------------------------------------------------------------- BaseRequest interface
 
@@ -165,12 +196,15 @@ class FakeBotApi(UserSide, BaseRequest):
         token = prefix.rpartition("/")[2].removeprefix("bot")
         name, handler = self._HANDLERS.get(endpoint.lower(), (endpoint, None))
         call = Call(name, params)
+        await self._delay(name)
+        call.at = self.elapsed()
         try:
             if token.partition(":")[0] != str(self.bot_id):
                 raise Failure(401, "Unauthorized")
             if handler is None:
                 raise Failure(404, "Not Found")
             self.faults.check(name, params)
+            self._admit(call)
             if name == "getUpdates":
                 result: Any = await self._get_updates(params)
             else:
@@ -180,9 +214,24 @@ class FakeBotApi(UserSide, BaseRequest):
             self.calls.append(call)
             return failure.error.status, json.dumps(failure.error.body()).encode()
         call.result = copy.deepcopy(result)
+        self._took_slot(call)
         if not (name == "getUpdates" and result == []):  # idle polls would drown the record
             self.calls.append(call)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    async def _delay(self, method: str) -> None:
+        seconds = self._latency(method) if callable(self._latency) else self._latency
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def _admit(self, call: Call) -> None:
+        """Flood control: raise the 429 if this call would exceed a limit."""
+        if self.limiter is not None and self.limiter.counts(call.method):
+            self.limiter.check(call.chat_id, call.at)
+
+    def _took_slot(self, call: Call) -> None:
+        if self.limiter is not None and self.limiter.counts(call.method):
+            self.limiter.record(call.chat_id, call.at)
 
     # ---------------------------------------------------------------- error injection
 
@@ -218,7 +267,23 @@ class FakeBotApi(UserSide, BaseRequest):
         """Undo :meth:`refuse`."""
         self.faults.allow(method, chat_id=chat_id)
 
+    def elapsed(self) -> float:
+        """The rate clock: simulated seconds since this fake was made (``monotonic × speed``)."""
+        return (self._monotonic() - self._origin) * self.speed
+
     # ---------------------------------------------------------------- records
+
+    def busiest_minute(self, chat_id: int, *, seconds: float = 60.0) -> int:
+        """The most calls to ``chat_id`` that took effect and count against flood control
+        within any ``seconds`` (simulated) seconds: how close the bot came to the limit.
+        """
+        counted = self.limiter.limits.counted if self.limiter is not None else COUNTED_METHODS
+        times = [
+            call.at
+            for call in self.calls
+            if call.ok and call.method in counted and call.chat_id == chat_id
+        ]
+        return busiest(times, seconds)
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         """Calls of ``method`` (case-insensitive), optionally only those for ``chat_id``."""
