@@ -21,6 +21,12 @@ reactions, callback queries, command menus, membership and the update queue with
 ``getUpdates`` offset confirmation and privacy-mode filtering. Anything else answers 404 like an
 unknown method. Errors can also be injected per method and chat (:meth:`FakeBotApi.fail`) or made
 permanent for optional features (:meth:`FakeBotApi.refuse`).
+
+Saying no as Telegram does, on demand (all off by default): flood control
+(``limits=TelegramLimits()``, :mod:`bot.offline.limits`) over a rate clock that can run fast
+(``monotonic``, ``speed``); a delay before every answer (``latency``); and faults of the network
+and of Telegram's front ends, at random and reproducible (:meth:`FakeBotApi.chaos`) or one by one
+(:meth:`FakeBotApi.glitch`), see :mod:`bot.offline.chaos`.
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ from typing import Any, Final
 from telegram.constants import ReactionEmoji
 from telegram.request import BaseRequest, RequestData
 
+from bot.offline.chaos import Chaos, FaultKind, Glitches, NoAnswer, answer_for
 from bot.offline.faults import QUERY_INVALID, ApiError, Failure, Faults, bad
 from bot.offline.html import parse_html
+from bot.offline.limits import COUNTED_METHODS, RateLimiter, TelegramLimits, busiest
 from bot.offline.transcript import transcript
 from bot.offline.users import UserSide
 from bot.offline.wire import JSON, canonical, norm_chat_id, utf16_len
@@ -66,18 +74,26 @@ class Call:
 
     ``params`` holds JSON-decoded values (ints, strings, dicts for ``reply_markup`` ...), so
     tests can assert on what PTB actually put on the wire; ``result`` is the decoded ``result``
-    of a successful answer, ``error`` the failure otherwise.
+    of a successful answer, ``error`` the failure otherwise (a 429 from flood control too).
+    ``fault`` is the fault injected instead of the normal answer, if any, and ``at`` the rate
+    clock's time of the call (simulated seconds, see ``FakeBotApi.elapsed``).
     """
 
     method: str
     params: JSON
     result: Any = None
     error: ApiError | None = None
+    fault: FaultKind | None = None
+    at: float = 0.0
 
     @property
     def ok(self) -> bool:
-        """Whether Telegram would have answered ``"ok": true``."""
-        return self.error is None
+        """Whether the call took effect at Telegram (``"ok": true``).
+
+        A call whose response was lost is ok, though its caller saw a timeout; one that met
+        any other fault is not.
+        """
+        return self.error is None and (self.fault is None or self.fault.applies)
 
     @property
     def chat_id(self) -> int | str | None:
@@ -96,7 +112,18 @@ class FakeBotApi(UserSide, BaseRequest):
     ``transcript()`` inspect the result.
     """
 
-    __slots__ = ("_commands", "calls", "faults", "long_poll_cap")
+    __slots__ = (
+        "_commands",
+        "_latency",
+        "_monotonic",
+        "_origin",
+        "calls",
+        "faults",
+        "glitches",
+        "limiter",
+        "long_poll_cap",
+        "speed",
+    )
 
     def __init__(
         self,
@@ -108,12 +135,23 @@ class FakeBotApi(UserSide, BaseRequest):
         clock: Callable[[], float] = time.time,
         first_update_id: int = 1,
         long_poll_cap: float = 0.05,
+        limits: TelegramLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        speed: float = 1.0,
+        latency: float | Callable[[str], float] = 0.0,
+        chaos: Chaos | None = None,
     ) -> None:
         """Create an empty world.
 
         ``long_poll_cap`` bounds how long an empty ``getUpdates`` with a ``timeout`` waits for a
         delivery: long enough to keep a polling demo from spinning, short enough that tests
         never hang.
+
+        Saying no, all off by default: ``limits`` enforces flood control over the rate clock,
+        ``monotonic`` (real seconds) times ``speed`` (60.0: a real second is a simulated
+        minute), which is apart from ``clock`` (the dates messages show); ``latency`` delays
+        every answer by that many real seconds (or by ``latency(method)``); ``chaos`` injects
+        random faults (also :meth:`chaos`).
         """
         super().__init__(
             bot_username,
@@ -127,6 +165,12 @@ class FakeBotApi(UserSide, BaseRequest):
         self.calls: list[Call] = []
         self.faults = Faults()
         self._commands: dict[tuple[str, str], list[JSON]] = {}
+        self.limiter = RateLimiter(limits) if limits is not None else None
+        self.speed = speed
+        self._monotonic = monotonic
+        self._origin = monotonic()
+        self._latency = latency
+        self.glitches = Glitches(chaos)
 
     # ---------------------------------------------------------------- BaseRequest interface
 
@@ -153,36 +197,80 @@ class FakeBotApi(UserSide, BaseRequest):
     ) -> tuple[int, bytes]:
         """Answer one Bot API call with Telegram's status code and JSON body."""
         params: JSON = json.loads(json.dumps(request_data.parameters)) if request_data else {}
-        return await self.answer(url, params)
+        try:
+            return await self.answer(url, params)
+        except NoAnswer as missing:
+            raise missing.ptb_error() from None
 
     async def answer(self, url: str, params: JSON) -> tuple[int, bytes]:
         """Answer ``…/bot<token>/<method>`` with decoded ``params``: the server's one door.
 
         PTB reaches it through :meth:`do_request`; an HTTP front (the test of ``ikiganiro
-        run`` in a separate process) through its decoded form fields.
+        run`` in a separate process) through its decoded form fields. Raises :class:`NoAnswer`
+        for a call that gets no HTTP answer at all (an injected timeout, reset or lost response).
         """
         prefix, _, endpoint = url.rpartition("/")
         token = prefix.rpartition("/")[2].removeprefix("bot")
         name, handler = self._HANDLERS.get(endpoint.lower(), (endpoint, None))
         call = Call(name, params)
+        await self._delay(name)
+        call.at = self.elapsed()
         try:
             if token.partition(":")[0] != str(self.bot_id):
                 raise Failure(401, "Unauthorized")
             if handler is None:
                 raise Failure(404, "Not Found")
             self.faults.check(name, params)
+            self._admit(call)
+            call.fault = self.glitches.draw(name, params)
+            if call.fault is not None and not call.fault.applies:
+                return self._unapplied(call, call.fault)
             if name == "getUpdates":
                 result: Any = await self._get_updates(params)
             else:
                 result = handler(self, params)
         except Failure as failure:
             call.error = failure.error
-            self.calls.append(call)
-            return failure.error.status, json.dumps(failure.error.body()).encode()
+            return self._record(call, (failure.error.status, failure.error.body()))
         call.result = copy.deepcopy(result)
-        if not (name == "getUpdates" and result == []):  # idle polls would drown the record
+        self._took_slot(call)
+        if call.fault is not None or not (name == "getUpdates" and result == []):
+            self.calls.append(call)  # idle polls would drown the record
+        return self._record(call, (200, {"ok": True, "result": result}), log=False)
+
+    def _record(
+        self, call: Call, answer: tuple[int, JSON], *, log: bool = True
+    ) -> tuple[int, bytes]:
+        """Log ``call`` (unless done) and encode its answer, or lose the answer if so injected."""
+        if log:
             self.calls.append(call)
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+        if call.fault is FaultKind.LOST_RESPONSE:
+            raise NoAnswer(call.fault)
+        status, body = answer
+        return status, json.dumps(body).encode()
+
+    def _unapplied(self, call: Call, fault: FaultKind) -> tuple[int, bytes]:
+        """Log a call that met a fault keeping it from Telegram, and answer as the fault does."""
+        self.calls.append(call)
+        status, body = answer_for(fault, self.glitches.server_errors)  # or raises NoAnswer
+        if status != 200:
+            self.glitches.server_errors += 1
+            call.error = ApiError(status, json.loads(body)["description"])
+        return status, body
+
+    async def _delay(self, method: str) -> None:
+        seconds = self._latency(method) if callable(self._latency) else self._latency
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def _admit(self, call: Call) -> None:
+        """Flood control: raise the 429 if this call would exceed a limit."""
+        if self.limiter is not None and self.limiter.counts(call.method):
+            self.limiter.check(call.chat_id, call.at)
+
+    def _took_slot(self, call: Call) -> None:
+        if self.limiter is not None and self.limiter.counts(call.method):
+            self.limiter.record(call.chat_id, call.at)
 
     # ---------------------------------------------------------------- error injection
 
@@ -218,7 +306,58 @@ class FakeBotApi(UserSide, BaseRequest):
         """Undo :meth:`refuse`."""
         self.faults.allow(method, chat_id=chat_id)
 
+    def glitch(
+        self,
+        method: str,
+        kind: FaultKind | str,
+        *,
+        times: int | None = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (``None``: all) meet fault ``kind``.
+
+        ``chat_id`` limits it to one chat. Queued faults come before :meth:`chaos`'s draws and
+        after :meth:`fail`, :meth:`refuse` and flood control.
+        """
+        self.glitches.queue(method, FaultKind(kind), times=times, chat_id=chat_id)
+
+    def chaos(
+        self,
+        rate: float,
+        *,
+        seed: int = 0,
+        kinds: tuple[FaultKind | str, ...] = tuple(FaultKind),
+        methods: frozenset[str] = COUNTED_METHODS,
+    ) -> Chaos:
+        """From now on each call of ``methods`` meets one of ``kinds`` with probability ``rate``.
+
+        Reproducible: the same seed and the same calls give the same faults. ``rate=0`` stops.
+        """
+        chaos = Chaos(rate, seed, tuple(FaultKind(kind) for kind in kinds), methods)
+        self.glitches.start(chaos if rate > 0 else None)
+        return chaos
+
+    def calm(self) -> None:
+        """No more faults: stop :meth:`chaos`, drop what :meth:`glitch` queued."""
+        self.glitches = Glitches(None)
+
+    def elapsed(self) -> float:
+        """The rate clock: simulated seconds since this fake was made (``monotonic × speed``)."""
+        return (self._monotonic() - self._origin) * self.speed
+
     # ---------------------------------------------------------------- records
+
+    def busiest_minute(self, chat_id: int, *, seconds: float = 60.0) -> int:
+        """The most calls to ``chat_id`` that took effect and count against flood control
+        within any ``seconds`` (simulated) seconds: how close the bot came to the limit.
+        """
+        counted = self.limiter.limits.counted if self.limiter is not None else COUNTED_METHODS
+        times = [
+            call.at
+            for call in self.calls
+            if call.ok and call.method in counted and call.chat_id == chat_id
+        ]
+        return busiest(times, seconds)
 
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         """Calls of ``method`` (case-insensitive), optionally only those for ``chat_id``."""
