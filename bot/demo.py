@@ -32,14 +32,44 @@ from bot.offline.cast import (
     Person,
     demo_world,
 )
+from bot.offline.limits import TelegramLimits
 from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
+from bot.telegram.budget import SimulatedPace
 from bot.telegram.intake import Intake
 from bot.telegram.sender import Sender
 from bot.words.markup import strip_tags
 
-# The demo has no Telegram to be polite to; the real limits would make it take minutes.
-DEMO_LIMITS = RateLimits(overall_per_second=10_000, group_per_minute=100_000)
+# Telegram's own limits hold in the demo: the in-memory Bot API refuses as Telegram does (429
+# past 20 calls a minute in the group) and the bot's sender keeps within them. Both count time
+# on one simulated clock, which moves when the sender waits and when a person acts (people take
+# a few seconds to read and type), so the demo takes a second and prints the same every run.
+DEMO_LIMITS = RateLimits(overall_per_second=1_000_000)  # PTB's limiter counts real time
+SECONDS_PER_ACT = 5.0
+
+
+def demo_api(pace: SimulatedPace, **options: Any) -> FakeBotApi:
+    """The demo's Telegram: Telegram's limits, on the demo's simulated time."""
+    return FakeBotApi(
+        bot_username="ikiganiro_bot", limits=TelegramLimits(), monotonic=pace.now, **options
+    )
+
+
+def demo_sender(bot: Any, store: Store, pace: SimulatedPace) -> Sender:
+    """A sender on the demo's simulated time; it waits out any flood limit."""
+    return Sender(bot, store, max_wait=120.0, budget=DEMO_LIMITS.budget(pace))
+
+
+def paced(clock: SimulatedPace, feed: Deliver) -> Deliver:
+    """``feed``, with the few seconds a person takes to act passing before each update."""
+
+    async def act(update: dict[str, Any]) -> None:
+        clock.advance(SECONDS_PER_ACT)
+        await feed(update)
+
+    return act
+
+
 # The demo's session takes place on one fixed morning, so it prints the same text on every run
 # (dates such as a commitment's "by when" included): tests/transcripts/ keeps that text, and a
 # change to it shows as a diff. The real bot reads the clock.
@@ -218,7 +248,8 @@ def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
 async def run_demo(script_id: str, language: str) -> str:
     """Run a whole session; returns the group's chat, then the summary, as printable text."""
     library, script = demo_script(script_id, language)
-    api = FakeBotApi(bot_username="ikiganiro_bot", clock=DEMO_MOMENT.timestamp)
+    pace = SimulatedPace()
+    api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
     demo_world(api)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
@@ -227,9 +258,10 @@ async def run_demo(script_id: str, language: str) -> str:
             runtime = await start_runtime(
                 application, store, library, default_language=language, clock=demo_clock
             )
-            sender = Sender(application.bot, store, budget=DEMO_LIMITS.budget())
+            sender = demo_sender(application.bot, store, pace)
             intake = Intake(application, runtime, sender, clock=demo_clock)
-            summary_text = await play(Demo(api, store, intake.feed), script, language)
+            demo = Demo(api, store, paced(pace, intake.feed))
+            summary_text = await play(demo, script, language)
         finally:
             await application.shutdown()
             await store.close()

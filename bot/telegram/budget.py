@@ -21,17 +21,37 @@ from dataclasses import dataclass, field
 WINDOW = 60.0
 
 
-@dataclass(frozen=True, slots=True)
 class Pace:
-    """Time as the sender counts it: ``speed`` simulated seconds pass per real second."""
+    """Time as the sender counts it: the monotonic clock, ``speed`` times as fast."""
 
-    speed: float = 1.0
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
 
     def now(self) -> float:
         return time.monotonic() * self.speed
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+class SimulatedPace(Pace):
+    """Time that passes only when someone waits (or ``advance`` says so): the offline demo's
+    and the tests' time, so what the limits let through does not depend on how fast the
+    machine is, and the demo prints the same text on every run."""
+
+    def __init__(self, at: float = 0.0) -> None:
+        super().__init__()
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+    def advance(self, seconds: float) -> None:
+        self.at += seconds
 
 
 @dataclass

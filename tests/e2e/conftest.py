@@ -7,6 +7,7 @@ sender run; only Telegram is the in-memory ``FakeBotApi``, and people are script
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from bot.demo import DEMO_LIMITS, Demo
+from bot.demo import DEMO_LIMITS, Demo, demo_api, demo_sender, paced
 from bot.dialogues import Library
 from bot.engine.state import SessionState
 from bot.offline.api import FakeBotApi
 from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE, Person
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
+from bot.telegram.budget import SimulatedPace
 from bot.telegram.intake import Intake
-from bot.telegram.sender import Sender
 
 STRANGER = Person(999, "Stranger", None)
 
@@ -71,15 +72,18 @@ class Bot:
         return [c for c in self.api.calls if c.chat_id == GROUP_ID]
 
 
+# Each in-memory Telegram's simulated time, shared with the sender of every bot started on it.
+_PACES: weakref.WeakKeyDictionary[FakeBotApi, SimulatedPace] = weakref.WeakKeyDictionary()
+
+
 async def start_bot(api: FakeBotApi, path: Path, key: DataKey, **options: Any) -> Bot:
     """``options`` go to ``start_runtime`` (``retention_days``, ``default_language`` …)."""
     store = await Store.open(path, key)
     app = build_application("123456:TEST", request=api, limits=DEMO_LIMITS)
     runtime = await start_runtime(app, store, Library.load(), **options)
-    intake = Intake(
-        app, runtime, Sender(app.bot, store, max_wait=0.05, budget=DEMO_LIMITS.budget())
-    )
-    return Bot(api, store, Demo(api, store, intake.feed), intake, app)
+    pace = _PACES[api]
+    intake = Intake(app, runtime, demo_sender(app.bot, store, pace))
+    return Bot(api, store, Demo(api, store, paced(pace, intake.feed)), intake, app)
 
 
 async def stop_bot(bot: Bot) -> None:
@@ -88,7 +92,9 @@ async def stop_bot(bot: Bot) -> None:
 
 
 def new_api(*, supergroup: bool = True) -> FakeBotApi:
-    api = FakeBotApi(bot_username="ikiganiro_bot")
+    pace = SimulatedPace()
+    api = demo_api(pace)  # Telegram's limits on, on the demo's simulated time
+    _PACES[api] = pace
     api.add_group(GROUP_ID, "Mutumba", supergroup=supergroup, admins=(FACILITATOR.user_id,))
     for person in (FACILITATOR, *PEOPLE, STRANGER):
         api.add_user(person.user_id, person.name, language_code=person.language)

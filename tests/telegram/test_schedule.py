@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot import delivery as op
-from bot.telegram.budget import Budget, Pace
+from bot.telegram.budget import Budget, SimulatedPace
 from bot.telegram.schedule import Row, choose
 
 G = -100123
@@ -71,22 +69,15 @@ def test_within_a_priority_the_queue_order_holds() -> None:
     assert choice.next is not None and choice.next[0] == 1
 
 
-@dataclass(frozen=True)
-class StoppedClock(Pace):
-    at: float = 1000.0
-
-    def now(self) -> float:
-        return self.at
-
-
 def test_the_budget_is_a_sliding_minute() -> None:
-    budget = Budget(per_minute=3, pace=StoppedClock(at=1000.0))
+    clock = SimulatedPace(at=1000.0)
+    budget = Budget(per_minute=3, pace=clock)
     assert budget.free(G) == 3 and budget.wait(G) == 0.0
     budget.spend(G, 2)
     assert budget.free(G) == 1 and budget.wait(G, 2) == 60.0
-    budget.pace = StoppedClock(at=1030.0)
+    clock.advance(30)
     budget.spend(G)
     assert budget.free(G) == 0 and budget.wait(G) == 30.0  # the first two leave at 1060
-    budget.pace = StoppedClock(at=1060.0)
+    clock.advance(30)
     assert budget.free(G) == 2 and budget.wait(G, 3) == 30.0
     assert not Budget.counts(42) and Budget.counts(G)
