@@ -50,6 +50,8 @@ SAMPLES: dict[str, str | int] = {
     "days": 30,
     "visibility": "named",
     "allow": 1,
+    "number": 3,
+    "total": 8,
 }
 
 
@@ -194,6 +196,7 @@ def _walk() -> list[NoticeView]:
         d.tick(60)
         seen += _notices(d.apply(schedule.event))
     seen += _notices(d.do(ev.NudgeRequested, actor=FAC, stage_id="story"))
+    seen += _notices(d.do(ev.Advanced, actor=FAC, seen_index=d.state.stage_index - 1))
     d.goto("multi")
     for option in ("alpha", "beta", "gamma"):
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))

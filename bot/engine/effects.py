@@ -58,6 +58,7 @@ class Notice(StrEnum):
     FACILITATOR_ADDED = "facilitator_added"
     AT_FIRST_STAGE = "at_first_stage"
     AT_LAST_STAGE = "at_last_stage"
+    ALREADY_ON_STAGE = "already_on_stage"  # a move issued from a stage the session has left
     NUDGE = "nudge"
     NUDGES_SENT = "nudges_sent"
     TIME_UP = "time_up"

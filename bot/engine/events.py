@@ -144,11 +144,22 @@ class QuoteConsentSet(_ByPerson):
 
 
 class Advanced(_Privileged):
+    """Open the next stage.
+
+    ``seen_index`` is the stage index the group had been shown when the facilitator acted (the
+    shell fills it from what was delivered). If the session has moved on since, the move was
+    meant for a stage already left and is not applied; None means unknown: apply it.
+    """
+
     type: Literal["advanced"] = "advanced"
+    seen_index: int | None = None
 
 
 class WentBack(_Privileged):
+    """Return to the previous stage; ``seen_index`` as for ``Advanced``."""
+
     type: Literal["went_back"] = "went_back"
+    seen_index: int | None = None
 
 
 class Paused(_Privileged):

@@ -635,7 +635,29 @@ def _quote_consent(
     return effects
 
 
+def _moved_already(script: Script, s: SessionState, e: ev.Advanced | ev.WentBack) -> Effects:
+    """A privately told refusal if the move was issued from a stage the session has left.
+
+    A facilitator who sees nothing happen presses /next again; both presses carry the stage the
+    group was shown, so the second one, meant for a stage already left, moves nothing.
+    """
+    stage = _current(script, s)
+    if e.seen_index is None or e.seen_index == s.stage_index or stage is None:
+        return []
+    return [
+        _notice(
+            e.actor,
+            Notice.ALREADY_ON_STAGE,
+            stage_id=stage.id,
+            number=s.stage_index + 1,
+            total=len(script.stages),
+        )
+    ]
+
+
 def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) -> Effects:
+    if stale := _moved_already(script, s, e):
+        return stale
     if s.status is Status.PAUSED:
         return _reply(Notice.NOT_RUNNING)
     if s.stage_index >= len(script.stages) - 1:
@@ -644,6 +666,8 @@ def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) ->
 
 
 def _went_back(script: Script, s: SessionState, e: ev.WentBack, now: datetime) -> Effects:
+    if stale := _moved_already(script, s, e):
+        return stale
     if s.status is Status.PAUSED:
         return _reply(Notice.NOT_RUNNING)
     if s.stage_index <= 0:

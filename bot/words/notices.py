@@ -135,6 +135,14 @@ NOTICES: dict[Notice, NoticeText] = {
     Notice.FACILITATOR_ADDED: NoticeText(N_("A co-facilitator has been added.")),
     Notice.AT_FIRST_STAGE: NoticeText(N_("This is already the first stage.")),
     Notice.AT_LAST_STAGE: NoticeText(N_("This is the last stage. Use /end to close the session.")),
+    Notice.ALREADY_ON_STAGE: NoticeText(
+        N_(
+            "The group is already on stage {number} of {total}, “{stage}”; it will appear in a "
+            "moment."
+        ),
+        params=("stage_id", "number", "total"),
+        placeholders=("number", "total", "stage"),
+    ),
     Notice.NUDGE: NoticeText(
         N_(
             "The group is at “{stage}” and would like to hear from you. You can reply in the "

@@ -13,6 +13,7 @@ from bot.engine.effects import (
     Group,
     Notice,
     NoticeView,
+    Person,
     Pin,
     PromptView,
     Schedule,
@@ -430,3 +431,42 @@ def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:
     effects = d.do(ev.Ended, actor=FAC)
     summary = keyed(effects, "summary")[0].view.summary
     assert (summary.participants.police, summary.balance, summary.final) == (1, (), True)
+
+
+# --- moves bound to the stage they were issued from ---------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [ev.Advanced, ev.WentBack])
+def test_a_move_issued_from_a_stage_already_left_is_told_privately_not_applied(
+    session: Driver, cls: type
+) -> None:
+    session.advance()  # the group still sees "story" (index 1); the session is at "vision"
+    before = session.state
+    event = session.event(cls, actor=FAC, seen_index=1)
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert effects == [
+        Send(
+            to=Person(user_id=FAC),
+            view=NoticeView(
+                code=Notice.ALREADY_ON_STAGE,
+                params={"stage_id": "vision", "number": 3, "total": 8},
+            ),
+        )
+    ]
+
+
+def test_a_double_next_moves_one_stage(session: Driver) -> None:
+    seen = session.state.stage_index
+    session.do(ev.Advanced, actor=FAC, seen_index=seen)
+    session.do(ev.Advanced, actor=FAC, seen_index=seen)
+    assert session.current == "vision"
+    session.do(ev.Advanced, actor=FAC, seen_index=session.state.stage_index)
+    assert session.current == "pick"
+
+
+def test_a_move_from_the_stage_on_show_or_of_unknown_origin_is_applied(session: Driver) -> None:
+    session.do(ev.WentBack, actor=FAC, seen_index=session.state.stage_index)
+    assert session.current == "intro"
+    session.do(ev.Advanced, actor=FAC, seen_index=None)
+    assert session.current == "story"
