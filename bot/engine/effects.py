@@ -198,7 +198,12 @@ class Delete(_Frozen):
 
 
 class Reply(_Frozen):
-    """Answer the actor of this event where they acted (a button's popup, a reply, a DM)."""
+    """Answer the actor of this event where they acted (a button's popup, a DM, a reaction).
+
+    An act in the group answered this way would be answered in the group, for everyone to
+    read; the engine uses it there only for the quiet ✓ (a reaction) and tells anything else
+    meant for one person privately, with a ``Send`` to their ``Person``.
+    """
 
     type: Literal["reply"] = "reply"
     view: View

@@ -114,9 +114,6 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
             if e.purpose == "hello" or (e.purpose == "answer" and joined):
                 return None
             return ev.Joined(event_id=e.event_id, actor=e.actor)
-        case ev.NudgeRequested(stage_id=None):
-            current = _current(script, s)
-            return e.model_copy(update={"stage_id": current.id if current else "-"})
     return e
 
 
@@ -127,6 +124,9 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
         current = _current(script, s)
         return current.id if current else ""
     if e.replies_to is not None and e.replies_to.startswith("prompt:"):
+        replied = script.stage(e.replies_to.removeprefix("prompt:"))
+        if replied is not None and replied.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
+            return None  # "thank you" to an info stage, a word on a choice: conversation
         return e.replies_to.removeprefix("prompt:")
     participant = s.participants.get(e.actor)
     stage = _current(script, s)
@@ -144,11 +144,11 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
     if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
-        return _reply(Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
+        return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
-        return _reply(Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
+        return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
     if isinstance(e, ev.PRIVILEGED) and not _authorised(s, e):
-        return _reply(Notice.NOT_FACILITATOR)
+        return _tell(e, Notice.NOT_FACILITATOR)
     handler = _HANDLERS[type(e)]
     return handler(script, s, e, now)
 
@@ -157,7 +157,39 @@ def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effec
 
 
 def _reply(code: Notice, **params: str | int) -> Effects:
+    """An answer where the actor acted: only for buttons (a popup), private acts and ✓."""
     return [Reply(view=NoticeView(code=code, params=params))]
+
+
+# Events only a button causes: whatever they are told goes in the button's popup.
+_BUTTON_EVENTS = (
+    ev.Consented,
+    ev.RoleChosen,
+    ev.ShareChosen,
+    ev.ChoiceToggled,
+    ev.CommitmentOwnerSet,
+    ev.CommitmentDueSet,
+    ev.EndorsementToggled,
+    ev.QuoteConsentSet,
+)
+
+
+def _by_button(e: ev._ByPerson) -> bool:
+    if isinstance(e, ev.NudgeRequested):
+        return e.stage_id is not None  # the status message's button names its stage
+    return isinstance(e, _BUTTON_EVENTS)
+
+
+def _tell(e: ev._ByPerson, code: Notice, **params: str | int) -> Effects:
+    """A notice for the actor alone: a pressed button's popup, else a private message.
+
+    Never a message in the group: a refusal there (not a participant, the stage is closed, too
+    short, not a facilitator) would cost the group's message budget and tell everyone about one
+    person's mistake.
+    """
+    if _by_button(e):
+        return _reply(code, **params)
+    return [_notice(e.actor, code, **params)]
 
 
 def _notice(user_id: UserId, code: Notice, **params: str | int) -> Send:
@@ -323,7 +355,7 @@ def _facilitator_added(
 def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Effects:
     participant = s.participants.get(e.actor)
     if participant is not None and participant.active:
-        return _reply(Notice.ALREADY_JOINED)
+        return _tell(e, Notice.ALREADY_JOINED)
     if participant is not None:  # consented, role still to choose
         return [_notice(e.actor, Notice.CHOOSE_ROLE)]
     # Nothing is kept before consent: the request itself carries all we need.
@@ -364,32 +396,32 @@ def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetim
     return effects
 
 
-def _check_text(stage: Stage, text: str) -> Effects:
+def _check_text(e: ev._ByPerson, stage: Stage, text: str) -> Effects:
     if len(text) < stage.min_length:
-        return _reply(Notice.TOO_SHORT, min=stage.min_length)
+        return _tell(e, Notice.TOO_SHORT, min=stage.min_length)
     if len(text) > stage.max_length:
-        return _reply(Notice.TOO_LONG, max=stage.max_length)
+        return _tell(e, Notice.TOO_LONG, max=stage.max_length)
     return []
 
 
 def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) -> Effects:
     if _active(s, e.actor) is None:
-        return _reply(Notice.JOIN_FIRST)
+        return _tell(e, Notice.JOIN_FIRST)
     if s.status is not Status.RUNNING:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     stage = _open_stage(script, s, e.stage_id)
     if stage is None:
-        return _reply(Notice.STAGE_NOT_OPEN)
+        return _tell(e, Notice.STAGE_NOT_OPEN)
     if stage.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
-        return _reply(Notice.NOT_HERE)
+        return _tell(e, Notice.NOT_HERE)
     private = e.channel is not Channel.GROUP
     allowed = stage.channels
     if (private and not allowed & {Channel.PRIVATE, Channel.ANONYMOUS}) or (
         not private and Channel.GROUP not in allowed
     ):
-        return _reply(Notice.NOT_HERE)
+        return _tell(e, Notice.NOT_HERE)
     text = e.text.strip()
-    if refusal := _check_text(stage, text):
+    if refusal := _check_text(e, stage, text):
         return refusal
     if stage.kind is StageKind.COMMITMENT:
         return _propose(script, s, e, stage, text, now)
@@ -406,7 +438,7 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
             )
         ]
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
-        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+        return _tell(e, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     s.answers.append(
         Answer(
             id=_next_id(s, "a"),
@@ -505,31 +537,31 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
     for answer in s.answers:
         if answer.source_ref == e.source_ref and answer.user_id == e.actor:
             stage = script.stage(answer.stage_id)
-            if stage is None or (refusal := _check_text(stage, text)):
+            if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
             answer.text = text
             answer.edited_at = now
             if answer.visibility is Visibility.FACILITATORS:
-                return _reply(Notice.ANSWER_UPDATED)
+                return _tell(e, Notice.ANSWER_UPDATED)
             if answer.posted_by_bot:
                 author = s.participants[answer.user_id]
                 shown = author.name if answer.visibility is Visibility.NAMED else None
                 return [
                     Edit(key=f"share:{answer.id}", view=_shared_view(script, answer, shown)),
-                    *_reply(Notice.ANSWER_UPDATED),
+                    *_tell(e, Notice.ANSWER_UPDATED),
                 ]
             return []  # a group reply edited in place: the group already sees the new text
     for commitment in s.commitments:
         if commitment.source_ref == e.source_ref and commitment.proposer == e.actor:
             stage = script.stage(commitment.stage_id)
-            if stage is None or (refusal := _check_text(stage, text)):
+            if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
             commitment.text = text
             return [Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))]
     draft = s.drafts.get(e.actor)
     if draft is not None and draft.source_ref == e.source_ref:
         stage = script.stage(draft.stage_id)
-        if stage is not None and (refusal := _check_text(stage, text)):
+        if stage is not None and (refusal := _check_text(e, stage, text)):
             return refusal
         draft.text = text
         return []
@@ -659,9 +691,9 @@ def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) ->
     if stale := _moved_already(script, s, e):
         return stale
     if s.status is Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     if s.stage_index >= len(script.stages) - 1:
-        return _reply(Notice.AT_LAST_STAGE)
+        return _tell(e, Notice.AT_LAST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index + 1, now)]
 
 
@@ -669,15 +701,15 @@ def _went_back(script: Script, s: SessionState, e: ev.WentBack, now: datetime) -
     if stale := _moved_already(script, s, e):
         return stale
     if s.status is Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     if s.stage_index <= 0:
-        return _reply(Notice.AT_FIRST_STAGE)
+        return _tell(e, Notice.AT_FIRST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index - 1, now)]
 
 
 def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Effects:
     if s.status is not Status.RUNNING:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     s.status = Status.PAUSED
     effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.PAUSED))]
     if (stage := _current(script, s)) is not None:
@@ -687,7 +719,7 @@ def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Eff
 
 def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> Effects:
     if s.status is not Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     s.status = Status.RUNNING if s.stage_index >= 0 else Status.LOBBY
     effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.RESUMED))]
     if (stage := _current(script, s)) is not None:
@@ -747,13 +779,15 @@ def _summary_requested(
 def _nudge_requested(
     script: Script, s: SessionState, e: ev.NudgeRequested, now: datetime
 ) -> Effects:
-    stage = _open_stage(script, s, e.stage_id or "-")
+    current = _current(script, s)
+    stage_id = e.stage_id or (current.id if current else "-")  # /nudge: the stage open now
+    stage = _open_stage(script, s, stage_id)
     if stage is None or not stage.takes_input:
-        return _reply(Notice.STAGE_NOT_OPEN)
+        return _tell(e, Notice.STAGE_NOT_OPEN)
     quiet = _nudge_quiet(script, s, stage)
     return [
         *[_notice(u, Notice.NUDGE, stage_id=stage.id) for u in quiet],
-        *_reply(Notice.NUDGES_SENT, count=len(quiet)),
+        *_tell(e, Notice.NUDGES_SENT, count=len(quiet)),
     ]
 
 

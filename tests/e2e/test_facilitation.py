@@ -52,13 +52,35 @@ async def test_an_edited_reply_updates_its_answer(bot: Bot) -> None:
     assert [a.text for a in state.answers] == ["First draft, fixed"]
 
 
-async def test_a_participant_who_has_not_joined_is_asked_to_join(bot: Bot) -> None:
+async def test_a_participant_who_has_not_joined_is_asked_to_join_privately(bot: Bot) -> None:
     await bot.open("quick-demo")
+    await bot.feed(bot.api.start(STRANGER.user_id))  # they have a private chat with the bot
     await bot.demo.command(FACILITATOR, "/next")
+    group_before = len(bot.api.sent_texts(GROUP_ID))
     await bot.demo.reply(STRANGER, await bot.demo.live("prompt:story"), "Hello")
-    assert bot.api.sent_texts(GROUP_ID)[-1].startswith("Please join the session first")
+    assert bot.api.sent_texts(STRANGER.user_id)[-1].startswith("Please join the session first")
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before
     state = await bot.state()
     assert state is not None and not state.answers
+
+
+async def test_unusable_replies_and_strangers_commands_post_nothing_in_the_group(
+    bot: Bot,
+) -> None:
+    await bot.open("community-safety")
+    await bot.feed(bot.api.start(STRANGER.user_id))
+    await bot.demo.command(FACILITATOR, "/next")  # the welcome: an info stage
+    prompt = await bot.demo.live("prompt:welcome")
+    group_before = len(bot.api.sent_texts(GROUP_ID))
+    for person in (*PEOPLE, STRANGER):
+        await bot.demo.reply(person, prompt, "Thank you!")
+    for command in ("/next", "/back", "/pause", "/status", "/summary", "/nudge", "/end"):
+        await bot.demo.command(STRANGER, command)
+    await bot.demo.command(FACILITATOR, "/back")  # already at the first stage
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before
+    refused = "Only the session's facilitators can do that."
+    assert bot.api.sent_texts(STRANGER.user_id).count(refused) == 7
+    assert bot.api.sent_texts(FACILITATOR.user_id)[-1] == "This is already the first stage."
 
 
 async def test_declining_consent_keeps_nothing(bot: Bot) -> None:

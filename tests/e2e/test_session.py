@@ -146,11 +146,13 @@ async def test_every_facilitator_command_is_refused_to_a_participant(bot: Bot) -
     await bot.demo.command(FACILITATOR, "/next")
     before = await bot.state()
     commands = ["/next", "/back", "/pause", "/resume", "/status", "/summary", "/end", "/nudge"]
+    group_before = len(bot.api.sent_texts(GROUP_ID))
     for command in commands:
-        sent = len(bot.api.sent_texts(GROUP_ID))
+        sent = len(bot.api.sent_texts(JEAN.user_id))
         await bot.demo.command(JEAN, command)
-        replies = bot.api.sent_texts(GROUP_ID)[sent:]
-        assert replies == ["Only the session's facilitators can do that."], command
+        told = bot.api.sent_texts(JEAN.user_id)[sent:]  # privately, not in the group
+        assert told == ["Only the session's facilitators can do that."], command
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before
     after = await bot.state()
     assert before is not None and after is not None
     assert (after.status, after.stage_index, after.facilitators) == (

@@ -39,6 +39,7 @@ from .helpers import (
     of_type,
     replies,
     stage,
+    told,
     unchanged_but_applied,
 )
 
@@ -86,7 +87,7 @@ def test_advancing_at_the_last_stage_is_refused(lobby: Driver) -> None:
     lobby.goto("outro")
     before = lobby.state
     event = lobby.event(ev.Advanced, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.AT_LAST_STAGE]
+    assert told(lobby.apply(event), FAC) == [Notice.AT_LAST_STAGE]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -96,7 +97,7 @@ def test_going_back_at_the_first_stage_is_refused(lobby: Driver, where: str) -> 
         lobby.goto(where)
     before = lobby.state
     event = lobby.event(ev.WentBack, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.AT_FIRST_STAGE]
+    assert told(lobby.apply(event), FAC) == [Notice.AT_FIRST_STAGE]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -111,7 +112,7 @@ def test_going_back_reopens_the_previous_stage(session: Driver) -> None:
     reopened = next(e for e in effects if isinstance(e, Send))
     assert reopened.key == "prompt:story"
     assert reopened.view.answered.police == 1
-    assert replies(session.answer(POL, "story", "more words")) == []
+    assert told(session.answer(POL, "story", "more words"), POL) == []
 
 
 @pytest.mark.parametrize("cls", [ev.Advanced, ev.WentBack])
@@ -120,7 +121,7 @@ def test_moving_while_paused_is_refused(session: Driver, cls: type) -> None:
     session.do(ev.Paused, actor=FAC)
     before = session.state
     event = session.event(cls, actor=FAC)
-    assert replies(session.apply(event)) == [Notice.NOT_RUNNING]
+    assert told(session.apply(event), FAC) == [Notice.NOT_RUNNING]
     assert unchanged_but_applied(before, session.state, event.event_id)
 
 
@@ -141,20 +142,20 @@ def test_pause_and_resume(session: Driver) -> None:
     assert session.state.status is Status.PAUSED
     assert Send(to=Group(), view=NoticeView(code=Notice.PAUSED)) in effects
     assert keyed(effects, "prompt:story")[0].view.open is False
-    assert replies(session.do(ev.Paused, actor=FAC)) == [Notice.NOT_RUNNING]
+    assert told(session.do(ev.Paused, actor=FAC), FAC) == [Notice.NOT_RUNNING]
 
     effects = session.do(ev.Resumed, actor=FAC)
     assert session.state.status is Status.RUNNING
     assert Send(to=Group(), view=NoticeView(code=Notice.RESUMED)) in effects
     assert keyed(effects, "prompt:story")[0].view.open is True
-    assert replies(session.do(ev.Resumed, actor=FAC)) == [Notice.NOT_RUNNING]
-    assert replies(session.answer(POL, "story", "after the pause")) == []
+    assert told(session.do(ev.Resumed, actor=FAC), FAC) == [Notice.NOT_RUNNING]
+    assert told(session.answer(POL, "story", "after the pause"), POL) == []
 
 
 def test_the_lobby_cannot_be_paused(lobby: Driver) -> None:
     before = lobby.state
     event = lobby.event(ev.Paused, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.NOT_RUNNING]
+    assert told(lobby.apply(event), FAC) == [Notice.NOT_RUNNING]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -351,7 +352,7 @@ def test_a_requested_nudge_reaches_quiet_participants_and_reports_the_count(
     lobby.do(ev.ChoiceToggled, actor=POL, stage_id="pick", option_id="alpha")
     effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id="pick")
     assert sorted(notice_recipients(effects, Notice.NUDGE)) == sorted([RES, LEAD])
-    assert replies(effects) == [Notice.NUDGES_SENT]
+    assert told(effects, FAC) == [Notice.NUDGES_SENT]
     assert effects[-1].view.params == {"count": 2}
 
 
@@ -361,7 +362,7 @@ def test_a_nudge_for_a_closed_or_info_stage_is_refused(
 ) -> None:
     lobby.goto(where)
     effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id=stage_id)
-    assert replies(effects) == [Notice.STAGE_NOT_OPEN]
+    assert told(effects, FAC) == [Notice.STAGE_NOT_OPEN]
     assert len(effects) == 1
 
 
@@ -392,7 +393,7 @@ def test_bot_removed_pauses_and_tells_facilitators(lobby: Driver, where: str) ->
     assert lobby.state.status is Status.PAUSED
     assert sorted(notice_recipients(effects, Notice.BOT_REMOVED)) == sorted([FAC, LEAD])
     assert len(effects) == 2
-    assert replies(lobby.answer(POL, "story", "nobody hears me")) == [Notice.NOT_RUNNING]
+    assert told(lobby.answer(POL, "story", "nobody hears me"), POL) == [Notice.NOT_RUNNING]
 
 
 def test_after_bot_removed_from_the_lobby_resume_returns_to_the_lobby(lobby: Driver) -> None:
