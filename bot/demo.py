@@ -92,6 +92,14 @@ class Demo:
             self.api.press_label(person.user_id, chat_id, label, message_id=message_id)
         )
 
+    async def end(self, person: Person) -> None:
+        """``/end``, then "End the session" on the question it asks privately (in whichever
+        language it came: the button is pressed by what it does)."""
+        await self.command(person, "/end")
+        question = self.last_private(person)
+        confirm = button(Action.END, self.session_id, "1")
+        await self.press(person, person.user_id, question, confirm)
+
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
         if ref is None:
@@ -200,7 +208,7 @@ async def play(demo: Demo, script: Script, language: str) -> str:
         await demo.stage(script, index)
         if index == 2:
             await demo.command(FACILITATOR, "/status")
-    await demo.command(FACILITATOR, "/end")
+    await demo.end(FACILITATOR)
     summary = api.message(GROUP_ID, await demo.live("summary"))
     return strip_tags(str(summary["text"])) if summary else ""
 

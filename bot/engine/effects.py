@@ -67,6 +67,7 @@ class Notice(StrEnum):
     ERASED = "erased"
     PAUSED = "paused"
     RESUMED = "resumed"
+    END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -140,6 +141,23 @@ class StatusView(_Frozen):
     participants: RoleCounts
 
 
+class EndCheckView(_Frozen):
+    """Sent privately to a facilitator who asked to end: what is still open, and the question.
+
+    ``stage_id`` names the open stage when it takes answers and few (fewer than half of the
+    participants) have given one; the rest are counts, never names: a draft's author may be
+    about to share it anonymously.
+    """
+
+    type: Literal["end_check"] = "end_check"
+    script_id: str
+    stage_id: str | None = None
+    voices: int = 0
+    participants: int = 0
+    incomplete_commitments: int = 0
+    drafts: int = 0
+
+
 class SummaryView(_Frozen):
     type: Literal["summary"] = "summary"
     summary: Summary
@@ -152,6 +170,7 @@ View = Annotated[
     | SharedAnswerView
     | CommitmentView
     | StatusView
+    | EndCheckView
     | SummaryView,
     Field(discriminator="type"),
 ]

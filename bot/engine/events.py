@@ -171,7 +171,20 @@ class Resumed(_Privileged):
 
 
 class Ended(_Privileged):
+    """End the session and post its summary: it cannot be undone, so /end only asks.
+
+    Unconfirmed, the facilitator is shown privately what is still open, with a button to
+    confirm; the confirmed event (that button) ends the session.
+    """
+
     type: Literal["ended"] = "ended"
+    confirmed: bool = False
+
+
+class EndDeclined(_ByPerson):
+    """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
+
+    type: Literal["end_declined"] = "end_declined"
 
 
 class StatusRequested(_Privileged):
@@ -240,6 +253,7 @@ Event = Annotated[
     | Paused
     | Resumed
     | Ended
+    | EndDeclined
     | StatusRequested
     | SummaryRequested
     | NudgeRequested

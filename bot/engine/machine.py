@@ -20,6 +20,7 @@ from bot.engine.effects import (
     Delete,
     Edit,
     Effect,
+    EndCheckView,
     Group,
     Notice,
     NoticeView,
@@ -171,12 +172,15 @@ _BUTTON_EVENTS = (
     ev.CommitmentDueSet,
     ev.EndorsementToggled,
     ev.QuoteConsentSet,
+    ev.EndDeclined,
 )
 
 
 def _by_button(e: ev._ByPerson) -> bool:
     if isinstance(e, ev.NudgeRequested):
         return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.Ended):
+        return e.confirmed  # confirmed with the button of the question /end asked
     return isinstance(e, _BUTTON_EVENTS)
 
 
@@ -728,7 +732,29 @@ def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> E
 
 
 def _ended(script: Script, s: SessionState, e: ev.Ended, now: datetime) -> Effects:
+    if not e.confirmed:  # /end cannot be undone: ask first, showing what is still open
+        return [Send(to=Person(user_id=e.actor), view=_end_check(script, s))]
     return _end(script, s, now)
+
+
+def _end_check(script: Script, s: SessionState) -> EndCheckView:
+    participants = sum(p.active for p in s.participants.values())
+    stage = _current(script, s)
+    voices = len(_voices(s, stage)) if stage is not None else 0
+    few = voices == 0 or 2 * voices < participants
+    open_stage = stage is not None and stage.takes_input and s.status is not Status.LOBBY
+    return EndCheckView(
+        script_id=script.id,
+        stage_id=stage.id if stage is not None and open_stage and few else None,
+        voices=voices,
+        participants=participants,
+        incomplete_commitments=sum(not c.complete for c in s.commitments),
+        drafts=len(s.drafts),
+    )
+
+
+def _end_declined(script: Script, s: SessionState, e: ev.EndDeclined, now: datetime) -> Effects:
+    return _reply(Notice.END_NOT_YET)
 
 
 def _expired(script: Script, s: SessionState, e: ev.Expired, now: datetime) -> Effects:
@@ -881,6 +907,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Paused: _paused,
     ev.Resumed: _resumed,
     ev.Ended: _ended,
+    ev.EndDeclined: _end_declined,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.NudgeRequested: _nudge_requested,

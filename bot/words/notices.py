@@ -178,6 +178,7 @@ NOTICES: dict[Notice, NoticeText] = {
         N_("The session is paused. The facilitator will resume it with /resume.")
     ),
     Notice.RESUMED: NoticeText(N_("The session continues.")),
+    Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 

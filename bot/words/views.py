@@ -13,6 +13,7 @@ from html import escape
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
     CommitmentView,
+    EndCheckView,
     NoticeView,
     PromptView,
     SharedAnswerView,
@@ -58,6 +59,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _commitment(view, ctx)
         case StatusView():
             return _status(view, ctx)
+        case EndCheckView():
+            return _end_check(view, ctx)
         case SummaryView():
             return Rendered(render_summary(view.summary, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
@@ -327,4 +330,50 @@ def _status(view: StatusView, ctx: Context) -> Rendered:
                 ),
             ),
         )
+    return Rendered("\n".join(lines), keys)
+
+
+def _end_check(view: EndCheckView, ctx: Context) -> Rendered:
+    """The question /end asks the facilitator privately: what is still open, then two buttons."""
+    tr = ctx.tr
+    lines = [
+        tagged("b", tr.gettext("End the session?")),
+        escape(
+            tr.gettext(
+                "The summary will be posted in the group and nobody can answer any more. This "
+                "cannot be undone."
+            )
+        ),
+        "",
+    ]
+    still_open = []
+    if view.stage_id is not None:
+        still_open.append(
+            tr.gettext("“{stage}” is open; answers so far: {count} of {total}.").format(
+                stage=stage_title(ctx, view.stage_id), count=view.voices, total=view.participants
+            )
+        )
+    if view.incomplete_commitments:
+        still_open.append(
+            tr.gettext("Commitments still without who acts or by when: {count}.").format(
+                count=view.incomplete_commitments
+            )
+        )
+    if view.drafts:
+        still_open.append(
+            tr.gettext(
+                "Private answers not yet shared by their authors: {count}. They are not kept."
+            ).format(count=view.drafts)
+        )
+    if still_open:
+        lines.append(tagged("b", tr.gettext("Still open:")))
+        lines += ["• " + escape(line) for line in still_open]
+    else:
+        lines.append(escape(tr.gettext("Nothing is left open.")))
+    keys = (
+        (
+            Key(tr.gettext("End the session"), data=button(Action.END, ctx.session_id, "1")),
+            Key(tr.gettext("Not yet"), data=button(Action.END, ctx.session_id, "0")),
+        ),
+    )
     return Rendered("\n".join(lines), keys)

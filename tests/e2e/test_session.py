@@ -23,7 +23,7 @@ async def test_a_whole_session_of_the_default_script_ends_with_its_summary(bot: 
     for index in range(len(script.stages)):
         await bot.demo.command(FACILITATOR, "/next")
         await bot.demo.stage(script, index)
-    await bot.demo.command(FACILITATOR, "/end")
+    await bot.demo.end(FACILITATOR)
 
     summary_id = await bot.demo.live("summary")
     summary = bot.api.message(GROUP_ID, summary_id)
@@ -276,7 +276,7 @@ async def test_refused_optional_calls_do_not_stop_a_session(bot: Bot) -> None:
     prompt_stage = "prompt:story"
     await bot.demo.command(FACILITATOR, "/next")
     await bot.demo.reply(JEAN, await bot.demo.live(prompt_stage), "A reply nobody reacts to.")
-    await bot.demo.command(FACILITATOR, "/end")
+    await bot.demo.end(FACILITATOR)
     assert any("Summary: Try Ikiganiro" in t for t in bot.api.sent_texts(GROUP_ID))
 
 

@@ -136,7 +136,7 @@ def test_erasure_at_the_review_takes_them_out_of_the_draft_summary(lobby: Driver
 def test_erasure_after_the_end_takes_them_out_of_the_final_summary(lobby: Driver) -> None:
     lobby.goto("story")
     lobby.answer(RES, "story", "named story by RES")
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert NAMES[RES] in keyed(effects, "summary")[0].model_dump_json()
 
     effects = lobby.do(ev.ParticipantErased, actor=RES)

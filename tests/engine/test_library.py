@@ -48,7 +48,7 @@ def test_a_whole_session_runs_through_the_script(script_id: str) -> None:
                 Notice.QUOTE_CONSENT_SAVED
             ]
     assert told(d.advance(), FAC) == [Notice.AT_LAST_STAGE]
-    effects = d.do(ev.Ended, actor=FAC)
+    effects = d.do(ev.Ended, actor=FAC, confirmed=True)
     assert d.state.status is Status.ENDED
     (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Send)]
     assert isinstance(summary.view, SummaryView)

@@ -10,12 +10,14 @@ from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
     Edit,
+    EndCheckView,
     Group,
     Notice,
     NoticeView,
     Person,
     Pin,
     PromptView,
+    Reply,
     Schedule,
     Send,
     StatusView,
@@ -169,7 +171,7 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
     lobby.answer(RES, "commit", "Meet monthly", ref="c-ref2")
     lobby.tick(60)
 
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
 
     assert (lobby.state.status, lobby.state.ended_at) == (Status.ENDED, NOW + timedelta(hours=1))
     (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
@@ -187,7 +189,7 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
 
 def test_ending_drops_unshared_drafts(session: Driver) -> None:
     session.answer(RES, "story", "never shared", channel="private")
-    session.do(ev.Ended, actor=FAC)
+    session.do(ev.Ended, actor=FAC, confirmed=True)
     assert session.state.drafts == {}
     assert "never shared" not in session.state.model_dump_json()
 
@@ -217,12 +219,64 @@ def test_a_session_nobody_acts_in_ends_by_itself_with_its_summary(
     assert lobby.do(ev.Expired, idle_days=30) == []  # ended once
 
 
+def test_end_asks_the_facilitator_privately_first_and_changes_nothing(lobby: Driver) -> None:
+    lobby.goto("story")
+    lobby.answer(POL, "story", "a story told", ref="m1")
+    lobby.answer(RES, "story", "kept for later", channel="private")
+    before = lobby.state
+    event = lobby.event(ev.Ended, actor=FAC)
+
+    effects = lobby.apply(event)
+
+    assert unchanged_but_applied(before, lobby.state, event.event_id)
+    assert effects == [
+        Send(
+            to=Person(user_id=FAC),
+            view=EndCheckView(
+                script_id="test-script",
+                stage_id="story",  # one of three has answered: few
+                voices=1,
+                participants=3,
+                incomplete_commitments=0,
+                drafts=1,
+            ),
+        )
+    ]
+    assert NAMES[RES] not in effects[0].model_dump_json()  # counts, no names
+
+
+def test_the_question_names_an_open_stage_only_when_few_have_answered(lobby: Driver) -> None:
+    lobby.goto("story")
+    lobby.answer(POL, "story", "a story told")
+    lobby.answer(RES, "story", "another story")
+    (asked,) = lobby.do(ev.Ended, actor=FAC)
+    assert isinstance(asked.view, EndCheckView)
+    assert (asked.view.stage_id, asked.view.voices, asked.view.participants) == (None, 2, 3)
+    lobby.goto("outro")  # an info stage: nothing to answer
+    (asked,) = lobby.do(ev.Ended, actor=FAC)
+    assert isinstance(asked.view, EndCheckView) and asked.view.stage_id is None
+
+
+def test_end_confirmed_ends_and_not_yet_keeps_the_session_going(session: Driver) -> None:
+    before = session.state
+    event = session.event(ev.EndDeclined, actor=FAC)
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert effects == [Reply(view=NoticeView(code=Notice.END_NOT_YET))]
+    effects = session.do(ev.Ended, actor=FAC, confirmed=True)
+    assert session.state.status is Status.ENDED
+    assert Pin(key="summary") in effects
+    # A second press of the button: the popup says it has ended.
+    effects = session.do(ev.Ended, actor=FAC, confirmed=True)
+    assert effects == [Reply(view=NoticeView(code=Notice.SESSION_ENDED))]
+
+
 @pytest.mark.parametrize("where", ["lobby", "paused"])
 def test_ending_from_the_lobby_or_a_pause(lobby: Driver, where: str) -> None:
     if where == "paused":
         lobby.goto("story")
         lobby.do(ev.Paused, actor=FAC)
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert lobby.state.status is Status.ENDED
     assert Pin(key="summary") in effects
 
@@ -255,7 +309,8 @@ def test_stages_without_timers_schedule_nothing(session: Driver) -> None:
 
 @pytest.mark.parametrize("leave", [ev.Advanced, ev.WentBack, ev.Ended])
 def test_leaving_a_stage_cancels_its_reminders(session: Driver, leave: type) -> None:
-    effects = session.do(leave, actor=FAC)
+    confirmed = {"confirmed": True} if leave is ev.Ended else {}
+    effects = session.do(leave, actor=FAC, **confirmed)
     assert {c.name for c in of_type(effects, Cancel)} == {"nudge:story", "timebox:story"}
 
 
@@ -308,7 +363,7 @@ def test_a_reminder_for_a_stage_that_is_not_open_does_nothing(
     if how == "advanced":
         session.advance()
     elif how == "ended":
-        session.do(ev.Ended, actor=FAC)
+        session.do(ev.Ended, actor=FAC, confirmed=True)
     else:
         session.goto("vision")
         reminder = ev.ReminderDue(event_id="r-late", stage_id="vision", purpose=purpose)
@@ -429,7 +484,7 @@ def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:
     d.open(FAC)
     d.join(POL)
     d.goto("b")
-    effects = d.do(ev.Ended, actor=FAC)
+    effects = d.do(ev.Ended, actor=FAC, confirmed=True)
     summary = keyed(effects, "summary")[0].view.summary
     assert (summary.participants.police, summary.balance, summary.final) == (1, (), True)
 

@@ -219,6 +219,8 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
     (ev.EndorsementToggled, {"actor": RES, "commitment_id": "c1"}),
     (ev.QuoteConsentSet, {"actor": POL, "allow": True}),
     *[(cls, {"actor": FAC, **fields}) for cls, fields in PRIVILEGED_FIELDS.items()],
+    (ev.Ended, {"actor": FAC, "confirmed": True}),
+    (ev.EndDeclined, {"actor": FAC}),
     (ev.ReminderDue, {"stage_id": "commit", "purpose": "nudge"}),
     (ev.BotRemoved, {}),
     (ev.Expired, {"idle_days": 30}),
@@ -235,7 +237,7 @@ def test_an_ended_session_accepts_nothing_but_erasure(
     lobby.do(ev.CommitmentOwnerSet, actor=POL, commitment_id=cid, owner="police")
     lobby.do(ev.CommitmentDueSet, actor=POL, commitment_id=cid, due="2w")
     assert lobby.state.commitments[0].complete
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     before = lobby.state
     if "commitment_id" in fields:
         fields = {**fields, "commitment_id": cid}
@@ -254,7 +256,7 @@ def test_an_ended_session_accepts_nothing_but_erasure(
 def test_an_ended_session_still_forgets_a_participant(lobby: Driver) -> None:
     lobby.goto("story")
     lobby.answer(POL, "story", "Something POL said", ref="m1")
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     effects = lobby.do(ev.ParticipantErased, actor=POL)
     assert replies(effects) == [Notice.ERASED]
     assert POL not in lobby.state.participants
@@ -386,6 +388,8 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
         (ev.Advanced, {"actor": POL}),  # refused: not a facilitator
         (ev.Paused, {"actor": FAC}),
         (ev.Ended, {"actor": FAC}),
+        (ev.Ended, {"actor": FAC, "confirmed": True}),
+        (ev.EndDeclined, {"actor": FAC}),
         (ev.Joined, {"actor": RES2}),
         (ev.Consented, {"actor": RES2, "accept": True, "name": "Aline"}),
         (ev.ParticipantErased, {"actor": LEAD}),

@@ -163,5 +163,5 @@ def test_the_summary_names_no_user_ids(lobby: Driver) -> None:
 
 def test_the_summary_is_final_once_ended(lobby: Driver) -> None:
     assert not summary(lobby).final
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert summary(lobby).final
