@@ -138,6 +138,21 @@ class Demo:
             button(Action.ROLE, self.session_id, person.role.value),
         )
 
+    async def settle(self, proposer: Person, cid: str, owner: str, due: str) -> None:
+        """The proposer changes who acts and by when, privately, where the bot's choice for
+        now differs from theirs."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        found = state.commitment(cid) if state else None
+        question = self.last_private(proposer)
+        for action, value, now in (
+            (Action.OWNER, owner, found.owner if found else None),
+            (Action.DUE, due, found.due if found else None),
+        ):
+            if value != now:
+                data = button(action, self.session_id, cid, value)
+                await self.press(proposer, proposer.user_id, question, data)
+
     async def answer_privately(self, person: Person, text: str, visibility: str) -> None:
         await self._feed(self.api.start(person.user_id, f"a_{self.session_id}"))
         update = self.api.text(person.user_id, person.user_id, text)
@@ -172,12 +187,7 @@ class Demo:
                 await self.reply(proposer, prompt, text)
                 cid = await self.last_commitment()
                 card = await self.live(f"commitment:{cid}")
-                await self.press(
-                    proposer, GROUP_ID, card, button(Action.OWNER, self.session_id, cid, owner)
-                )
-                await self.press(
-                    proposer, GROUP_ID, card, button(Action.DUE, self.session_id, cid, due)
-                )
+                await self.settle(proposer, cid, owner, due)
                 for person in PEOPLE[: 4 - n]:
                     await self.press(
                         person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)

@@ -52,6 +52,10 @@ SAMPLES: dict[str, str | int] = {
     "allow": 1,
     "number": 3,
     "total": 8,
+    "commitment_id": "c3",
+    "owner": "both",
+    "due": "1m",
+    "due_date": "2025-07-14",
 }
 
 
@@ -200,6 +204,8 @@ def _walk() -> list[NoticeView]:
     d.goto("multi")
     for option in ("alpha", "beta", "gamma"):
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))
+    d.goto("commit")
+    seen += _notices(d.answer(POL, "commit", "We fix the lights"))
     seen += _notices(d.do(ev.QuoteConsentSet, actor=POL, allow=True))
     seen += _notices(d.do(ev.Expired, idle_days=30))
     return seen

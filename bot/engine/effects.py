@@ -67,6 +67,7 @@ class Notice(StrEnum):
     ERASED = "erased"
     PAUSED = "paused"
     RESUMED = "resumed"
+    COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     DONE = "done"  # a quiet acknowledgement
 
@@ -110,7 +111,8 @@ class SharedAnswerView(_Frozen):
 
 
 class CommitmentView(_Frozen):
-    """A commitment's live card: asks who and by when, then carries the Endorse button."""
+    """A commitment's live card: who acts, by when, its endorsements and the Endorse button
+    (and, while who or when is missing, the buttons to set them)."""
 
     type: Literal["commitment"] = "commitment"
     commitment_id: str

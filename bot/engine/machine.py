@@ -44,6 +44,8 @@ from bot.engine.state import (
     Answer,
     Commitment,
     Draft,
+    Due,
+    Owner,
     Participant,
     SessionState,
     Status,
@@ -59,6 +61,9 @@ from bot.engine.summary import (
 )
 
 MAX_ANSWERS_PER_STAGE = 5
+# Who acts on a new commitment, and by when, until its proposer says otherwise.
+DEFAULT_OWNER = Owner.BOTH
+DEFAULT_DUE = Due.ONE_MONTH
 
 Effects = list[Effect]
 
@@ -474,23 +479,33 @@ def _visibilities(stage: Stage) -> list[Visibility]:
 def _propose(
     script: Script, s: SessionState, e: ev.Answered, stage: Stage, text: str, now: datetime
 ) -> Effects:
+    """A commitment at once, with who and when chosen for now; its proposer is asked privately
+    whether to change them, and everyone can endorse it on its card from the start."""
+    days = DUE_DAYS[DEFAULT_DUE]
     commitment = Commitment(
         id=_next_id(s, "c"),
         stage_id=stage.id,
         text=text,
         proposer=e.actor,
+        owner=DEFAULT_OWNER,
+        due=DEFAULT_DUE,
+        due_date=now + timedelta(days=days) if days is not None else None,
         created_at=now,
         source_ref=e.source_ref,
     )
     s.commitments.append(commitment)
+    card = _commitment_view(s, commitment)
     return [
-        Send(
-            to=Group(),
-            view=_commitment_view(s, commitment),
-            key=f"commitment:{commitment.id}",
-            reply_to=e.source_ref,
-        ),
+        Send(to=Group(), view=card, key=f"commitment:{commitment.id}", reply_to=e.source_ref),
         _refresh_prompt(script, s, stage),
+        _notice(
+            e.actor,
+            Notice.COMMITMENT_DEFAULTS,
+            commitment_id=commitment.id,
+            owner=DEFAULT_OWNER.value,
+            due=DEFAULT_DUE.value,
+            due_date=card.due_date or "",
+        ),
     ]
 
 
@@ -643,7 +658,7 @@ def _endorsement_toggled(
     if _active(s, e.actor) is None:
         return _reply(Notice.JOIN_FIRST)
     commitment = s.commitment(e.commitment_id)
-    if commitment is None or not commitment.complete:
+    if commitment is None:
         return _reply(Notice.UNKNOWN_COMMITMENT)
     if e.actor in commitment.endorsers:
         commitment.endorsers.remove(e.actor)

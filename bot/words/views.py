@@ -24,13 +24,15 @@ from bot.engine.effects import (
     WelcomeView,
 )
 from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
-from bot.engine.state import Due, Owner, Status
+from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
     counts_line,
+    due_keys,
     due_name,
     option_label,
+    owner_keys,
     owner_name,
     private_link,
     role_name,
@@ -246,36 +248,24 @@ def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
         escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
         escape(tr.gettext("By when: {due}").format(due=due_name(tr, view.due, view.due_date))),
     ]
-    if view.owner is not None and view.due is not None:
-        lines.append(
-            escape(
-                tr.gettext("Endorsed by {counts}").format(
-                    counts=counts_line(tr, view.endorsements)
-                )
-            )
+    lines.append(
+        escape(
+            tr.gettext("Endorsed by {counts}").format(counts=counts_line(tr, view.endorsements))
         )
+    )
     if view.shared:
         lines.append("✅ " + escape(tr.gettext("Shared: endorsed by police and residents alike.")))
     keys: Keys = ()
-    if view.open and view.owner is None:
-        keys = (
-            tuple(
-                Key(owner_name(tr, owner), data=button(Action.OWNER, sid, cid, owner.value))
-                for owner in Owner
-            ),
+    if view.open:
+        # Who or when still missing (a session from before defaults): the proposer or a
+        # facilitator completes it here; everyone endorses with one tap meanwhile.
+        missing = (() if view.owner else (owner_keys(ctx, cid),)) + (
+            () if view.due else (due_keys(ctx, cid),)
         )
-    elif view.open and view.due is None:
-        labels = {
-            Due.TWO_WEEKS: tr.pgettext("due", "in two weeks"),
-            Due.ONE_MONTH: tr.pgettext("due", "in a month"),
-            Due.THREE_MONTHS: tr.pgettext("due", "in three months"),
-            Due.NONE: tr.pgettext("due", "no date"),
-        }
         keys = (
-            tuple(Key(labels[due], data=button(Action.DUE, sid, cid, due.value)) for due in Due),
+            *missing,
+            (Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),
         )
-    elif view.open:
-        keys = ((Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),)
     return Rendered("\n".join(lines), keys)
 
 
