@@ -99,7 +99,7 @@ def build_session(sc: Script, n: int, rng: random.Random, people: int) -> _Build
     for c in list(b.state.commitments):
         for u in users[3:]:
             b.do(ev.EndorsementToggled, actor=u, commitment_id=c.id)
-    b.do(ev.Ended, actor=fac)
+    b.do(ev.Ended, actor=fac, confirmed=True)
     return b
 
 

@@ -60,7 +60,7 @@ async def one_session(script_id: str, directory: Path, index: int) -> list[float
         for stage in range(len(script.stages)):
             await demo.command(FACILITATOR, "/next")
             await demo.stage(script, stage)
-        await demo.command(FACILITATOR, "/end")
+        await demo.end(FACILITATOR)
         return intake.latencies
     finally:
         await app.shutdown()

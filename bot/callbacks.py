@@ -31,6 +31,7 @@ class Action(StrEnum):
     ENDORSE = "e"  # e|sid|c3
     QUOTE = "q"  # q|sid|1
     NUDGE = "n"  # n|sid|stage
+    END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
 
 
@@ -45,6 +46,7 @@ _ARITY: dict[Action, int] = {
     Action.ENDORSE: 1,
     Action.QUOTE: 1,
     Action.NUDGE: 1,
+    Action.END: 1,
     Action.FORGET: 1,
 }
 

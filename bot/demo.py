@@ -122,6 +122,14 @@ class Demo:
             self.api.press_label(person.user_id, chat_id, label, message_id=message_id)
         )
 
+    async def end(self, person: Person) -> None:
+        """``/end``, then "End the session" on the question it asks privately (in whichever
+        language it came: the button is pressed by what it does)."""
+        await self.command(person, "/end")
+        question = self.last_private(person)
+        confirm = button(Action.END, self.session_id, "1")
+        await self.press(person, person.user_id, question, confirm)
+
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
         if ref is None:
@@ -160,6 +168,21 @@ class Demo:
             button(Action.ROLE, self.session_id, person.role.value),
         )
 
+    async def settle(self, proposer: Person, cid: str, owner: str, due: str) -> None:
+        """The proposer changes who acts and by when, privately, where the bot's choice for
+        now differs from theirs."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        found = state.commitment(cid) if state else None
+        question = self.last_private(proposer)
+        for action, value, now in (
+            (Action.OWNER, owner, found.owner if found else None),
+            (Action.DUE, due, found.due if found else None),
+        ):
+            if value != now:
+                data = button(action, self.session_id, cid, value)
+                await self.press(proposer, proposer.user_id, question, data)
+
     async def answer_privately(self, person: Person, text: str, visibility: str) -> None:
         await self._feed(self.api.start(person.user_id, f"a_{self.session_id}"))
         update = self.api.text(person.user_id, person.user_id, text)
@@ -194,12 +217,7 @@ class Demo:
                 await self.reply(proposer, prompt, text)
                 cid = await self.last_commitment()
                 card = await self.live(f"commitment:{cid}")
-                await self.press(
-                    proposer, GROUP_ID, card, button(Action.OWNER, self.session_id, cid, owner)
-                )
-                await self.press(
-                    proposer, GROUP_ID, card, button(Action.DUE, self.session_id, cid, due)
-                )
+                await self.settle(proposer, cid, owner, due)
                 for person in PEOPLE[: 4 - n]:
                     await self.press(
                         person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)
@@ -230,7 +248,7 @@ async def play(demo: Demo, script: Script, language: str) -> str:
         await demo.stage(script, index)
         if index == 2:
             await demo.command(FACILITATOR, "/status")
-    await demo.command(FACILITATOR, "/end")
+    await demo.end(FACILITATOR)
     summary = api.message(GROUP_ID, await demo.live("summary"))
     return strip_tags(str(summary["text"])) if summary else ""
 

@@ -508,6 +508,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.QuoteConsentSet(event_id=pending, actor=actor, allow=args[0] == "1")
             case Action.NUDGE:
                 return ev.NudgeRequested(event_id=pending, actor=actor, stage_id=args[0])
+            case Action.END if args[0] == "1":  # the answer to the question /end asked
+                return ev.Ended(event_id=pending, actor=actor, confirmed=True)
+            case Action.END if args[0] == "0":
+                return ev.EndDeclined(event_id=pending, actor=actor)
     except ValueError:
         return None
     return None

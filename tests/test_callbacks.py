@@ -29,7 +29,9 @@ def test_every_action_round_trips() -> None:
         Action.ENDORSE: ("c12",),
         Action.QUOTE: ("0",),
         Action.NUDGE: ("safe_story",),
+        Action.END: ("1",),
     }
+    assert {*samples, Action.FORGET} == set(Action)
     for action, args in samples.items():
         data = button(action, "3fa9c2d1", *args)
         assert decode(data) == Button(action, "3fa9c2d1", args)
@@ -51,9 +53,10 @@ def test_data_that_would_not_fit_is_a_programming_error() -> None:
     [
         None,
         "",
-        "x|3fa9c2d1|1",  # unknown action
+        "z|3fa9c2d1|1",  # unknown action
         "k|3fa9c2d1",  # missing argument
         "k|3fa9c2d1|1|2",  # one too many
+        "x|3fa9c2d1",  # ending: the answer is missing
         "k|NOT-HEX!|1",  # bad session id
         "f|3fa9c2d1|1",  # forget carries no session
         "k|-|1",  # only forget may omit the session

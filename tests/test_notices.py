@@ -50,6 +50,12 @@ SAMPLES: dict[str, str | int] = {
     "days": 30,
     "visibility": "named",
     "allow": 1,
+    "number": 3,
+    "total": 8,
+    "commitment_id": "c3",
+    "owner": "both",
+    "due": "1m",
+    "due_date": "2025-07-14",
 }
 
 
@@ -194,9 +200,12 @@ def _walk() -> list[NoticeView]:
         d.tick(60)
         seen += _notices(d.apply(schedule.event))
     seen += _notices(d.do(ev.NudgeRequested, actor=FAC, stage_id="story"))
+    seen += _notices(d.do(ev.Advanced, actor=FAC, seen_index=d.state.stage_index - 1))
     d.goto("multi")
     for option in ("alpha", "beta", "gamma"):
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))
+    d.goto("commit")
+    seen += _notices(d.answer(POL, "commit", "We fix the lights"))
     seen += _notices(d.do(ev.QuoteConsentSet, actor=POL, allow=True))
     seen += _notices(d.do(ev.Expired, idle_days=30))
     return seen

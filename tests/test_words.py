@@ -9,12 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dialogues import Library
-from bot.engine.effects import SharedAnswerView
-from bot.engine.state import Role
-from bot.engine.summary import RoleCounts
+from bot.engine.effects import (
+    CommitmentView,
+    Notice,
+    NoticeView,
+    SharedAnswerView,
+    SummaryView,
+)
+from bot.engine.state import Due, Owner, Role
+from bot.engine.summary import CommitmentLine, RoleCounts, Summary
 from bot.i18n.catalog import translator
 from bot.offline.html import parse_html
-from bot.words.markup import MAX_MESSAGE, Context, split_message
+from bot.words.markup import MAX_MESSAGE, Context, split_message, strip_tags
 from bot.words.names import counts_line
 from bot.words.views import render
 
@@ -61,3 +67,68 @@ def test_a_long_summary_is_split_below_telegrams_limit() -> None:
     text = "\n".join(["<b>Title</b>", *["• " + "word " * 300] * 10])
     parts = split_message(text)
     assert len(parts) > 1 and all(len(p) <= MAX_MESSAGE for p in parts)
+
+
+def _summary_with(*lines: CommitmentLine) -> Summary:
+    return Summary(
+        script_id="quick-demo",
+        title="Try",
+        final=True,
+        participants=RoleCounts(police=1),
+        balance=(),
+        choices=(),
+        quotes=(),
+        commitments=lines,
+        withheld=0,
+    )
+
+
+def test_a_commitment_without_who_or_when_is_in_the_summary_marked_incomplete() -> None:
+    line = CommitmentLine(
+        text="Fix the lights",
+        owner=None,
+        due=Due.ONE_MONTH,
+        due_date="2025-07-14",
+        endorsements=RoleCounts(resident=1),
+        shared=False,
+        complete=False,
+    )
+    text = strip_tags(render(SummaryView(summary=_summary_with(line)), _context()).text)
+    assert "“Fix the lights” — a proposal, still incomplete: who: not decided yet;" in text
+    assert "No commitments yet." not in text
+
+
+def _card(owner: Owner | None, due: Due | None) -> CommitmentView:
+    return CommitmentView(
+        commitment_id="c3",
+        text="Fix the lights",
+        proposer="Jean",
+        owner=owner,
+        due=due,
+        due_date="2025-07-14" if due else None,
+        endorsements=RoleCounts(),
+        shared=False,
+        open=True,
+    )
+
+
+def test_a_card_is_endorsed_with_one_tap_and_completed_where_who_or_when_is_missing() -> None:
+    labels = [
+        [k.text for k in row] for row in render(_card(Owner.BOTH, Due.ONE_MONTH), _context()).keys
+    ]
+    assert labels == [["👍 Endorse"]]
+    rows = render(_card(None, None), _context()).keys
+    assert [k.data for k in rows[0]] == [f"o|3fa9c2d1|c3|{o.value}" for o in Owner]
+    assert [k.data for k in rows[1]] == [f"d|3fa9c2d1|c3|{d.value}" for d in Due]
+    assert [k.text for k in rows[2]] == ["👍 Endorse"]
+
+
+def test_the_proposer_is_told_privately_what_was_chosen_and_may_change_it() -> None:
+    view = NoticeView(
+        code=Notice.COMMITMENT_DEFAULTS,
+        params={"commitment_id": "c3", "owner": "both", "due": "1m", "due_date": "2025-07-14"},
+    )
+    rendered = render(view, _context())
+    assert "who acts: police and residents together; by when: Jul 14, 2025." in rendered.text
+    assert [k.data for k in rendered.keys[0]] == [f"o|3fa9c2d1|c3|{o.value}" for o in Owner]
+    assert [k.data for k in rendered.keys[1]] == [f"d|3fa9c2d1|c3|{d.value}" for d in Due]

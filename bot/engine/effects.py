@@ -58,6 +58,7 @@ class Notice(StrEnum):
     FACILITATOR_ADDED = "facilitator_added"
     AT_FIRST_STAGE = "at_first_stage"
     AT_LAST_STAGE = "at_last_stage"
+    ALREADY_ON_STAGE = "already_on_stage"  # a move issued from a stage the session has left
     NUDGE = "nudge"
     NUDGES_SENT = "nudges_sent"
     TIME_UP = "time_up"
@@ -66,6 +67,8 @@ class Notice(StrEnum):
     ERASED = "erased"
     PAUSED = "paused"
     RESUMED = "resumed"
+    COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
+    END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -108,7 +111,8 @@ class SharedAnswerView(_Frozen):
 
 
 class CommitmentView(_Frozen):
-    """A commitment's live card: asks who and by when, then carries the Endorse button."""
+    """A commitment's live card: who acts, by when, its endorsements and the Endorse button
+    (and, while who or when is missing, the buttons to set them)."""
 
     type: Literal["commitment"] = "commitment"
     commitment_id: str
@@ -139,6 +143,23 @@ class StatusView(_Frozen):
     participants: RoleCounts
 
 
+class EndCheckView(_Frozen):
+    """Sent privately to a facilitator who asked to end: what is still open, and the question.
+
+    ``stage_id`` names the open stage when it takes answers and few (fewer than half of the
+    participants) have given one; the rest are counts, never names: a draft's author may be
+    about to share it anonymously.
+    """
+
+    type: Literal["end_check"] = "end_check"
+    script_id: str
+    stage_id: str | None = None
+    voices: int = 0
+    participants: int = 0
+    incomplete_commitments: int = 0
+    drafts: int = 0
+
+
 class SummaryView(_Frozen):
     type: Literal["summary"] = "summary"
     summary: Summary
@@ -151,6 +172,7 @@ View = Annotated[
     | SharedAnswerView
     | CommitmentView
     | StatusView
+    | EndCheckView
     | SummaryView,
     Field(discriminator="type"),
 ]
@@ -197,7 +219,12 @@ class Delete(_Frozen):
 
 
 class Reply(_Frozen):
-    """Answer the actor of this event where they acted (a button's popup, a reply, a DM)."""
+    """Answer the actor of this event where they acted (a button's popup, a DM, a reaction).
+
+    An act in the group answered this way would be answered in the group, for everyone to
+    read; the engine uses it there only for the quiet ✓ (a reaction) and tells anything else
+    meant for one person privately, with a ``Send`` to their ``Person``.
+    """
 
     type: Literal["reply"] = "reply"
     view: View

@@ -144,11 +144,22 @@ class QuoteConsentSet(_ByPerson):
 
 
 class Advanced(_Privileged):
+    """Open the next stage.
+
+    ``seen_index`` is the stage index the group had been shown when the facilitator acted (the
+    shell fills it from what was delivered). If the session has moved on since, the move was
+    meant for a stage already left and is not applied; None means unknown: apply it.
+    """
+
     type: Literal["advanced"] = "advanced"
+    seen_index: int | None = None
 
 
 class WentBack(_Privileged):
+    """Return to the previous stage; ``seen_index`` as for ``Advanced``."""
+
     type: Literal["went_back"] = "went_back"
+    seen_index: int | None = None
 
 
 class Paused(_Privileged):
@@ -160,7 +171,20 @@ class Resumed(_Privileged):
 
 
 class Ended(_Privileged):
+    """End the session and post its summary: it cannot be undone, so /end only asks.
+
+    Unconfirmed, the facilitator is shown privately what is still open, with a button to
+    confirm; the confirmed event (that button) ends the session.
+    """
+
     type: Literal["ended"] = "ended"
+    confirmed: bool = False
+
+
+class EndDeclined(_ByPerson):
+    """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
+
+    type: Literal["end_declined"] = "end_declined"
 
 
 class StatusRequested(_Privileged):
@@ -229,6 +253,7 @@ Event = Annotated[
     | Paused
     | Resumed
     | Ended
+    | EndDeclined
     | StatusRequested
     | SummaryRequested
     | NudgeRequested

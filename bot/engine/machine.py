@@ -20,6 +20,7 @@ from bot.engine.effects import (
     Delete,
     Edit,
     Effect,
+    EndCheckView,
     Group,
     Notice,
     NoticeView,
@@ -43,6 +44,8 @@ from bot.engine.state import (
     Answer,
     Commitment,
     Draft,
+    Due,
+    Owner,
     Participant,
     SessionState,
     Status,
@@ -58,6 +61,9 @@ from bot.engine.summary import (
 )
 
 MAX_ANSWERS_PER_STAGE = 5
+# Who acts on a new commitment, and by when, until its proposer says otherwise.
+DEFAULT_OWNER = Owner.BOTH
+DEFAULT_DUE = Due.ONE_MONTH
 
 Effects = list[Effect]
 
@@ -114,9 +120,6 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
             if e.purpose == "hello" or (e.purpose == "answer" and joined):
                 return None
             return ev.Joined(event_id=e.event_id, actor=e.actor)
-        case ev.NudgeRequested(stage_id=None):
-            current = _current(script, s)
-            return e.model_copy(update={"stage_id": current.id if current else "-"})
     return e
 
 
@@ -127,6 +130,9 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
         current = _current(script, s)
         return current.id if current else ""
     if e.replies_to is not None and e.replies_to.startswith("prompt:"):
+        replied = script.stage(e.replies_to.removeprefix("prompt:"))
+        if replied is not None and replied.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
+            return None  # "thank you" to an info stage, a word on a choice: conversation
         return e.replies_to.removeprefix("prompt:")
     participant = s.participants.get(e.actor)
     stage = _current(script, s)
@@ -144,11 +150,11 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
     if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
-        return _reply(Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
+        return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
-        return _reply(Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
+        return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
     if isinstance(e, ev.PRIVILEGED) and not _authorised(s, e):
-        return _reply(Notice.NOT_FACILITATOR)
+        return _tell(e, Notice.NOT_FACILITATOR)
     handler = _HANDLERS[type(e)]
     return handler(script, s, e, now)
 
@@ -157,7 +163,42 @@ def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effec
 
 
 def _reply(code: Notice, **params: str | int) -> Effects:
+    """An answer where the actor acted: only for buttons (a popup), private acts and ✓."""
     return [Reply(view=NoticeView(code=code, params=params))]
+
+
+# Events only a button causes: whatever they are told goes in the button's popup.
+_BUTTON_EVENTS = (
+    ev.Consented,
+    ev.RoleChosen,
+    ev.ShareChosen,
+    ev.ChoiceToggled,
+    ev.CommitmentOwnerSet,
+    ev.CommitmentDueSet,
+    ev.EndorsementToggled,
+    ev.QuoteConsentSet,
+    ev.EndDeclined,
+)
+
+
+def _by_button(e: ev._ByPerson) -> bool:
+    if isinstance(e, ev.NudgeRequested):
+        return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.Ended):
+        return e.confirmed  # confirmed with the button of the question /end asked
+    return isinstance(e, _BUTTON_EVENTS)
+
+
+def _tell(e: ev._ByPerson, code: Notice, **params: str | int) -> Effects:
+    """A notice for the actor alone: a pressed button's popup, else a private message.
+
+    Never a message in the group: a refusal there (not a participant, the stage is closed, too
+    short, not a facilitator) would cost the group's message budget and tell everyone about one
+    person's mistake.
+    """
+    if _by_button(e):
+        return _reply(code, **params)
+    return [_notice(e.actor, code, **params)]
 
 
 def _notice(user_id: UserId, code: Notice, **params: str | int) -> Send:
@@ -323,7 +364,7 @@ def _facilitator_added(
 def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Effects:
     participant = s.participants.get(e.actor)
     if participant is not None and participant.active:
-        return _reply(Notice.ALREADY_JOINED)
+        return _tell(e, Notice.ALREADY_JOINED)
     if participant is not None:  # consented, role still to choose
         return [_notice(e.actor, Notice.CHOOSE_ROLE)]
     # Nothing is kept before consent: the request itself carries all we need.
@@ -364,32 +405,32 @@ def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetim
     return effects
 
 
-def _check_text(stage: Stage, text: str) -> Effects:
+def _check_text(e: ev._ByPerson, stage: Stage, text: str) -> Effects:
     if len(text) < stage.min_length:
-        return _reply(Notice.TOO_SHORT, min=stage.min_length)
+        return _tell(e, Notice.TOO_SHORT, min=stage.min_length)
     if len(text) > stage.max_length:
-        return _reply(Notice.TOO_LONG, max=stage.max_length)
+        return _tell(e, Notice.TOO_LONG, max=stage.max_length)
     return []
 
 
 def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) -> Effects:
     if _active(s, e.actor) is None:
-        return _reply(Notice.JOIN_FIRST)
+        return _tell(e, Notice.JOIN_FIRST)
     if s.status is not Status.RUNNING:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     stage = _open_stage(script, s, e.stage_id)
     if stage is None:
-        return _reply(Notice.STAGE_NOT_OPEN)
+        return _tell(e, Notice.STAGE_NOT_OPEN)
     if stage.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
-        return _reply(Notice.NOT_HERE)
+        return _tell(e, Notice.NOT_HERE)
     private = e.channel is not Channel.GROUP
     allowed = stage.channels
     if (private and not allowed & {Channel.PRIVATE, Channel.ANONYMOUS}) or (
         not private and Channel.GROUP not in allowed
     ):
-        return _reply(Notice.NOT_HERE)
+        return _tell(e, Notice.NOT_HERE)
     text = e.text.strip()
-    if refusal := _check_text(stage, text):
+    if refusal := _check_text(e, stage, text):
         return refusal
     if stage.kind is StageKind.COMMITMENT:
         return _propose(script, s, e, stage, text, now)
@@ -406,7 +447,7 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
             )
         ]
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
-        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+        return _tell(e, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     s.answers.append(
         Answer(
             id=_next_id(s, "a"),
@@ -438,23 +479,33 @@ def _visibilities(stage: Stage) -> list[Visibility]:
 def _propose(
     script: Script, s: SessionState, e: ev.Answered, stage: Stage, text: str, now: datetime
 ) -> Effects:
+    """A commitment at once, with who and when chosen for now; its proposer is asked privately
+    whether to change them, and everyone can endorse it on its card from the start."""
+    days = DUE_DAYS[DEFAULT_DUE]
     commitment = Commitment(
         id=_next_id(s, "c"),
         stage_id=stage.id,
         text=text,
         proposer=e.actor,
+        owner=DEFAULT_OWNER,
+        due=DEFAULT_DUE,
+        due_date=now + timedelta(days=days) if days is not None else None,
         created_at=now,
         source_ref=e.source_ref,
     )
     s.commitments.append(commitment)
+    card = _commitment_view(s, commitment)
     return [
-        Send(
-            to=Group(),
-            view=_commitment_view(s, commitment),
-            key=f"commitment:{commitment.id}",
-            reply_to=e.source_ref,
-        ),
+        Send(to=Group(), view=card, key=f"commitment:{commitment.id}", reply_to=e.source_ref),
         _refresh_prompt(script, s, stage),
+        _notice(
+            e.actor,
+            Notice.COMMITMENT_DEFAULTS,
+            commitment_id=commitment.id,
+            owner=DEFAULT_OWNER.value,
+            due=DEFAULT_DUE.value,
+            due_date=card.due_date or "",
+        ),
     ]
 
 
@@ -505,31 +556,31 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
     for answer in s.answers:
         if answer.source_ref == e.source_ref and answer.user_id == e.actor:
             stage = script.stage(answer.stage_id)
-            if stage is None or (refusal := _check_text(stage, text)):
+            if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
             answer.text = text
             answer.edited_at = now
             if answer.visibility is Visibility.FACILITATORS:
-                return _reply(Notice.ANSWER_UPDATED)
+                return _tell(e, Notice.ANSWER_UPDATED)
             if answer.posted_by_bot:
                 author = s.participants[answer.user_id]
                 shown = author.name if answer.visibility is Visibility.NAMED else None
                 return [
                     Edit(key=f"share:{answer.id}", view=_shared_view(script, answer, shown)),
-                    *_reply(Notice.ANSWER_UPDATED),
+                    *_tell(e, Notice.ANSWER_UPDATED),
                 ]
             return []  # a group reply edited in place: the group already sees the new text
     for commitment in s.commitments:
         if commitment.source_ref == e.source_ref and commitment.proposer == e.actor:
             stage = script.stage(commitment.stage_id)
-            if stage is None or (refusal := _check_text(stage, text)):
+            if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
             commitment.text = text
             return [Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))]
     draft = s.drafts.get(e.actor)
     if draft is not None and draft.source_ref == e.source_ref:
         stage = script.stage(draft.stage_id)
-        if stage is not None and (refusal := _check_text(stage, text)):
+        if stage is not None and (refusal := _check_text(e, stage, text)):
             return refusal
         draft.text = text
         return []
@@ -607,7 +658,7 @@ def _endorsement_toggled(
     if _active(s, e.actor) is None:
         return _reply(Notice.JOIN_FIRST)
     commitment = s.commitment(e.commitment_id)
-    if commitment is None or not commitment.complete:
+    if commitment is None:
         return _reply(Notice.UNKNOWN_COMMITMENT)
     if e.actor in commitment.endorsers:
         commitment.endorsers.remove(e.actor)
@@ -635,25 +686,49 @@ def _quote_consent(
     return effects
 
 
+def _moved_already(script: Script, s: SessionState, e: ev.Advanced | ev.WentBack) -> Effects:
+    """A privately told refusal if the move was issued from a stage the session has left.
+
+    A facilitator who sees nothing happen presses /next again; both presses carry the stage the
+    group was shown, so the second one, meant for a stage already left, moves nothing.
+    """
+    stage = _current(script, s)
+    if e.seen_index is None or e.seen_index == s.stage_index or stage is None:
+        return []
+    return [
+        _notice(
+            e.actor,
+            Notice.ALREADY_ON_STAGE,
+            stage_id=stage.id,
+            number=s.stage_index + 1,
+            total=len(script.stages),
+        )
+    ]
+
+
 def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) -> Effects:
+    if stale := _moved_already(script, s, e):
+        return stale
     if s.status is Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     if s.stage_index >= len(script.stages) - 1:
-        return _reply(Notice.AT_LAST_STAGE)
+        return _tell(e, Notice.AT_LAST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index + 1, now)]
 
 
 def _went_back(script: Script, s: SessionState, e: ev.WentBack, now: datetime) -> Effects:
+    if stale := _moved_already(script, s, e):
+        return stale
     if s.status is Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     if s.stage_index <= 0:
-        return _reply(Notice.AT_FIRST_STAGE)
+        return _tell(e, Notice.AT_FIRST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index - 1, now)]
 
 
 def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Effects:
     if s.status is not Status.RUNNING:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     s.status = Status.PAUSED
     effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.PAUSED))]
     if (stage := _current(script, s)) is not None:
@@ -663,7 +738,7 @@ def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Eff
 
 def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> Effects:
     if s.status is not Status.PAUSED:
-        return _reply(Notice.NOT_RUNNING)
+        return _tell(e, Notice.NOT_RUNNING)
     s.status = Status.RUNNING if s.stage_index >= 0 else Status.LOBBY
     effects: Effects = [Send(to=Group(), view=NoticeView(code=Notice.RESUMED))]
     if (stage := _current(script, s)) is not None:
@@ -672,7 +747,29 @@ def _resumed(script: Script, s: SessionState, e: ev.Resumed, now: datetime) -> E
 
 
 def _ended(script: Script, s: SessionState, e: ev.Ended, now: datetime) -> Effects:
+    if not e.confirmed:  # /end cannot be undone: ask first, showing what is still open
+        return [Send(to=Person(user_id=e.actor), view=_end_check(script, s))]
     return _end(script, s, now)
+
+
+def _end_check(script: Script, s: SessionState) -> EndCheckView:
+    participants = sum(p.active for p in s.participants.values())
+    stage = _current(script, s)
+    voices = len(_voices(s, stage)) if stage is not None else 0
+    few = voices == 0 or 2 * voices < participants
+    open_stage = stage is not None and stage.takes_input and s.status is not Status.LOBBY
+    return EndCheckView(
+        script_id=script.id,
+        stage_id=stage.id if stage is not None and open_stage and few else None,
+        voices=voices,
+        participants=participants,
+        incomplete_commitments=sum(not c.complete for c in s.commitments),
+        drafts=len(s.drafts),
+    )
+
+
+def _end_declined(script: Script, s: SessionState, e: ev.EndDeclined, now: datetime) -> Effects:
+    return _reply(Notice.END_NOT_YET)
 
 
 def _expired(script: Script, s: SessionState, e: ev.Expired, now: datetime) -> Effects:
@@ -723,13 +820,15 @@ def _summary_requested(
 def _nudge_requested(
     script: Script, s: SessionState, e: ev.NudgeRequested, now: datetime
 ) -> Effects:
-    stage = _open_stage(script, s, e.stage_id or "-")
+    current = _current(script, s)
+    stage_id = e.stage_id or (current.id if current else "-")  # /nudge: the stage open now
+    stage = _open_stage(script, s, stage_id)
     if stage is None or not stage.takes_input:
-        return _reply(Notice.STAGE_NOT_OPEN)
+        return _tell(e, Notice.STAGE_NOT_OPEN)
     quiet = _nudge_quiet(script, s, stage)
     return [
         *[_notice(u, Notice.NUDGE, stage_id=stage.id) for u in quiet],
-        *_reply(Notice.NUDGES_SENT, count=len(quiet)),
+        *_tell(e, Notice.NUDGES_SENT, count=len(quiet)),
     ]
 
 
@@ -823,6 +922,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Paused: _paused,
     ev.Resumed: _resumed,
     ev.Ended: _ended,
+    ev.EndDeclined: _end_declined,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.NudgeRequested: _nudge_requested,

@@ -76,6 +76,7 @@ class CommitmentLine(_Frozen):
     due_date: str | None  # ISO date, rendered per language by the shell
     endorsements: RoleCounts
     shared: bool
+    complete: bool = True  # False: a proposal still without who acts or by when
 
 
 class Summary(_Frozen):
@@ -218,10 +219,11 @@ def _commitment_lines(state: SessionState) -> list[CommitmentLine]:
             due_date=c.due_date.date().isoformat() if c.due_date else None,
             endorsements=endorsement_counts(c, state),
             shared=is_shared(c, state),
+            complete=c.complete,
         )
         for c in state.commitments
-        if c.complete
     ]
-    # Shared commitments first: they are what police and residents agreed on together.
-    lines.sort(key=lambda line: (not line.shared, -line.endorsements.total))
+    # Shared commitments first: they are what police and residents agreed on together. A
+    # proposal nobody completed stays, last: it was said, and it must not vanish.
+    lines.sort(key=lambda line: (not line.shared, not line.complete, -line.endorsements.total))
     return lines

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.callbacks import StartKind, start_url
+from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
 from bot.engine.state import Due, Owner, Role
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import Translator, script_context
-from bot.words.markup import Context
+from bot.words.markup import Context, Key
 
 
 def role_name(tr: Translator, role: Role | None) -> str:
@@ -43,6 +43,16 @@ def due_name(tr: Translator, due: Due | None, due_date: str | None) -> str:
     if due is Due.NONE or due_date is None:
         return tr.pgettext("due", "no date")
     return tr.format_date(date.fromisoformat(due_date))
+
+
+def due_choice(tr: Translator, due: Due) -> str:
+    """A due date as a button offers it: "in a month", not yet a date."""
+    return {
+        Due.TWO_WEEKS: tr.pgettext("due", "in two weeks"),
+        Due.ONE_MONTH: tr.pgettext("due", "in a month"),
+        Due.THREE_MONTHS: tr.pgettext("due", "in three months"),
+        Due.NONE: tr.pgettext("due", "no date"),
+    }[due]
 
 
 def counts_line(tr: Translator, counts: RoleCounts) -> str:
@@ -115,3 +125,21 @@ def stage_title(ctx: Context, stage_id: str | None, fallback: str = "") -> str:
 def private_link(ctx: Context, kind: StartKind) -> str:
     """A ``t.me`` link that opens the private chat bound to this session."""
     return start_url(ctx.bot_username, kind, ctx.session_id)
+
+
+def owner_keys(ctx: Context, commitment_id: str) -> tuple[Key, ...]:
+    """One row: who acts on a commitment."""
+    sid = ctx.session_id
+    return tuple(
+        Key(owner_name(ctx.tr, o), data=button(Action.OWNER, sid, commitment_id, o.value))
+        for o in Owner
+    )
+
+
+def due_keys(ctx: Context, commitment_id: str) -> tuple[Key, ...]:
+    """One row: by when."""
+    sid = ctx.session_id
+    return tuple(
+        Key(due_choice(ctx.tr, d), data=button(Action.DUE, sid, commitment_id, d.value))
+        for d in Due
+    )

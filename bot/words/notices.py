@@ -19,18 +19,28 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
+from typing import TypeVar
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
-from bot.engine.state import Role, Visibility
+from bot.engine.state import Due, Owner, Role, Visibility
 from bot.i18n.catalog import N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
-from bot.words.names import private_link, role_name, stage_title
+from bot.words.names import (
+    due_keys,
+    due_name,
+    owner_keys,
+    owner_name,
+    private_link,
+    role_name,
+    stage_title,
+)
 
 log = logging.getLogger(__name__)
 
 Value = str | int
+_Choice = TypeVar("_Choice", Owner, Due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +145,14 @@ NOTICES: dict[Notice, NoticeText] = {
     Notice.FACILITATOR_ADDED: NoticeText(N_("A co-facilitator has been added.")),
     Notice.AT_FIRST_STAGE: NoticeText(N_("This is already the first stage.")),
     Notice.AT_LAST_STAGE: NoticeText(N_("This is the last stage. Use /end to close the session.")),
+    Notice.ALREADY_ON_STAGE: NoticeText(
+        N_(
+            "The group is already on stage {number} of {total}, “{stage}”; it will appear in a "
+            "moment."
+        ),
+        params=("stage_id", "number", "total"),
+        placeholders=("number", "total", "stage"),
+    ),
     Notice.NUDGE: NoticeText(
         N_(
             "The group is at “{stage}” and would like to hear from you. You can reply in the "
@@ -170,6 +188,15 @@ NOTICES: dict[Notice, NoticeText] = {
         N_("The session is paused. The facilitator will resume it with /resume.")
     ),
     Notice.RESUMED: NoticeText(N_("The session continues.")),
+    Notice.COMMITMENT_DEFAULTS: NoticeText(
+        N_(
+            "Your commitment is on its card in the group, and everyone can endorse it. For now I "
+            "wrote who acts: {owner}; by when: {due}. If that is not right, choose below."
+        ),
+        params=("commitment_id", "owner", "due", "due_date"),
+        placeholders=("owner", "due"),
+    ),
+    Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 
@@ -246,6 +273,11 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     known.update(view.params)
     if "stage_id" in view.params:
         known["stage"] = stage_title(ctx, str(view.params["stage_id"]))
+    if "owner" in view.params:
+        known["owner"] = owner_name(ctx.tr, _member(Owner, view.params["owner"]))
+    if "due" in view.params:
+        due_date = str(view.params.get("due_date", "")) or None
+        known["due"] = due_name(ctx.tr, _member(Due, view.params["due"]), due_date)
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))
@@ -255,6 +287,13 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if missing:
         raise PlaceholderError(f"notice {view.code.value!r}: nothing provides {missing}")
     return {name: known[name] for name in declared.placeholders}
+
+
+def _member(kind: type[_Choice], value: Value) -> _Choice | None:
+    try:
+        return kind(str(value))
+    except ValueError:
+        return None
 
 
 def render_notice(view: NoticeView, ctx: Context) -> Rendered:
@@ -283,6 +322,9 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
         }
         chosen = [Visibility(v) for v in str(view.params.get("choices", "")).split(",") if v]
         return tuple((Key(labels[v], data=button(Action.SHARE, sid, v.value)),) for v in chosen)
+    if view.code is Notice.COMMITMENT_DEFAULTS:
+        cid = str(view.params.get("commitment_id", ""))
+        return (owner_keys(ctx, cid), due_keys(ctx, cid))
     if view.code is Notice.NUDGE and sid != NO_SESSION:
         return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
     return ()

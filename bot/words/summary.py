@@ -121,12 +121,18 @@ def _withheld(tr: Translator, withheld: int) -> list[str]:
 
 
 def _commitments(tr: Translator, commitments: tuple[CommitmentLine, ...]) -> list[str]:
-    """Each commitment with who acts, by when and its endorsements; ✅ marks shared ones."""
+    """Each commitment with who acts, by when and its endorsements; ✅ marks shared ones, and a
+    proposal still without who or when says so rather than vanish."""
     lines = ["", tagged("b", tr.gettext("Our commitments"))]
     if not commitments:
         lines.append(escape(tr.gettext("No commitments yet.")))
     for line in commitments:
         text = tr.gettext("{mark}“{text}” — who: {owner}; by when: {due}; endorsed by {counts}")
+        if not line.complete:
+            text = tr.gettext(
+                "{mark}“{text}” — a proposal, still incomplete: who: {owner}; by when: {due}; "
+                "endorsed by {counts}"
+            )
         lines.append(
             "• "
             + escape(

@@ -13,6 +13,7 @@ from html import escape
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
     CommitmentView,
+    EndCheckView,
     NoticeView,
     PromptView,
     SharedAnswerView,
@@ -23,13 +24,15 @@ from bot.engine.effects import (
     WelcomeView,
 )
 from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
-from bot.engine.state import Due, Owner, Status
+from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
     counts_line,
+    due_keys,
     due_name,
     option_label,
+    owner_keys,
     owner_name,
     private_link,
     role_name,
@@ -58,6 +61,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _commitment(view, ctx)
         case StatusView():
             return _status(view, ctx)
+        case EndCheckView():
+            return _end_check(view, ctx)
         case SummaryView():
             return Rendered(render_summary(view.summary, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
@@ -243,36 +248,24 @@ def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
         escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
         escape(tr.gettext("By when: {due}").format(due=due_name(tr, view.due, view.due_date))),
     ]
-    if view.owner is not None and view.due is not None:
-        lines.append(
-            escape(
-                tr.gettext("Endorsed by {counts}").format(
-                    counts=counts_line(tr, view.endorsements)
-                )
-            )
+    lines.append(
+        escape(
+            tr.gettext("Endorsed by {counts}").format(counts=counts_line(tr, view.endorsements))
         )
+    )
     if view.shared:
         lines.append("✅ " + escape(tr.gettext("Shared: endorsed by police and residents alike.")))
     keys: Keys = ()
-    if view.open and view.owner is None:
-        keys = (
-            tuple(
-                Key(owner_name(tr, owner), data=button(Action.OWNER, sid, cid, owner.value))
-                for owner in Owner
-            ),
+    if view.open:
+        # Who or when still missing (a session from before defaults): the proposer or a
+        # facilitator completes it here; everyone endorses with one tap meanwhile.
+        missing = (() if view.owner else (owner_keys(ctx, cid),)) + (
+            () if view.due else (due_keys(ctx, cid),)
         )
-    elif view.open and view.due is None:
-        labels = {
-            Due.TWO_WEEKS: tr.pgettext("due", "in two weeks"),
-            Due.ONE_MONTH: tr.pgettext("due", "in a month"),
-            Due.THREE_MONTHS: tr.pgettext("due", "in three months"),
-            Due.NONE: tr.pgettext("due", "no date"),
-        }
         keys = (
-            tuple(Key(labels[due], data=button(Action.DUE, sid, cid, due.value)) for due in Due),
+            *missing,
+            (Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),
         )
-    elif view.open:
-        keys = ((Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),)
     return Rendered("\n".join(lines), keys)
 
 
@@ -327,4 +320,50 @@ def _status(view: StatusView, ctx: Context) -> Rendered:
                 ),
             ),
         )
+    return Rendered("\n".join(lines), keys)
+
+
+def _end_check(view: EndCheckView, ctx: Context) -> Rendered:
+    """The question /end asks the facilitator privately: what is still open, then two buttons."""
+    tr = ctx.tr
+    lines = [
+        tagged("b", tr.gettext("End the session?")),
+        escape(
+            tr.gettext(
+                "The summary will be posted in the group and nobody can answer any more. This "
+                "cannot be undone."
+            )
+        ),
+        "",
+    ]
+    still_open = []
+    if view.stage_id is not None:
+        still_open.append(
+            tr.gettext("“{stage}” is open; answers so far: {count} of {total}.").format(
+                stage=stage_title(ctx, view.stage_id), count=view.voices, total=view.participants
+            )
+        )
+    if view.incomplete_commitments:
+        still_open.append(
+            tr.gettext("Commitments still without who acts or by when: {count}.").format(
+                count=view.incomplete_commitments
+            )
+        )
+    if view.drafts:
+        still_open.append(
+            tr.gettext(
+                "Private answers not yet shared by their authors: {count}. They are not kept."
+            ).format(count=view.drafts)
+        )
+    if still_open:
+        lines.append(tagged("b", tr.gettext("Still open:")))
+        lines += ["• " + escape(line) for line in still_open]
+    else:
+        lines.append(escape(tr.gettext("Nothing is left open.")))
+    keys = (
+        (
+            Key(tr.gettext("End the session"), data=button(Action.END, ctx.session_id, "1")),
+            Key(tr.gettext("Not yet"), data=button(Action.END, ctx.session_id, "0")),
+        ),
+    )
     return Rendered("\n".join(lines), keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from bot.engine.state import Status
 from bot.i18n.catalog import translator
 from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
 from bot.service import utcnow
@@ -52,13 +53,35 @@ async def test_an_edited_reply_updates_its_answer(bot: Bot) -> None:
     assert [a.text for a in state.answers] == ["First draft, fixed"]
 
 
-async def test_a_participant_who_has_not_joined_is_asked_to_join(bot: Bot) -> None:
+async def test_a_participant_who_has_not_joined_is_asked_to_join_privately(bot: Bot) -> None:
     await bot.open("quick-demo")
+    await bot.feed(bot.api.start(STRANGER.user_id))  # they have a private chat with the bot
     await bot.demo.command(FACILITATOR, "/next")
+    group_before = len(bot.api.sent_texts(GROUP_ID))
     await bot.demo.reply(STRANGER, await bot.demo.live("prompt:story"), "Hello")
-    assert bot.api.sent_texts(GROUP_ID)[-1].startswith("Please join the session first")
+    assert bot.api.sent_texts(STRANGER.user_id)[-1].startswith("Please join the session first")
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before
     state = await bot.state()
     assert state is not None and not state.answers
+
+
+async def test_unusable_replies_and_strangers_commands_post_nothing_in_the_group(
+    bot: Bot,
+) -> None:
+    await bot.open("community-safety")
+    await bot.feed(bot.api.start(STRANGER.user_id))
+    await bot.demo.command(FACILITATOR, "/next")  # the welcome: an info stage
+    prompt = await bot.demo.live("prompt:welcome")
+    group_before = len(bot.api.sent_texts(GROUP_ID))
+    for person in (*PEOPLE, STRANGER):
+        await bot.demo.reply(person, prompt, "Thank you!")
+    for command in ("/next", "/back", "/pause", "/status", "/summary", "/nudge", "/end"):
+        await bot.demo.command(STRANGER, command)
+    await bot.demo.command(FACILITATOR, "/back")  # already at the first stage
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before
+    refused = "Only the session's facilitators can do that."
+    assert bot.api.sent_texts(STRANGER.user_id).count(refused) == 7
+    assert bot.api.sent_texts(FACILITATOR.user_id)[-1] == "This is already the first stage."
 
 
 async def test_declining_consent_keeps_nothing(bot: Bot) -> None:
@@ -106,7 +129,7 @@ async def test_one_session_per_group_and_unknown_scripts_are_named(bot: Bot) -> 
     await bot.open("quick-demo", join=False)
     await bot.demo.command(FACILITATOR, "/newsession")
     assert bot.api.sent_texts(GROUP_ID)[-1].startswith("A session is already open here")
-    await bot.demo.command(FACILITATOR, "/end")
+    await bot.demo.end(FACILITATOR)
     await bot.demo.command(FACILITATOR, "/newsession no-such-script")
     assert "no-such-script" in bot.api.sent_texts(GROUP_ID)[-1]
     assert "community-safety" in bot.api.sent_texts(GROUP_ID)[-1]
@@ -133,3 +156,26 @@ async def test_a_session_language_is_used_for_the_group(bot: Bot) -> None:
 async def test_private_text_without_a_session_gets_a_short_answer(bot: Bot) -> None:
     await bot.feed(bot.api.text(STRANGER.user_id, STRANGER.user_id, "Hello?"))
     assert bot.api.sent_texts(STRANGER.user_id)[-1].startswith("I do not know which session")
+
+
+async def test_end_asks_privately_first_and_not_yet_keeps_the_session(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    await bot.demo.answer_privately(PASCAL, "Pas encore partagé.", "anonymous")
+    await bot.feed(bot.api.start(PASCAL.user_id, f"a_{bot.demo.session_id}"))
+    await bot.feed(bot.api.text(PASCAL.user_id, PASCAL.user_id, "Un brouillon gardé."))
+    group_before = len(bot.api.sent_texts(GROUP_ID))
+    await bot.demo.command(FACILITATOR, "/end")
+    question = bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    assert question.startswith("End the session?")
+    assert "“A small story” is open; answers so far: 1 of 4." in question
+    assert "Private answers not yet shared by their authors: 1." in question
+    assert PASCAL.name not in question
+    await bot.demo.press_label(FACILITATOR, FACILITATOR.user_id, "Not yet")
+    assert bot.api.calls_to("answerCallbackQuery")[-1].params["text"] == "The session goes on."
+    state = await bot.state()
+    assert state.status is Status.RUNNING
+    assert len(bot.api.sent_texts(GROUP_ID)) == group_before  # the group saw nothing of it
+    await bot.demo.press_label(FACILITATOR, FACILITATOR.user_id, "End the session")
+    assert (await bot.state()).status is Status.ENDED
+    assert any("Summary: Try Ikiganiro" in t for t in bot.api.sent_texts(GROUP_ID))

@@ -26,7 +26,7 @@ async def test_a_new_application_on_the_same_database_continues_the_session(
     second.demo.session_id = session_id
     try:
         await second.demo.reply(GLORIA, await second.demo.live("prompt:story"), "After it.")
-        await second.demo.command(FACILITATOR, "/end")
+        await second.demo.end(FACILITATOR)
         summary = api.message(GROUP_ID, await second.demo.live("summary"))
         assert summary is not None
         assert "Before the restart." in summary["text"]

@@ -186,6 +186,19 @@ def replies(effects: Iterable[Effect]) -> list[Notice]:
     ]
 
 
+def told(effects: Iterable[Effect], user_id: int) -> list[Notice]:
+    """Notice codes for one person alone, in order: in the popup of the button they pressed or
+    where they acted privately (``Reply``), or sent to them privately (``Send`` to ``Person``).
+    Either way not in the group: ``test_quiet`` checks which events may ``Reply`` at all."""
+    codes = []
+    for e in effects:
+        mine = isinstance(e, Reply) or (isinstance(e, Send) and e.to == Person(user_id=user_id))
+        view = e.view if isinstance(e, Reply | Send) and mine else None
+        if isinstance(view, NoticeView):
+            codes.append(view.code)
+    return codes
+
+
 def notices_to(effects: Iterable[Effect], user_id: int) -> list[Notice]:
     return [
         e.view.code

@@ -33,6 +33,7 @@ from .helpers import (
     of_type,
     replies,
     stage,
+    told,
 )
 
 # --- length limits (story: min 3, max 50) --------------------------------------------------------
@@ -54,7 +55,7 @@ def test_answers_outside_the_length_limits_are_refused(
 ) -> None:
     before = session.state
     effects = session.answer(POL, "story", text, channel=channel, ref="m1")
-    assert replies(effects) == [expected]
+    assert told(effects, POL) == [expected]
     params = effects[0].view.params
     assert params == ({"min": 3} if expected is Notice.TOO_SHORT else {"max": 50})
     assert session.state.answers == before.answers
@@ -64,14 +65,14 @@ def test_answers_outside_the_length_limits_are_refused(
 @pytest.mark.parametrize("text", ["abc", "  abc  ", "x" * 50, "ñ" * 50])
 def test_answers_at_the_length_limits_are_kept(session: Driver, text: str) -> None:
     effects = session.answer(POL, "story", text, ref="m1")
-    assert replies(effects) == []
+    assert told(effects, POL) == []
     assert [a.text for a in session.state.answers] == [text.strip()]
 
 
 def test_commitment_proposals_respect_the_stage_length(lobby: Driver) -> None:
     lobby.goto("commit")
-    assert replies(lobby.answer(POL, "commit", "y" * 101)) == [Notice.TOO_LONG]
-    assert replies(lobby.answer(POL, "commit", "   ")) == [Notice.TOO_SHORT]
+    assert told(lobby.answer(POL, "commit", "y" * 101), POL) == [Notice.TOO_LONG]
+    assert told(lobby.answer(POL, "commit", "   "), POL) == [Notice.TOO_SHORT]
     assert lobby.state.commitments == []
 
 
@@ -100,15 +101,15 @@ def test_a_group_answer_is_kept_named_and_acknowledged(session: Driver) -> None:
 
 def test_answer_cap_per_person_and_stage(session: Driver) -> None:
     for n in range(MAX_ANSWERS_PER_STAGE):
-        assert replies(session.answer(POL, "story", f"answer {n}")) == []
+        assert told(session.answer(POL, "story", f"answer {n}"), POL) == []
     effects = session.answer(POL, "story", "one too many")
-    assert replies(effects) == [Notice.TOO_MANY_ANSWERS]
+    assert told(effects, POL) == [Notice.TOO_MANY_ANSWERS]
     assert effects[0].view.params == {"max": MAX_ANSWERS_PER_STAGE}
     assert len(session.state.answers) == MAX_ANSWERS_PER_STAGE
     # Another person, and the same person at another stage, are not affected.
-    assert replies(session.answer(RES, "story", "my first")) == []
+    assert told(session.answer(RES, "story", "my first"), RES) == []
     session.advance()
-    assert replies(session.answer(POL, "vision", "a vision")) == []
+    assert told(session.answer(POL, "vision", "a vision"), POL) == []
 
 
 def test_the_cap_counts_shared_answers_too(session: Driver) -> None:
@@ -249,7 +250,7 @@ def test_the_group_cannot_answer_a_private_only_stage(lobby: Driver) -> None:
     d.open(FAC)
     d.join(RES)
     d.advance()
-    assert replies(d.answer(RES, "tell", "in the group")) == [Notice.NOT_HERE]
+    assert told(d.answer(RES, "tell", "in the group"), RES) == [Notice.NOT_HERE]
     assert d.state.answers == []
 
 
@@ -259,7 +260,7 @@ def test_a_group_only_stage_takes_no_private_answers(lobby: Driver) -> None:
     d.join(RES)
     d.advance()
     for channel in ("private", "anonymous"):
-        assert replies(d.answer(RES, "tell", "privately", channel=channel)) == [Notice.NOT_HERE]
+        assert told(d.answer(RES, "tell", "privately", channel=channel), RES) == [Notice.NOT_HERE]
     assert d.state.drafts == {}
 
 
@@ -308,7 +309,7 @@ def test_only_the_author_can_edit_an_answer(session: Driver) -> None:
 def test_edits_respect_the_length_limits(session: Driver, text: str, expected: Notice) -> None:
     session.answer(POL, "story", "first words", ref="m1")
     effects = session.do(ev.AnswerEdited, actor=POL, source_ref="m1", text=text)
-    assert replies(effects) == [expected]
+    assert told(effects, POL) == [expected]
     assert session.state.answers[0].text == "first words"
     assert session.state.answers[0].edited_at is None
 
@@ -327,7 +328,7 @@ def test_editing_a_shared_answer_edits_the_bot_post(session: Driver, visibility:
     if visibility == "anonymous":
         assert NAMES[RES] not in edit.model_dump_json()
         assert str(RES) not in edit.model_dump_json()
-    assert replies(effects) == [Notice.ANSWER_UPDATED]
+    assert told(effects, RES) == [Notice.ANSWER_UPDATED]
 
 
 def test_editing_a_facilitators_only_answer_posts_nothing(session: Driver) -> None:
@@ -336,7 +337,7 @@ def test_editing_a_facilitators_only_answer_posts_nothing(session: Driver) -> No
     effects = session.do(ev.AnswerEdited, actor=RES, source_ref="p1", text="still private")
     assert session.state.answers[0].text == "still private"
     assert effects == [effects[0]]
-    assert replies(effects) == [Notice.ANSWER_UPDATED]
+    assert told(effects, RES) == [Notice.ANSWER_UPDATED]
 
 
 def test_editing_a_draft_updates_the_draft(session: Driver) -> None:
@@ -355,7 +356,7 @@ def test_editing_a_draft_respects_the_length_limits(
 ) -> None:
     session.answer(RES, "story", "draft text", channel="private", ref="p1")
     effects = session.do(ev.AnswerEdited, actor=RES, source_ref="p1", text=text)
-    assert replies(effects) == [expected]
+    assert told(effects, RES) == [expected]
     assert session.state.drafts[RES].text == "draft text"
 
 
@@ -370,7 +371,7 @@ def test_editing_a_commitment_updates_its_card(lobby: Driver) -> None:
     # Not by someone else, and not beyond the limit.
     assert lobby.do(ev.AnswerEdited, actor=RES, source_ref="c-ref", text="Mine now") == []
     effects = lobby.do(ev.AnswerEdited, actor=POL, source_ref="c-ref", text="q" * 101)
-    assert replies(effects) == [Notice.TOO_LONG]
+    assert told(effects, POL) == [Notice.TOO_LONG]
     assert lobby.state.commitments[0].text == "Fix two lights"
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.engine import events as ev
-from bot.engine.effects import CommitmentView, Edit, Group, Notice, Send
+from bot.engine.effects import CommitmentView, Edit, Group, Notice, NoticeView, Person, Reply, Send
 from bot.engine.state import Due, Owner, Role
 from bot.engine.summary import is_shared
 
@@ -41,16 +41,15 @@ def test_a_proposal_posts_a_card_replying_to_it(commit: Driver) -> None:
     assert (c.text, c.proposer, c.owner, c.due, c.source_ref, c.created_at) == (
         "Fix the lights",
         POL,
-        None,
-        None,
+        Owner.BOTH,
+        Due.ONE_MONTH,
         "c-ref",
         NOW,
     )
     assert c.endorsers == []
-    assert not c.complete
 
 
-def test_the_card_names_the_proposer_and_asks_who_and_when(commit: Driver) -> None:
+def test_the_card_names_the_proposer_and_who_and_when_for_now(commit: Driver) -> None:
     effects = commit.answer(POL, "commit", "Fix the lights", ref="c-ref")
     cid = commit.state.commitments[0].id
     (card,) = [e for e in of_type(effects, Send) if isinstance(e.view, CommitmentView)]
@@ -59,10 +58,11 @@ def test_the_card_names_the_proposer_and_asks_who_and_when(commit: Driver) -> No
     assert card.reply_to == "c-ref"
     assert (card.view.proposer, card.view.owner, card.view.due, card.view.open) == (
         NAMES[POL],
-        None,
-        None,
+        Owner.BOTH,
+        Due.ONE_MONTH,
         True,
     )
+    assert card.view.due_date == "2025-03-31"
     assert card.view.endorsements.total == 0
     assert not card.view.shared
     prompt = [e for e in effects if getattr(e, "key", None) == "prompt:commit"]
@@ -117,16 +117,6 @@ def test_unknown_commitments(commit: Driver) -> None:
     ]:
         effects = commit.do(cls, actor=POL, commitment_id="c999", **fields)
         assert replies(effects) == [Notice.UNKNOWN_COMMITMENT]
-
-
-def test_an_incomplete_commitment_cannot_be_endorsed(commit: Driver) -> None:
-    cid = propose(commit)
-    assert replies(endorse(commit, RES, cid)) == [Notice.UNKNOWN_COMMITMENT]
-    commit.do(ev.CommitmentOwnerSet, actor=POL, commitment_id=cid, owner="police")
-    assert replies(endorse(commit, RES, cid)) == [Notice.UNKNOWN_COMMITMENT]
-    assert commit.state.commitments[0].endorsers == []
-    commit.do(ev.CommitmentDueSet, actor=POL, commitment_id=cid, due="none")
-    assert replies(endorse(commit, RES, cid)) == [Notice.ENDORSED]
 
 
 def test_endorsement_toggles(commit: Driver) -> None:
@@ -189,3 +179,53 @@ def test_a_role_change_is_reflected_in_whether_it_is_shared(commit: Driver) -> N
     endorse(commit, RES, cid)
     commit.do(ev.RoleChosen, actor=RES, role=Role.POLICE)
     assert not is_shared(commit.state.commitments[0], commit.state)
+
+
+# --- a proposal is a commitment at once -------------------------------------------------------
+
+
+def test_a_proposal_is_a_commitment_at_once_and_its_proposer_is_asked_privately(
+    commit: Driver,
+) -> None:
+    effects = commit.answer(POL, "commit", "Fix the lights", ref="c-ref")
+    (c,) = commit.state.commitments
+    assert (c.owner, c.due, c.due_date) == (Owner.BOTH, Due.ONE_MONTH, NOW + timedelta(days=30))
+    assert c.complete
+    assert (
+        Send(
+            to=Person(user_id=POL),
+            view=NoticeView(
+                code=Notice.COMMITMENT_DEFAULTS,
+                params={
+                    "commitment_id": c.id,
+                    "owner": "both",
+                    "due": "1m",
+                    "due_date": "2025-03-31",
+                },
+            ),
+        )
+        in effects
+    )
+    (card,) = [e for e in of_type(effects, Send) if isinstance(e.view, CommitmentView)]
+    assert (card.to, card.view.owner, card.view.due) == (Group(), Owner.BOTH, Due.ONE_MONTH)
+    assert of_type(effects, Reply) == []  # nothing about it for the proposer in the group
+
+
+def test_a_new_proposal_is_endorsed_with_one_tap(commit: Driver) -> None:
+    cid = propose(commit)
+    assert replies(endorse(commit, RES, cid)) == [Notice.ENDORSED]
+    assert commit.state.commitments[0].endorsers == [RES]
+
+
+def test_a_proposal_without_who_or_when_is_endorsed_and_completed_by_a_facilitator(
+    commit: Driver,
+) -> None:
+    cid = propose(commit)
+    commit.state.commitments[0].owner = None  # as a session from before defaults may hold
+    commit.state.commitments[0].due = None
+    assert replies(endorse(commit, RES, cid)) == [Notice.ENDORSED]
+    commit.do(ev.CommitmentOwnerSet, actor=FAC, commitment_id=cid, owner="police")
+    effects = commit.do(ev.CommitmentDueSet, actor=FAC, commitment_id=cid, due="2w")
+    assert replies(effects) == [Notice.DONE]
+    assert commit.state.commitments[0].complete
+    assert commit.state.commitments[0].endorsers == [RES]

@@ -8,7 +8,7 @@ from bot.engine import events as ev
 from bot.engine.effects import Delete, Edit, Notice
 from bot.engine.summary import build_summary
 
-from .helpers import FAC, NAMES, POL, RES, RES2, Driver, keyed, of_type, replies
+from .helpers import FAC, NAMES, POL, RES, RES2, Driver, keyed, of_type, replies, told
 
 
 def _traces(d: Driver, user: int) -> list[str]:
@@ -117,7 +117,7 @@ def test_erasure_works_before_the_session_is_opened(script: object) -> None:
 def test_an_erased_facilitator_loses_authority(lobby: Driver) -> None:
     lobby.do(ev.ParticipantErased, actor=FAC)
     assert lobby.state.facilitators == []
-    assert replies(lobby.advance(FAC)) == [Notice.NOT_FACILITATOR]
+    assert told(lobby.advance(FAC), FAC) == [Notice.NOT_FACILITATOR]
 
 
 def test_erasure_at_the_review_takes_them_out_of_the_draft_summary(lobby: Driver) -> None:
@@ -136,7 +136,7 @@ def test_erasure_at_the_review_takes_them_out_of_the_draft_summary(lobby: Driver
 def test_erasure_after_the_end_takes_them_out_of_the_final_summary(lobby: Driver) -> None:
     lobby.goto("story")
     lobby.answer(RES, "story", "named story by RES")
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert NAMES[RES] in keyed(effects, "summary")[0].model_dump_json()
 
     effects = lobby.do(ev.ParticipantErased, actor=RES)

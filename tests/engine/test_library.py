@@ -10,7 +10,7 @@ from bot.engine.effects import Notice, Send, SummaryView
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
 from bot.engine.state import Status
 
-from .helpers import FAC, LEAD, POL, RES, Driver, keyed, replies
+from .helpers import FAC, LEAD, POL, RES, Driver, keyed, replies, told
 
 LIBRARY = Library.load()
 
@@ -29,7 +29,7 @@ def test_a_whole_session_runs_through_the_script(script_id: str) -> None:
         if stage.kind is StageKind.TEXT:
             for user in (POL, RES):
                 channel = "group" if Channel.GROUP in stage.channels else "private"
-                assert replies(d.answer(user, stage.id, text, channel=channel)) == []
+                assert told(d.answer(user, stage.id, text, channel=channel), user) == []
                 if channel == "private":
                     assert replies(d.share(user, "facilitators")) == [Notice.SHARED]
         elif stage.kind in CHOICE_KINDS:
@@ -47,8 +47,8 @@ def test_a_whole_session_runs_through_the_script(script_id: str) -> None:
             assert replies(d.do(ev.QuoteConsentSet, actor=POL, allow=True)) == [
                 Notice.QUOTE_CONSENT_SAVED
             ]
-    assert replies(d.advance()) == [Notice.AT_LAST_STAGE]
-    effects = d.do(ev.Ended, actor=FAC)
+    assert told(d.advance(), FAC) == [Notice.AT_LAST_STAGE]
+    effects = d.do(ev.Ended, actor=FAC, confirmed=True)
     assert d.state.status is Status.ENDED
     (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Send)]
     assert isinstance(summary.view, SummaryView)

@@ -10,11 +10,14 @@ from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
     Edit,
+    EndCheckView,
     Group,
     Notice,
     NoticeView,
+    Person,
     Pin,
     PromptView,
+    Reply,
     Schedule,
     Send,
     StatusView,
@@ -38,6 +41,7 @@ from .helpers import (
     of_type,
     replies,
     stage,
+    told,
     unchanged_but_applied,
 )
 
@@ -85,7 +89,7 @@ def test_advancing_at_the_last_stage_is_refused(lobby: Driver) -> None:
     lobby.goto("outro")
     before = lobby.state
     event = lobby.event(ev.Advanced, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.AT_LAST_STAGE]
+    assert told(lobby.apply(event), FAC) == [Notice.AT_LAST_STAGE]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -95,7 +99,7 @@ def test_going_back_at_the_first_stage_is_refused(lobby: Driver, where: str) -> 
         lobby.goto(where)
     before = lobby.state
     event = lobby.event(ev.WentBack, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.AT_FIRST_STAGE]
+    assert told(lobby.apply(event), FAC) == [Notice.AT_FIRST_STAGE]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -110,7 +114,7 @@ def test_going_back_reopens_the_previous_stage(session: Driver) -> None:
     reopened = next(e for e in effects if isinstance(e, Send))
     assert reopened.key == "prompt:story"
     assert reopened.view.answered.police == 1
-    assert replies(session.answer(POL, "story", "more words")) == []
+    assert told(session.answer(POL, "story", "more words"), POL) == []
 
 
 @pytest.mark.parametrize("cls", [ev.Advanced, ev.WentBack])
@@ -119,7 +123,7 @@ def test_moving_while_paused_is_refused(session: Driver, cls: type) -> None:
     session.do(ev.Paused, actor=FAC)
     before = session.state
     event = session.event(cls, actor=FAC)
-    assert replies(session.apply(event)) == [Notice.NOT_RUNNING]
+    assert told(session.apply(event), FAC) == [Notice.NOT_RUNNING]
     assert unchanged_but_applied(before, session.state, event.event_id)
 
 
@@ -140,20 +144,20 @@ def test_pause_and_resume(session: Driver) -> None:
     assert session.state.status is Status.PAUSED
     assert Send(to=Group(), view=NoticeView(code=Notice.PAUSED)) in effects
     assert keyed(effects, "prompt:story")[0].view.open is False
-    assert replies(session.do(ev.Paused, actor=FAC)) == [Notice.NOT_RUNNING]
+    assert told(session.do(ev.Paused, actor=FAC), FAC) == [Notice.NOT_RUNNING]
 
     effects = session.do(ev.Resumed, actor=FAC)
     assert session.state.status is Status.RUNNING
     assert Send(to=Group(), view=NoticeView(code=Notice.RESUMED)) in effects
     assert keyed(effects, "prompt:story")[0].view.open is True
-    assert replies(session.do(ev.Resumed, actor=FAC)) == [Notice.NOT_RUNNING]
-    assert replies(session.answer(POL, "story", "after the pause")) == []
+    assert told(session.do(ev.Resumed, actor=FAC), FAC) == [Notice.NOT_RUNNING]
+    assert told(session.answer(POL, "story", "after the pause"), POL) == []
 
 
 def test_the_lobby_cannot_be_paused(lobby: Driver) -> None:
     before = lobby.state
     event = lobby.event(ev.Paused, actor=FAC)
-    assert replies(lobby.apply(event)) == [Notice.NOT_RUNNING]
+    assert told(lobby.apply(event), FAC) == [Notice.NOT_RUNNING]
     assert unchanged_but_applied(before, lobby.state, event.event_id)
 
 
@@ -167,7 +171,7 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
     lobby.answer(RES, "commit", "Meet monthly", ref="c-ref2")
     lobby.tick(60)
 
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
 
     assert (lobby.state.status, lobby.state.ended_at) == (Status.ENDED, NOW + timedelta(hours=1))
     (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
@@ -185,7 +189,7 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
 
 def test_ending_drops_unshared_drafts(session: Driver) -> None:
     session.answer(RES, "story", "never shared", channel="private")
-    session.do(ev.Ended, actor=FAC)
+    session.do(ev.Ended, actor=FAC, confirmed=True)
     assert session.state.drafts == {}
     assert "never shared" not in session.state.model_dump_json()
 
@@ -215,12 +219,64 @@ def test_a_session_nobody_acts_in_ends_by_itself_with_its_summary(
     assert lobby.do(ev.Expired, idle_days=30) == []  # ended once
 
 
+def test_end_asks_the_facilitator_privately_first_and_changes_nothing(lobby: Driver) -> None:
+    lobby.goto("story")
+    lobby.answer(POL, "story", "a story told", ref="m1")
+    lobby.answer(RES, "story", "kept for later", channel="private")
+    before = lobby.state
+    event = lobby.event(ev.Ended, actor=FAC)
+
+    effects = lobby.apply(event)
+
+    assert unchanged_but_applied(before, lobby.state, event.event_id)
+    assert effects == [
+        Send(
+            to=Person(user_id=FAC),
+            view=EndCheckView(
+                script_id="test-script",
+                stage_id="story",  # one of three has answered: few
+                voices=1,
+                participants=3,
+                incomplete_commitments=0,
+                drafts=1,
+            ),
+        )
+    ]
+    assert NAMES[RES] not in effects[0].model_dump_json()  # counts, no names
+
+
+def test_the_question_names_an_open_stage_only_when_few_have_answered(lobby: Driver) -> None:
+    lobby.goto("story")
+    lobby.answer(POL, "story", "a story told")
+    lobby.answer(RES, "story", "another story")
+    (asked,) = lobby.do(ev.Ended, actor=FAC)
+    assert isinstance(asked.view, EndCheckView)
+    assert (asked.view.stage_id, asked.view.voices, asked.view.participants) == (None, 2, 3)
+    lobby.goto("outro")  # an info stage: nothing to answer
+    (asked,) = lobby.do(ev.Ended, actor=FAC)
+    assert isinstance(asked.view, EndCheckView) and asked.view.stage_id is None
+
+
+def test_end_confirmed_ends_and_not_yet_keeps_the_session_going(session: Driver) -> None:
+    before = session.state
+    event = session.event(ev.EndDeclined, actor=FAC)
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert effects == [Reply(view=NoticeView(code=Notice.END_NOT_YET))]
+    effects = session.do(ev.Ended, actor=FAC, confirmed=True)
+    assert session.state.status is Status.ENDED
+    assert Pin(key="summary") in effects
+    # A second press of the button: the popup says it has ended.
+    effects = session.do(ev.Ended, actor=FAC, confirmed=True)
+    assert effects == [Reply(view=NoticeView(code=Notice.SESSION_ENDED))]
+
+
 @pytest.mark.parametrize("where", ["lobby", "paused"])
 def test_ending_from_the_lobby_or_a_pause(lobby: Driver, where: str) -> None:
     if where == "paused":
         lobby.goto("story")
         lobby.do(ev.Paused, actor=FAC)
-    effects = lobby.do(ev.Ended, actor=FAC)
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert lobby.state.status is Status.ENDED
     assert Pin(key="summary") in effects
 
@@ -253,7 +309,8 @@ def test_stages_without_timers_schedule_nothing(session: Driver) -> None:
 
 @pytest.mark.parametrize("leave", [ev.Advanced, ev.WentBack, ev.Ended])
 def test_leaving_a_stage_cancels_its_reminders(session: Driver, leave: type) -> None:
-    effects = session.do(leave, actor=FAC)
+    confirmed = {"confirmed": True} if leave is ev.Ended else {}
+    effects = session.do(leave, actor=FAC, **confirmed)
     assert {c.name for c in of_type(effects, Cancel)} == {"nudge:story", "timebox:story"}
 
 
@@ -306,7 +363,7 @@ def test_a_reminder_for_a_stage_that_is_not_open_does_nothing(
     if how == "advanced":
         session.advance()
     elif how == "ended":
-        session.do(ev.Ended, actor=FAC)
+        session.do(ev.Ended, actor=FAC, confirmed=True)
     else:
         session.goto("vision")
         reminder = ev.ReminderDue(event_id="r-late", stage_id="vision", purpose=purpose)
@@ -350,7 +407,7 @@ def test_a_requested_nudge_reaches_quiet_participants_and_reports_the_count(
     lobby.do(ev.ChoiceToggled, actor=POL, stage_id="pick", option_id="alpha")
     effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id="pick")
     assert sorted(notice_recipients(effects, Notice.NUDGE)) == sorted([RES, LEAD])
-    assert replies(effects) == [Notice.NUDGES_SENT]
+    assert told(effects, FAC) == [Notice.NUDGES_SENT]
     assert effects[-1].view.params == {"count": 2}
 
 
@@ -360,7 +417,7 @@ def test_a_nudge_for_a_closed_or_info_stage_is_refused(
 ) -> None:
     lobby.goto(where)
     effects = lobby.do(ev.NudgeRequested, actor=FAC, stage_id=stage_id)
-    assert replies(effects) == [Notice.STAGE_NOT_OPEN]
+    assert told(effects, FAC) == [Notice.STAGE_NOT_OPEN]
     assert len(effects) == 1
 
 
@@ -391,7 +448,7 @@ def test_bot_removed_pauses_and_tells_facilitators(lobby: Driver, where: str) ->
     assert lobby.state.status is Status.PAUSED
     assert sorted(notice_recipients(effects, Notice.BOT_REMOVED)) == sorted([FAC, LEAD])
     assert len(effects) == 2
-    assert replies(lobby.answer(POL, "story", "nobody hears me")) == [Notice.NOT_RUNNING]
+    assert told(lobby.answer(POL, "story", "nobody hears me"), POL) == [Notice.NOT_RUNNING]
 
 
 def test_after_bot_removed_from_the_lobby_resume_returns_to_the_lobby(lobby: Driver) -> None:
@@ -427,6 +484,45 @@ def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:
     d.open(FAC)
     d.join(POL)
     d.goto("b")
-    effects = d.do(ev.Ended, actor=FAC)
+    effects = d.do(ev.Ended, actor=FAC, confirmed=True)
     summary = keyed(effects, "summary")[0].view.summary
     assert (summary.participants.police, summary.balance, summary.final) == (1, (), True)
+
+
+# --- moves bound to the stage they were issued from ---------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [ev.Advanced, ev.WentBack])
+def test_a_move_issued_from_a_stage_already_left_is_told_privately_not_applied(
+    session: Driver, cls: type
+) -> None:
+    session.advance()  # the group still sees "story" (index 1); the session is at "vision"
+    before = session.state
+    event = session.event(cls, actor=FAC, seen_index=1)
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert effects == [
+        Send(
+            to=Person(user_id=FAC),
+            view=NoticeView(
+                code=Notice.ALREADY_ON_STAGE,
+                params={"stage_id": "vision", "number": 3, "total": 8},
+            ),
+        )
+    ]
+
+
+def test_a_double_next_moves_one_stage(session: Driver) -> None:
+    seen = session.state.stage_index
+    session.do(ev.Advanced, actor=FAC, seen_index=seen)
+    session.do(ev.Advanced, actor=FAC, seen_index=seen)
+    assert session.current == "vision"
+    session.do(ev.Advanced, actor=FAC, seen_index=session.state.stage_index)
+    assert session.current == "pick"
+
+
+def test_a_move_from_the_stage_on_show_or_of_unknown_origin_is_applied(session: Driver) -> None:
+    session.do(ev.WentBack, actor=FAC, seen_index=session.state.stage_index)
+    assert session.current == "intro"
+    session.do(ev.Advanced, actor=FAC, seen_index=None)
+    assert session.current == "story"

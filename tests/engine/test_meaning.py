@@ -20,7 +20,7 @@ from .helpers import (
     full_script,
     notice_recipients,
     notices_to,
-    replies,
+    told,
 )
 
 
@@ -85,5 +85,5 @@ def test_a_join_link_asks_for_consent_and_an_answer_link_only_if_not_joined() ->
 def test_nudge_without_a_stage_is_about_the_open_one() -> None:
     d = _at_story()
     effects = d.do(ev.NudgeRequested, actor=FAC)
-    assert replies(effects) == [Notice.NUDGES_SENT]
+    assert told(effects, FAC) == [Notice.NUDGES_SENT]
     assert sorted(notice_recipients(effects, Notice.NUDGE)) == sorted([POL, RES])

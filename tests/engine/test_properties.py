@@ -242,7 +242,8 @@ any_op = weighted(
     (2, privileged(ev.WentBack)),
     (1, privileged(ev.Paused)),
     (1, privileged(ev.Resumed)),
-    (1, privileged(ev.Ended)),
+    (1, privileged(ev.Ended, confirmed=st.booleans())),
+    (1, ev_(ev.EndDeclined, actor=users)),
     (1, privileged(ev.StatusRequested)),
     (1, privileged(ev.SummaryRequested)),
     (1, privileged(ev.NudgeRequested, stage_id=stage_ids)),
@@ -336,7 +337,9 @@ def guided_scenarios(draw: st.DrawFn) -> tuple[Script, list[tuple[Any, ...]]]:
         ("event", ev.ParticipantErased, {"actor": user})
         for user in draw(st.lists(st.sampled_from([*PEOPLE, *USERS]), max_size=2, unique=True))
     ]
-    ending = [("event", ev.Ended, {"actor": OPENER})] if draw(st.booleans()) else []
+    ending = (
+        [("event", ev.Ended, {"actor": OPENER, "confirmed": True})] if draw(st.booleans()) else []
+    )
     ops += [*erasures, *ending] if draw(st.booleans()) else [*ending, *erasures]
     ops += draw(st.lists(any_op, max_size=6))
     return script, ops

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.engine import events as ev
-from bot.engine.effects import Notice, Reply, Send
+from bot.engine.effects import Notice, Send
 from bot.engine.machine import new_session, step
 from bot.engine.state import Role, Status
 
@@ -23,10 +23,12 @@ from .helpers import (
     STRANGER,
     Driver,
     full_script,
+    group_bound,
     make_script,
     notices_to,
     replies,
     stage,
+    told,
     unchanged_but_applied,
 )
 
@@ -65,8 +67,8 @@ def test_only_facilitators_may_use_privileged_events(
 
     effects = session.apply(event)
 
-    assert effects == [Reply(view=effects[0].view)]
-    assert replies(effects) == [Notice.NOT_FACILITATOR]
+    assert told(effects, actor) == [Notice.NOT_FACILITATOR]
+    assert len(effects) == 1 and group_bound(effects) == []
     assert unchanged_but_applied(before, session.state, event.event_id)
 
 
@@ -80,7 +82,7 @@ def test_facilitators_and_chat_admins_are_obeyed(
     session.goto("vision")
     effects = session.do(cls, actor=actor, actor_is_admin=admin, **PRIVILEGED_FIELDS[cls])
 
-    assert Notice.NOT_FACILITATOR not in replies(effects)
+    assert Notice.NOT_FACILITATOR not in told(effects, actor)
     assert effects  # every privileged command answers or acts
 
 
@@ -126,7 +128,7 @@ def test_nothing_but_opening_happens_before_the_session_is_opened(script: Any) -
         before = d.state
         event = d.event(cls, **fields)
         effects = d.apply(event)
-        assert replies(effects) in ([Notice.NOT_RUNNING], []), cls
+        assert told(effects, POL) in ([Notice.NOT_RUNNING], []), cls
         assert len(effects) <= 1
         assert unchanged_but_applied(before, d.state, event.event_id)
 
@@ -167,7 +169,7 @@ def test_text_answers_only_reach_the_open_stage(
         lobby.goto(where)
     before = lobby.state
     effects = lobby.answer(POL, stage_id, "a perfectly fine answer", channel=channel, ref="m1")
-    assert replies(effects) == [expected]
+    assert told(effects, POL) == [expected]
     assert len(effects) == 1
     assert _no_input_kept(before, lobby.state)
 
@@ -196,7 +198,7 @@ def test_commitments_are_only_proposed_at_the_open_commitment_stage(lobby: Drive
     lobby.answer(POL, "commit", "We will fix the lights", ref="m1")
     lobby.advance()
     effects = lobby.answer(POL, "commit", "Another proposal after closing", ref="m2")
-    assert replies(effects) == [Notice.STAGE_NOT_OPEN]
+    assert told(effects, POL) == [Notice.STAGE_NOT_OPEN]
     assert len(lobby.state.commitments) == 1
 
 
@@ -217,6 +219,8 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
     (ev.EndorsementToggled, {"actor": RES, "commitment_id": "c1"}),
     (ev.QuoteConsentSet, {"actor": POL, "allow": True}),
     *[(cls, {"actor": FAC, **fields}) for cls, fields in PRIVILEGED_FIELDS.items()],
+    (ev.Ended, {"actor": FAC, "confirmed": True}),
+    (ev.EndDeclined, {"actor": FAC}),
     (ev.ReminderDue, {"stage_id": "commit", "purpose": "nudge"}),
     (ev.BotRemoved, {}),
     (ev.Expired, {"idle_days": 30}),
@@ -233,7 +237,7 @@ def test_an_ended_session_accepts_nothing_but_erasure(
     lobby.do(ev.CommitmentOwnerSet, actor=POL, commitment_id=cid, owner="police")
     lobby.do(ev.CommitmentDueSet, actor=POL, commitment_id=cid, due="2w")
     assert lobby.state.commitments[0].complete
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     before = lobby.state
     if "commitment_id" in fields:
         fields = {**fields, "commitment_id": cid}
@@ -243,8 +247,8 @@ def test_an_ended_session_accepts_nothing_but_erasure(
 
     assert unchanged_but_applied(before, lobby.state, event.event_id)
     if isinstance(event, ev._ByPerson):
-        assert effects == [Reply(view=effects[0].view)]
-        assert replies(effects) == [Notice.SESSION_ENDED]
+        assert told(effects, event.actor) == [Notice.SESSION_ENDED]
+        assert len(effects) == 1 and group_bound(effects) == []
     else:
         assert effects == []
 
@@ -252,7 +256,7 @@ def test_an_ended_session_accepts_nothing_but_erasure(
 def test_an_ended_session_still_forgets_a_participant(lobby: Driver) -> None:
     lobby.goto("story")
     lobby.answer(POL, "story", "Something POL said", ref="m1")
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     effects = lobby.do(ev.ParticipantErased, actor=POL)
     assert replies(effects) == [Notice.ERASED]
     assert POL not in lobby.state.participants
@@ -315,7 +319,7 @@ def test_a_blank_name_is_kept_as_a_placeholder(lobby: Driver) -> None:
 
 
 def test_joining_again(lobby: Driver) -> None:
-    assert replies(lobby.do(ev.Joined, actor=POL)) == [Notice.ALREADY_JOINED]
+    assert told(lobby.do(ev.Joined, actor=POL), POL) == [Notice.ALREADY_JOINED]
     assert replies(lobby.do(ev.Consented, actor=POL, accept=True, name="Other")) == [
         Notice.ALREADY_JOINED
     ]
@@ -337,7 +341,7 @@ def test_a_role_is_needed_before_any_contribution(lobby: Driver) -> None:
         (ev.ShareChosen, {"visibility": "named"}),
     ]:
         effects = lobby.do(cls, actor=RES2, **fields)
-        assert replies(effects) in ([Notice.JOIN_FIRST], [Notice.NO_DRAFT]), cls
+        assert told(effects, RES2) in ([Notice.JOIN_FIRST], [Notice.NO_DRAFT]), cls
     assert lobby.state.answers == before.answers
     assert lobby.state.participants[RES2].quote_consent is None
     lobby.goto("pick")
@@ -348,7 +352,7 @@ def test_a_role_is_needed_before_any_contribution(lobby: Driver) -> None:
 
 
 def test_a_stranger_cannot_answer_or_choose_a_role(session: Driver) -> None:
-    assert replies(session.answer(STRANGER, "story", "hello there")) == [Notice.JOIN_FIRST]
+    assert told(session.answer(STRANGER, "story", "hello there"), STRANGER) == [Notice.JOIN_FIRST]
     before = session.state
     event = session.event(ev.RoleChosen, actor=STRANGER, role=Role.POLICE)
     assert replies(session.apply(event)) == [Notice.JOIN_FIRST]
@@ -384,6 +388,8 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
         (ev.Advanced, {"actor": POL}),  # refused: not a facilitator
         (ev.Paused, {"actor": FAC}),
         (ev.Ended, {"actor": FAC}),
+        (ev.Ended, {"actor": FAC, "confirmed": True}),
+        (ev.EndDeclined, {"actor": FAC}),
         (ev.Joined, {"actor": RES2}),
         (ev.Consented, {"actor": RES2, "accept": True, "name": "Aline"}),
         (ev.ParticipantErased, {"actor": LEAD}),
@@ -410,7 +416,7 @@ def test_a_redelivered_event_changes_nothing(
 
 def test_a_refused_event_is_recorded_so_its_refusal_is_not_repeated(session: Driver) -> None:
     event = session.event(ev.Advanced, actor=POL)
-    assert replies(session.apply(event)) == [Notice.NOT_FACILITATOR]
+    assert told(session.apply(event), POL) == [Notice.NOT_FACILITATOR]
     assert event.event_id in session.state.applied
     assert session.apply(event) == []
 

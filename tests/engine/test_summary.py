@@ -124,15 +124,29 @@ def test_stages_left_out_of_the_summary_are_not_counted_or_quoted() -> None:
     assert s.withheld == 0
 
 
-def test_commitments_complete_only_and_shared_first(lobby: Driver) -> None:
+def test_a_commitment_without_who_or_when_stays_in_the_summary_marked_incomplete(
+    lobby: Driver,
+) -> None:
+    lobby.goto("commit")
+    for text in ("complete one", "without an owner", "without a date"):
+        lobby.answer(LEAD, "commit", text)
+    lobby.state.commitments[1].owner = None  # as a session from before defaults may hold
+    lobby.state.commitments[2].due = None
+    lines = {line.text: line for line in summary(lobby).commitments}
+    assert set(lines) == {"complete one", "without an owner", "without a date"}
+    assert [lines[t].complete for t in lines] == [True, False, False]
+    assert lines["without an owner"].owner is None
+
+
+def test_commitments_shared_first(lobby: Driver) -> None:
     lobby.join(RES2)
     lobby.goto("commit")
     texts = ["incomplete one", "endorsed by residents", "shared one", "not endorsed"]
     for text in texts:
         lobby.answer(LEAD, "commit", text)
     ids = {c.text: c.id for c in lobby.state.commitments}
+    lobby.state.commitments[0].owner = None  # as a session from before defaults may hold
     for text in texts[1:]:
-        lobby.do(ev.CommitmentOwnerSet, actor=LEAD, commitment_id=ids[text], owner="both")
         lobby.do(ev.CommitmentDueSet, actor=LEAD, commitment_id=ids[text], due="3m")
     for user in (RES, RES2):
         lobby.do(ev.EndorsementToggled, actor=user, commitment_id=ids["endorsed by residents"])
@@ -145,8 +159,9 @@ def test_commitments_complete_only_and_shared_first(lobby: Driver) -> None:
         "shared one",
         "endorsed by residents",
         "not endorsed",
+        "incomplete one",  # last, but there
     ]
-    assert [line.shared for line in lines] == [True, False, False]
+    assert [line.shared for line in lines] == [True, False, False, False]
     assert lines[0].endorsements == RoleCounts(police=1, resident=1)
     assert lines[1].endorsements == RoleCounts(resident=2)
     assert lines[0].due_date == lobby.state.commitments[2].due_date.date().isoformat()
@@ -163,5 +178,5 @@ def test_the_summary_names_no_user_ids(lobby: Driver) -> None:
 
 def test_the_summary_is_final_once_ended(lobby: Driver) -> None:
     assert not summary(lobby).final
-    lobby.do(ev.Ended, actor=FAC)
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert summary(lobby).final

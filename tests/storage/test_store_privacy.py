@@ -225,7 +225,7 @@ async def test_erasure_leaves_no_ciphertext(db_path: Path, key: DataKey, rich) -
 
 async def test_purge_expired_keeps_numbers_and_commitments(store: Store, rich) -> None:
     d = rich()
-    d.do(ev.Ended, actor=FAC)
+    d.do(ev.Ended, actor=FAC, confirmed=True)
     ended = d.state.ended_at
     assert ended is not None
     async with store.write() as tx:
@@ -262,7 +262,7 @@ async def test_idle_sessions_are_those_no_person_acted_in(store: Store, rich) ->
     for sid, rows in history.items():
         d = rich(sid)
         if sid == "done":
-            d.do(ev.Ended, actor=FAC)
+            d.do(ev.Ended, actor=FAC, confirmed=True)
         async with store.write() as tx:
             await tx.save_state(d.state, CHAT - len(sid), None)
             for days, actor in rows:

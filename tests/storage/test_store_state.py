@@ -134,7 +134,7 @@ async def test_lookups_by_chat_user_and_migration(store: Store, rich) -> None:
 
 async def test_ended_session_is_not_the_chat_session(store: Store, rich) -> None:
     d = rich()
-    d.do(ev.Ended, actor=FAC)
+    d.do(ev.Ended, actor=FAC, confirmed=True)
     await save(store, d.state)
     async with store.write() as tx:
         assert await tx.session_for_chat(CHAT, None) is None
