@@ -358,6 +358,9 @@ class Service:
             return Result.UNCHANGED
         if event.event_id == _PENDING:
             event = event.model_copy(update={"event_id": _event_id(update_id, session_id)})
+        if isinstance(event, ev.Advanced | ev.WentBack) and event.seen_index is None:
+            seen = await self._seen_index(state, script)
+            event = event.model_copy(update={"seen_index": seen})
         applied = await self._apply(tx, state, script, event, origin, Place(*located))
         if applied and isinstance(event, ev.PRIVILEGED):
             await tx.audit(session_id, getattr(event, "actor", None), event.type)
@@ -427,6 +430,21 @@ class Service:
             reply_to = None if origin.private else origin.message_id
             operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
+
+    async def _seen_index(self, state: SessionState, script: Script) -> int:
+        """The stage the group has been shown: the open one, unless its prompt still waits in
+        the outbox (the group's budget is spent), in which case the one before it. A /next
+        pressed again because nothing seemed to happen then moves nothing (the engine says
+        so privately). A prompt that could not be sent at all does not hold the session up."""
+        index = state.stage_index
+        if not 0 <= index < len(script.stages):
+            return index
+        prompt = f"prompt:{script.stages[index].id}"
+        for _, session_id, payload in await self.store.outbox_pending(limit=1000):
+            if session_id == state.session_id and payload.get("key") == prompt:
+                if payload.get("op") == "send":
+                    return index - 1
+        return index
 
     async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
         if origin.private:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.demo import play
 from bot.dialogues import Library
-from bot.offline.cast import GROUP_ID
+from bot.offline.cast import FACILITATOR, GROUP_ID
 
 from .conftest import Bot
 
@@ -23,3 +23,16 @@ async def test_a_whole_session_never_exceeds_the_group_limit(bot: Bot) -> None:
     assert 0 < bot.api.busiest_minute(GROUP_ID) <= 20
     prompts = [t for t in bot.api.sent_texts(GROUP_ID) if t.startswith("Stage ")]
     assert len(prompts) == len(script.stages)
+
+
+async def test_a_second_next_before_the_group_sees_the_first_moves_nothing(bot: Bot) -> None:
+    """Two /next arrive before the first one's prompt went out (a busy group): one stage."""
+    await bot.open()
+    before = (await bot.state()).stage_index
+    for _ in range(2):
+        await bot.intake.accept(bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next"))
+    await bot.intake.process_pending()
+    assert (await bot.state()).stage_index == before + 1
+    assert "already on stage" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    await bot.demo.command(FACILITATOR, "/next")  # once the group has seen it, /next moves on
+    assert (await bot.state()).stage_index == before + 2
