@@ -46,12 +46,16 @@ def sqlite_code(error: BaseException) -> int | None:
 
 def storage_fault(error: BaseException) -> Fault | None:
     """Whether a failure of the store may pass or means damage; None if not the store's."""
-    if isinstance(error, CorruptData) or sqlite_code(error) in _DAMAGE:
+    if isinstance(error, CorruptData | DatabaseDamaged) or sqlite_code(error) in _DAMAGE:
         return Fault.DAMAGED
-    if isinstance(error, sqlite3.IntegrityError | sqlite3.DataError | WrongKey):
-        return None  # the same work would fail the same way: not a passing fault
-    if isinstance(error, sqlite3.Error | StorageError | OSError):
+    if isinstance(error, sqlite3.OperationalError | sqlite3.InternalError | OSError):
+        return Fault.TRANSIENT  # full, locked, I/O: may pass
+    if type(error) is sqlite3.DatabaseError:
         return Fault.TRANSIENT
+    if isinstance(error, StorageError) and not isinstance(error, WrongKey):
+        return Fault.TRANSIENT
+    # A constraint, a value SQLite cannot bind, a wrong key, anything else: the same work
+    # would fail the same way, so waiting cannot help.
     return None
 
 
