@@ -48,8 +48,10 @@ i18n-update: i18n-extract     ## merge the template into every catalog
 run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
 	$(BIN)/ikiganiro run
 
-soak: $(STAMP)                ## kill -9 a scripted session at 20 random points; counts must hold
-	$(BIN)/python bench/kill_restart.py --kills 20 --seed 7
+KILLS ?= 20
+SEED  ?= 7
+soak: $(STAMP)                ## kill -9 a scripted session at random points (KILLS=50 for more); counts must hold
+	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

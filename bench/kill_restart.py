@@ -237,6 +237,9 @@ async def _verify(
             )
             inbox = await cur.fetchone()
             await cur.close()
+            applied = await tx._one(
+                "SELECT max(n) FROM (SELECT count(*) AS n FROM applied_events GROUP BY session_id)"
+            )
         return {
             "answers_expected": sum(expected.values()),
             "answers_stored": stored,
@@ -246,6 +249,7 @@ async def _verify(
             "inbox_processed": inbox[1] if inbox else None,
             "inbox_payloads_left": inbox[2] if inbox else None,
             "outbox_left": len(await store.outbox_pending(limit=1_000_000)),
+            "applied_ids_max_per_session": applied[0] if applied else None,
             "integrity": await store.integrity_check(),
         }
     finally:
@@ -346,7 +350,9 @@ def parent(args: argparse.Namespace, workdir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument(
+        "--kills", type=int, default=20, help="SIGKILLs before the final run (the issue: 50)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sessions", type=int, default=3)
     parser.add_argument("--people", type=int, default=12, help="participants per session")

@@ -12,8 +12,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.dialogues import DEFAULT_SCRIPT, DIALOGUES_DIR, check
+
+if TYPE_CHECKING:
+    from bot.storage import DataKey
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("keygen", help="print a new IKIGANIRO_DATA_KEY")
     backup = commands.add_parser("backup", help="a consistent copy of the database, while it runs")
     backup.add_argument("dest", type=Path)
+    commands.add_parser(
+        "status", help="pending and set-aside messages and updates, and the last errors"
+    )
     return parser
 
 
@@ -77,21 +84,46 @@ def _keygen() -> int:
     return 0
 
 
-def _backup(dest: Path) -> int:
+def _database() -> tuple[Path, DataKey]:
+    """The database and its key, from the environment, or ConfigError saying what is wrong."""
     from bot.settings import ConfigError, load
-    from bot.storage import DataKey, StorageError
+    from bot.storage import DataKey, KeyFormatError
+
+    settings = load()
+    if settings.data_key is None or not settings.data_key.get_secret_value():
+        raise ConfigError("IKIGANIRO_DATA_KEY is not set: it is needed to open the database.")
+    try:
+        return settings.db, DataKey.from_env_value(settings.data_key.get_secret_value())
+    except KeyFormatError as error:
+        raise ConfigError(f"IKIGANIRO_DATA_KEY: {error}") from None
+
+
+def _backup(dest: Path) -> int:
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
     from bot.storage.cli import backup
 
     try:
-        settings = load()
-        if settings.data_key is None:
-            raise ConfigError("IKIGANIRO_DATA_KEY is not set: it is needed to open the database.")
-        key = DataKey.from_env_value(settings.data_key.get_secret_value())
-        asyncio.run(backup(settings.db, dest, key))
+        db, key = _database()
+        asyncio.run(backup(db, dest, key))
     except (ConfigError, StorageError) as error:
         print(error, file=sys.stderr)
         return 2
     print(f"backup written to {dest}")
+    return 0
+
+
+def _status() -> int:
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
+    from bot.storage.cli import status
+
+    try:
+        db, key = _database()
+        print(asyncio.run(status(db, key)).table())
+    except (ConfigError, StorageError) as error:
+        print(error, file=sys.stderr)
+        return 2
     return 0
 
 
@@ -186,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         return _keygen()
     if args.command == "backup":
         return _backup(args.dest)
+    if args.command == "status":
+        return _status()
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -7,6 +7,7 @@ that name the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.i18n.catalog import LANGUAGES
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+_TOKEN = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")
 
 
 class ConfigError(Exception):
@@ -36,6 +38,26 @@ class Settings(BaseSettings):
     # Telegram's limits; raise them only against a local test server, which has none.
     messages_per_second: Annotated[float, Field(gt=0, le=100_000)] = 30
     group_messages_per_minute: Annotated[float, Field(gt=0, le=1_000_000)] = 20
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A token pasted with its line end or a space would be refused by every request, and
+        look like an unreachable server; say so here, without ever repeating the token."""
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        if any(c.isspace() or not c.isprintable() for c in text):
+            raise ValueError(
+                "contains a space, a line break or another invisible character (often copied "
+                "with the token); set it to the token alone"
+            )
+        if text and not _TOKEN.fullmatch(text):
+            raise ValueError(
+                "is not a bot token (digits, a colon, then letters, digits, - and _); copy it "
+                "again from @BotFather"
+            )
+        return value
 
     @field_validator("api_url")
     @classmethod

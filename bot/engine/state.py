@@ -151,7 +151,9 @@ class SessionState(_Model):
     opened_at: datetime | None = None
     ended_at: datetime | None = None
     stage_opened_at: datetime | None = None
-    # Ids of every event applied, so a redelivered event changes nothing.
+    # Ids of the events applied, so a redelivered event changes nothing. Storage keeps the
+    # most recent ones per session (bot.storage.tx.APPLIED_MEMORY); an older id cannot come
+    # back, the inbox having refused its update id already.
     applied: set[str] = Field(default_factory=set)
     # Counter for ids the engine hands out (answers, commitments); never reused.
     serial: int = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from bot.storage.crypto import DataKey, generate_key
+from bot.storage.status import StoreStatus
 from bot.storage.store import Store
 
 
@@ -18,17 +19,20 @@ async def backup(
 ) -> None:
     """Copy a live database consistently; the key is checked first so a typo fails loudly.
 
-    The copy holds the same ciphertext and opens only with the same key; checked before return.
+    The source must exist (a wrong ``IKIGANIRO_DB`` is refused, never created). The copy holds
+    the same ciphertext, opens only with the same key, and is checked before it gets its name.
     """
-    store = await Store.open(db_path, key)
+    store = await Store.open(db_path, key, create=False)
     try:
         await store.backup(dest)
     finally:
         await store.close()
-    copy = await Store.open(dest, key)
+
+
+async def status(db_path: str | os.PathLike[str], key: DataKey) -> StoreStatus:
+    """What waits and what was set aside; the database must exist (it is never created)."""
+    store = await Store.open(db_path, key, create=False)
     try:
-        result = await copy.integrity_check()
+        return await store.status()
     finally:
-        await copy.close()
-    if result != "ok":
-        raise RuntimeError(f"the backup at {dest} failed its integrity check: {result}")
+        await store.close()

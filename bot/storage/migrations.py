@@ -201,10 +201,29 @@ ALTER TABLE sessions ADD COLUMN purged_counts_json TEXT;
 CREATE INDEX sessions_ended ON sessions (ended_at);
 """
 
+_CONTAINMENT = """
+-- Outbox rows that will not be sent again: why (an error code or class, never text), whether
+-- the message may have gone out all the same (unconfirmed), and when. No payload is kept.
+CREATE TABLE set_aside (
+    outbox_id   INTEGER PRIMARY KEY,
+    session_id  TEXT,
+    op          TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    unconfirmed INTEGER NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX set_aside_at ON set_aside (at);
+-- An update that can never be processed is marked processed with the reason it was set aside.
+ALTER TABLE inbox ADD COLUMN set_aside TEXT;
+-- Applied event ids are kept per session in arrival order (rowid): this index finds the oldest.
+CREATE INDEX applied_events_order ON applied_events (session_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
     ("0003_retention", _RETENTION),
+    ("0004_containment", _CONTAINMENT),
 ]
 
 

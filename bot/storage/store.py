@@ -12,24 +12,29 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.storage.crypto import CorruptData, DataKey, StorageError, WrongKey
+from bot.storage.faults import DatabaseDamaged, check_path, damaged, explain
 from bot.storage.migrations import migrate
-from bot.storage.tx import Tx, dumps, loads, outbox_aad, ts
+from bot.storage.status import StoreStatus, read_status
+from bot.storage.tx import Tx, dumps, loads, outbox_aad, ts, utcnow
 
 _KEY_CHECK = b"ikiganiro key check v1"
 _KEY_CHECK_AAD = b"meta|key_check"
 # Telegram keeps an unconfirmed update for at most 24 hours, so a processed id older than this
 # can never be redelivered and need not be remembered for deduplication.
 INBOX_MEMORY = timedelta(days=2)
+# Set-aside updates (ids and reasons only) stay visible to `ikiganiro status` this long.
+SET_ASIDE_MEMORY = timedelta(days=30)
 
 # Each pragma with the value it must read back as; the store refuses to run otherwise.
 REQUIRED_PRAGMAS: dict[str, object] = {
@@ -74,12 +79,75 @@ async def check_pragmas(conn: aiosqlite.Connection) -> None:
         raise StorageError("SQLite settings not in effect: " + ", ".join(wrong))
 
 
-def _create_private(path: Path) -> None:
-    """Create the file owner-only before SQLite does; -wal and -shm inherit its mode."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+def _create_private(path: Path) -> bool:
+    """Create the file owner-only before SQLite does; -wal and -shm inherit its mode.
+
+    True if it was created now: a database this call created and could not set up is removed
+    again, so a failed first start (a full disk, say) leaves no empty file to be refused later.
+    """
+    if path.exists():
+        return False
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    return True
+
+
+def _remove_new(path: Path) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with suppress(OSError):
+            name.unlink()
+
+
+def _backup_target(target: Path) -> Path:
+    if target.exists():
+        raise StorageError(f"{target} exists; a backup never overwrites a file.")
+    if not target.parent.is_dir():
+        raise StorageError(
+            f"the folder {target.parent} does not exist; create it or choose another place."
+        )
+    return target
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Give the checked copy its name, durably, unless a file took that name meanwhile."""
+    _backup_target(target)
+    partial.rename(target)
+    _sync_folder(target.parent)
+
+
+def _absolute(path: Path) -> Path:
+    return path.resolve()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename durable: the folder's entry is flushed like the file's contents."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
         os.close(fd)
+
+
+def last_backup(path: Path) -> str | None:
+    """Where and when the last backup of this database went, if it can still be read."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'last_backup'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else bytes(row[0]).decode("utf-8", "replace")
+
+
+async def quick_check(conn: aiosqlite.Connection, path: Path) -> None:
+    """Refuse to start on a damaged file: every later write could drop what it was given."""
+    rows = await conn.execute_fetchall("PRAGMA quick_check")
+    problems = [str(row[0]) for row in rows]
+    if problems != ["ok"]:
+        detail = f"quick_check: {problems[0] if problems else 'no answer'}"
+        raise DatabaseDamaged(damaged(path, detail, last_backup(path)))
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -140,6 +208,21 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
         await conn.rollback()
 
 
+_REASON = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
+
+
+def _check_reason(reason: str) -> None:
+    if not _REASON.fullmatch(reason):
+        raise ValueError("a reason is a short code such as 'BadRequest' or 'http_500', not text")
+
+
+def _explained(error: BaseException, path: Path) -> StorageError:
+    explained = explain(error, path)
+    if isinstance(explained, DatabaseDamaged):
+        return DatabaseDamaged(damaged(path, str(error), last_backup(path)))
+    return explained
+
+
 class Store:
     """Open with ``await Store.open(path, key)``; close with ``await store.close()``."""
 
@@ -154,12 +237,38 @@ class Store:
         self._read_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], key: DataKey) -> Store:
+    async def open(
+        cls, path: str | os.PathLike[str], key: DataKey, *, create: bool = True
+    ) -> Store:
+        """Open (or, with ``create``, make) the database; every refusal is one sentence.
+
+        A folder, a missing folder, a 0-byte or foreign file, a read-only place, a full disk,
+        a damaged file (``PRAGMA quick_check``) and a wrong key each raise a
+        :class:`StorageError` that names the file and the fix (docs/storage.md, "Opening").
+        """
         db = Path(path)
-        _create_private(db)
+        check_path(db, create=create)
+        try:
+            created = _create_private(db)
+        except OSError as error:
+            raise explain(error, db) from None
+        try:
+            return await cls._open(db, key)
+        except BaseException as error:
+            if created:
+                _remove_new(db)
+            if isinstance(error, StorageError) and isinstance(error.__cause__, sqlite3.Error):
+                error = error.__cause__  # a migration that failed: say why, not which
+            if isinstance(error, sqlite3.Error | OSError):
+                raise _explained(error, db) from None
+            raise
+
+    @classmethod
+    async def _open(cls, db: Path, key: DataKey) -> Store:
         writer = await _connect(db)
         reader: aiosqlite.Connection | None = None
         try:
+            await quick_check(writer, db)
             await migrate(writer)
             reader = await _connect(db)
             await reader.execute("PRAGMA query_only = ON")
@@ -279,6 +388,28 @@ class Store:
             pending.append((int(update_id), loads(self._key.open(blob, aad))))
         return pending
 
+    async def inbox_set_aside(self, update_id: int, *, reason: str) -> None:
+        """An update that can never be processed (it does not parse, or is invalid): marked
+        processed with the reason, its payload wiped, so it neither blocks nor repeats."""
+        _check_reason(reason)
+        async with self.write() as tx:
+            await tx._exec(
+                "UPDATE inbox SET processed_at = ?, payload_enc = NULL, set_aside = ?"
+                " WHERE update_id = ? AND processed_at IS NULL",
+                (ts(utcnow()), reason, update_id),
+            )
+
+    async def count_dropped(self, count: int) -> None:
+        """Updates refused at the door (no usable ``update_id``): counted, never stored."""
+        async with self.write() as tx:
+            row = await tx._one("SELECT value FROM meta WHERE key = 'dropped_updates'")
+            total = count + (0 if row is None else int(bytes(row[0]).decode()))
+            await tx._exec(
+                "INSERT INTO meta (key, value) VALUES ('dropped_updates', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(total).encode(),),
+            )
+
     # --- outbox ----------------------------------------------------------------------------------
 
     async def outbox_pending(
@@ -295,6 +426,38 @@ class Store:
     async def outbox_done(self, outbox_id: int) -> None:
         async with self.write() as tx:
             await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+
+    async def set_aside(self, outbox_id: int, *, reason: str, unconfirmed: bool = False) -> None:
+        """Take a row out of the outbox for good, keeping what ``ikiganiro status`` shows.
+
+        ``reason`` is a code (an error class or code such as ``BadRequest`` or ``http_500``),
+        never an error's text, which could quote a person. ``unconfirmed``: the message may
+        have gone out (its answer could not be read), so it must not be sent again. The
+        payload is not kept. A row already gone is a no-op.
+        """
+        _check_reason(reason)
+        async with self.write() as tx:
+            row = await tx._one(
+                "SELECT session_id, payload_enc FROM outbox WHERE id = ?", (outbox_id,)
+            )
+            if row is None:
+                return
+            session_id, blob = row
+            try:
+                op = str(loads(self._key.open(blob, outbox_aad(outbox_id, session_id)))["op"])
+            except (CorruptData, StorageError, KeyError, ValueError):
+                op = "unreadable"
+            await tx._exec(
+                "INSERT INTO set_aside (outbox_id, session_id, op, reason, unconfirmed, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (outbox_id, session_id, op[:64], reason, int(unconfirmed), ts(utcnow())),
+            )
+            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+
+    async def status(self, now: datetime | None = None) -> StoreStatus:
+        """Pending and set-aside work, for ``ikiganiro status`` (docs/storage.md)."""
+        async with self.read() as tx:
+            return await read_status(tx, now or utcnow())
 
     async def outbox_replace(self, outbox_id: int, payload: dict[str, Any]) -> None:
         async with self.write() as tx:
@@ -367,17 +530,56 @@ class Store:
         return "\n".join(problems) if problems else "ok"
 
     async def backup(self, dest: str | os.PathLike[str]) -> None:
-        """A consistent copy through SQLite's online backup; never copy the live file."""
-        target_path = Path(dest)
+        """A consistent copy through SQLite's online backup; never copy the live file.
+
+        The copy is written to a hidden ``.<name>.partial-<pid>`` file beside ``dest``, checked
+        (it must open with this key and pass ``integrity_check``) and only then renamed to
+        ``dest``: a backup cut short leaves no file under the name asked for, so nothing that
+        looks like a good, empty backup. It never overwrites a file. Its place and time are
+        noted in the database, for the refusal to start on a damaged file to point to it.
+        """
+        target = _backup_target(Path(dest))
+        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
         try:
-            os.close(os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            raise StorageError(f"{target_path} exists; a backup never overwrites a file") from None
-        target = sqlite3.connect(target_path, check_same_thread=False)
-        try:
-            await self._reader.backup(target)
+            await self._copy_to(partial)
+            await self._verify_copy(partial)
+            _publish(partial, target)
+        except (sqlite3.Error, OSError) as error:
+            raise explain(error, target) from None
         finally:
-            target.close()
+            _remove_new(partial)
+        await self._note_backup(target)
+
+    async def _copy_to(self, partial: Path) -> None:
+        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        copy = sqlite3.connect(partial, check_same_thread=False)
+        try:
+            await self._reader.backup(copy)
+        finally:
+            copy.close()
+        fd = os.open(partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    async def _verify_copy(self, partial: Path) -> None:
+        copy = await Store.open(partial, self._key, create=False)
+        try:
+            result = await copy.integrity_check()
+        finally:
+            await copy.close()
+        if result != "ok":
+            raise StorageError(f"the copy failed its integrity check ({result}); try again.")
+
+    async def _note_backup(self, target: Path) -> None:
+        note = f"{_absolute(target)}, written {ts(datetime.now(UTC))}".encode()
+        async with self.write() as tx:
+            await tx._exec(
+                "INSERT INTO meta (key, value) VALUES ('last_backup', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (note,),
+            )
 
     async def idle_sessions(self, now: datetime, days: int) -> list[str]:
         """Open sessions in which no person has done anything for ``days`` days.
@@ -420,8 +622,9 @@ class Store:
                     (ts(now), json.dumps(counts), sid),
                 )
             await tx._exec(
-                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND received_at <= ?",
-                (ts(now - INBOX_MEMORY),),
+                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND received_at <= ?"
+                " AND (set_aside IS NULL OR received_at <= ?)",
+                (ts(now - INBOX_MEMORY), ts(now - SET_ASIDE_MEMORY)),
             )
         await self.checkpoint()
         return len(expired)

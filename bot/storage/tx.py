@@ -83,8 +83,16 @@ _CHILD_TABLES = (
     "choices",
     "endorsements",
     "commitments",
-    "applied_events",
 )
+
+# Applied event ids kept per session: the most recent ones, in the order they were stored.
+# An older id cannot come back: an event id names its update, an update is applied in the
+# transaction that marks it processed in the inbox, the inbox refuses a known update id for
+# two days and Telegram never redelivers a confirmed update (nor any after 24 hours). The set
+# is a second line of defence for what may be in flight, at most a poll batch or two; a
+# thousand leaves a wide margin, and keeps each save to a few rows whatever came before
+# (docs/storage.md, "Applied event ids").
+APPLIED_MEMORY = 1000
 
 
 class Tx:
@@ -251,12 +259,15 @@ class Tx:
 
     async def _load_applied(self, session_id: str) -> set[str]:
         rows = await self._all(
-            "SELECT event_id FROM applied_events WHERE session_id = ?", (session_id,)
+            "SELECT event_id FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT ?",
+            (session_id, APPLIED_MEMORY),
         )
         return {r[0] for r in rows}
 
     async def save_state(self, state: SessionState, chat_id: int, thread_id: int | None) -> None:
-        """Upsert the session row, then replace every child row (see the module docstring)."""
+        """Upsert the session row, then replace every child row (see the module docstring);
+        applied event ids are the exception: only the new ones are written, and only the most
+        recent :data:`APPLIED_MEMORY` are kept."""
         await self._save_session_row(state, chat_id, thread_id)
         for table in _CHILD_TABLES:
             await self._exec(
@@ -414,9 +425,26 @@ class Tx:
         )
 
     async def _save_applied(self, s: SessionState) -> None:
+        """Write the ids not stored yet, forget those the state dropped, keep the newest."""
+        sid = s.session_id
+        stored = {
+            r[0]
+            for r in await self._all(
+                "SELECT event_id FROM applied_events WHERE session_id = ?", (sid,)
+            )
+        }
+        await self._many(
+            "DELETE FROM applied_events WHERE session_id = ? AND event_id = ?",
+            [(sid, e) for e in sorted(stored - s.applied)],
+        )
         await self._many(
             "INSERT INTO applied_events (session_id, event_id) VALUES (?, ?)",
-            [(s.session_id, e) for e in sorted(s.applied)],
+            [(sid, e) for e in sorted(s.applied - stored)],
+        )
+        await self._exec(
+            "DELETE FROM applied_events WHERE session_id = ? AND rowid < (SELECT rowid"
+            " FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+            (sid, sid, APPLIED_MEMORY - 1),
         )
 
     async def session_for_chat(self, chat_id: int, thread_id: int | None) -> str | None:

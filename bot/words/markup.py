@@ -58,34 +58,81 @@ def tagged(tag: str, text: str) -> str:
     return f"<{tag}>{escape(text)}</{tag}>"
 
 
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Cut a rendered text into messages below Telegram's limit, at line breaks where possible.
+def telegram_length(text: str) -> int:
+    """A message's length as Telegram counts it: UTF-16 code units of the text it shows,
+    after entity parsing (tags removed, HTML entities unescaped). An emoji counts two."""
+    return _utf16(strip_tags(text))
 
-    Tags never span a line (see the package docstring), so any line boundary is a safe cut; a
-    single overlong line (only ever escaped user text) is cut at a space, never inside an entity.
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# A tag, an HTML entity, or one character: the pieces a cut may fall between.
+_PIECE = re.compile(r"<[^>]*>|&#?[A-Za-z0-9]+;|.", re.DOTALL)
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z0-9-]+)")
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Cut a rendered text into messages within Telegram's limit, at line breaks where possible.
+
+    Every part measures at most ``limit`` as Telegram counts (:func:`telegram_length`). Tags
+    never span a line (see the package docstring), so any line boundary is a safe cut; a single
+    overlong line is cut at a space if it can be, never inside a tag or an entity, and a tag
+    open at the cut is closed at the end of one part and opened again at the start of the next.
     """
     parts: list[str] = []
-    current = ""
+    current, used = "", 0
     for whole in text.split("\n"):
-        line = whole
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            if cut <= 0:
-                cut = limit
-            amp = line.rfind("&", 0, cut)
-            if amp != -1 and ";" not in line[amp:cut]:
-                cut = amp
+        line, size = whole, telegram_length(whole)
+        while size > limit:
+            head, line = _cut(line, limit)
             if current:
                 parts.append(current)
-                current = ""
-            parts.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+                current, used = "", 0
+            parts.append(head)
+            size = telegram_length(line)
+        joined = used + 1 + size if current else size
+        if joined > limit:
             parts.append(current)
-            current = line
+            current, used = line, size
         else:
-            current = candidate
+            current, used = (f"{current}\n{line}" if current else line), joined
     if current.strip():
         parts.append(current)
     return [part for part in parts if part.strip()] or [text[:limit]]
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """The longest head of ``line`` within ``limit`` (ending at a space if one fits), and the
+    rest, with the tags open at the cut closed in one and reopened in the other."""
+    used = 0
+    stack: list[str] = []
+    best, best_open = 0, list[str]()
+    space, space_open = 0, list[str]()
+    for piece in _PIECE.finditer(line):
+        chunk = piece.group()
+        if len(chunk) > 1 and chunk.startswith("<"):
+            if chunk.startswith("</"):
+                if stack:
+                    stack.pop()
+                if best == piece.start():  # a closing tag right after the cut goes with it
+                    best, best_open = piece.end(), list(stack)
+            else:
+                stack.append(chunk)
+            continue
+        width = _utf16(unescape(chunk))
+        if used + width > limit and best > 0:
+            break
+        used += width
+        if chunk == " ":
+            space, space_open = piece.start(), list(stack)
+        best, best_open = piece.end(), list(stack)
+    cut, still_open = (space, space_open) if space > 0 else (best, best_open)
+    closing = "".join(f"</{_tag_name(tag)}>" for tag in reversed(still_open))
+    return line[:cut] + closing, "".join(still_open) + line[cut:].lstrip(" ")
+
+
+def _tag_name(tag: str) -> str:
+    found = _TAG_NAME.match(tag)
+    return found.group(1) if found else "b"
