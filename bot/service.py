@@ -440,11 +440,11 @@ class Service:
         if not 0 <= index < len(script.stages):
             return index
         prompt = f"prompt:{script.stages[index].id}"
-        for _, session_id, payload in await self.store.outbox_pending(limit=1000):
-            if session_id == state.session_id and payload.get("key") == prompt:
-                if payload.get("op") == "send":
-                    return index - 1
-        return index
+        waiting = {
+            (session_id, payload.get("op"), payload.get("key"))
+            for _, session_id, payload in await self.store.outbox_pending(limit=1000)
+        }
+        return index - 1 if (state.session_id, "send", prompt) in waiting else index
 
     async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
         if origin.private:
