@@ -41,6 +41,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot import delivery as op
 from bot.storage import Store
 from bot.telegram.budget import Budget
+from bot.telegram.retry import Tries, classify
 from bot.telegram.schedule import Row, choose
 from bot.telegram.waiting import unless_stopped
 
@@ -87,7 +88,10 @@ class Sender:
         self.store = store
         self.max_wait = max_wait  # in pace seconds: a lane that must wait longer tries later
         self.budget = budget or Budget()
+        self.tries = Tries()
         self._parsed: dict[int, tuple[str | None, op.Operation]] = {}
+        # Parts of a long message already sent, so a retry does not post them again.
+        self._parts_sent: dict[int, int] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         # When each group was last shown the private-chat button, so a nudge round to many
@@ -191,49 +195,81 @@ class Sender:
             if choice.next is None:
                 return done, True
             outbox_id, session_id, operation = choice.next
-            wait = self.budget.wait(chat, op.calls(operation)) if counted and chat else 0.0
+            wait = self.tries.wait(outbox_id, self.budget.pace.now())
+            if counted and chat is not None:
+                wait = max(wait, self.budget.wait(chat, op.calls(operation)))
             if wait > self.max_wait:
                 return done, False
             if wait > 0:
                 await self.budget.pace.sleep(wait)
                 continue  # something more awaited may have arrived meanwhile
-            if not await self._deliver(outbox_id, session_id, operation):
-                return done, False
-            await self.store.outbox_done(outbox_id)
-            done += 1
+            if await self._deliver(outbox_id, session_id, operation):
+                await self.store.outbox_done(outbox_id)
+                done += 1
 
     async def _deliver(
         self, outbox_id: int, session_id: str | None, operation: op.Operation
     ) -> bool:
-        """True when the row is settled (sent, or refused for good)."""
-        for _attempt in range(5):
+        """True when the row is settled (sent, set aside, or no longer wanted); False when it
+        must wait (its pause is recorded in ``self.tries``). Nothing raised by one row leaves
+        this method but a cancellation."""
+        for _attempt in range(3):
             try:
-                await self._perform(session_id, operation)
+                await self._perform(outbox_id, session_id, operation)
             except RetryAfter as error:
                 wait = seconds(error.retry_after)
                 log.warning("flood control: waiting %.0f s", wait)
-                await self.budget.pace.sleep(min(wait, self.max_wait))
-                continue
+                self.tries.hold(outbox_id, self.budget.pace.now() + wait)
+                return False
             except ChatMigrated as error:
                 if isinstance(operation, op.Popup | op.Menu):
-                    return True
-                async with self.store.write() as tx:
-                    await tx.migrate_chat(operation.chat_id, error.new_chat_id)
-                operation = operation.model_copy(update={"chat_id": error.new_chat_id})
-                await self.store.outbox_replace(outbox_id, op.dump(operation))
+                    return self._settled(outbox_id)
+                operation = await self._migrate(outbox_id, operation, error.new_chat_id)
                 continue
             except Forbidden as error:
                 await self._unreachable(operation, error)
-                return True
-            except BadRequest as error:
-                if "not modified" not in error.message:
-                    log.warning("Telegram refused %s: %s", operation.op, error.message)
-                return True
-            except TelegramError as error:  # network trouble: keep the row, try later
-                log.warning("sending failed, will retry: %s", error)
-                return False
-            return True
+                return self._settled(outbox_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # every fault stays with its row
+                return await self._failed(outbox_id, operation, error)
+            return self._settled(outbox_id)
         return False
+
+    async def _failed(self, outbox_id: int, operation: op.Operation, error: Exception) -> bool:
+        if isinstance(error, BadRequest) and "not modified" in error.message:
+            return self._settled(outbox_id)  # the edit had already happened
+        failure = classify(error)
+        kind = type(error).__name__
+        if not self.tries.failed(outbox_id, failure, self.budget.pace.now()):
+            log.warning(
+                "outbox row %s: %s (%s); trying again later", outbox_id, kind, failure.value
+            )
+            return False
+        unconfirmed = self.tries.unconfirmed(outbox_id) and isinstance(
+            operation, op.Send | op.Document
+        )
+        await self.store.set_aside(outbox_id, reason=kind, unconfirmed=unconfirmed)
+        log.error("outbox row %s set aside after %s (%s)", outbox_id, kind, failure.value)
+        return self._settled(outbox_id)
+
+    def _settled(self, outbox_id: int) -> bool:
+        self.tries.settled(outbox_id)
+        self._parts_sent.pop(outbox_id, None)
+        return True
+
+    async def _migrate(
+        self, outbox_id: int, operation: op.Operation, new_chat_id: int
+    ) -> op.Operation:
+        """A group became a supergroup: move the session, and this row, to its new id."""
+        old = getattr(operation, "chat_id", None)
+        if isinstance(old, int):
+            async with self.store.write() as tx:
+                await tx.migrate_chat(old, new_chat_id)
+        moved = operation.model_copy(update={"chat_id": new_chat_id})
+        await self.store.outbox_replace(outbox_id, op.dump(moved))
+        self._parsed.pop(outbox_id, None)
+        return moved
 
     async def _unreachable(self, operation: op.Operation, error: Forbidden) -> None:
         """A person who never opened a private chat gets the link in the group, not an error."""
@@ -257,10 +293,12 @@ class Sender:
         except TelegramError as second:
             log.info("could not point the group to the private chat either: %s", second)
 
-    async def _perform(self, session_id: str | None, operation: op.Operation) -> None:
+    async def _perform(
+        self, outbox_id: int, session_id: str | None, operation: op.Operation
+    ) -> None:
         match operation:
             case op.Send():
-                await self._send(session_id, operation)
+                await self._send(session_id, operation, outbox_id)
             case op.Edit():
                 await self._edit(session_id, operation)
             case op.Delete():
@@ -347,9 +385,14 @@ class Sender:
                 session_id, part_key, message.chat_id, message.message_id
             )
 
-    async def _send(self, session_id: str | None, operation: op.Send) -> None:
+    async def _send(
+        self, session_id: str | None, operation: op.Send, outbox_id: int | None = None
+    ) -> None:
         key, last = operation.key, len(operation.parts) - 1
+        first = self._parts_sent.get(outbox_id, 0) if outbox_id is not None else 0
         for index, part in enumerate(operation.parts):
+            if index < first:
+                continue  # sent before a failure of a later part
             await self._post(
                 session_id,
                 part,
@@ -359,6 +402,8 @@ class Sender:
                 keys=operation.keys if index == last else (),
                 reply_to=operation.reply_to if index == 0 else None,
             )
+            if outbox_id is not None:
+                self._parts_sent[outbox_id] = index + 1
 
     async def _edit(self, session_id: str | None, operation: op.Edit) -> None:
         key = operation.key

@@ -78,7 +78,7 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, Intake, Store
 async def test_a_group_waiting_out_a_429_does_not_delay_another_group(world) -> None:
     api, intake, _ = world
     api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, chat_id=BUSY)
-    intake.sender.max_wait = 0.3
+    intake.sender.max_wait = 2  # the busy lane waits its second out, then sends
     await intake.accept(api.command(FACILITATOR, BUSY, "/next"))
     await intake.accept(api.command(FACILITATOR, CALM, "/next"))
     await intake.process_pending()
