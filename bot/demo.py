@@ -280,6 +280,7 @@ async def run_demo(script_id: str, language: str) -> str:
             intake = Intake(application, runtime, sender, clock=demo_clock)
             demo = Demo(api, store, paced(pace, intake.feed))
             summary_text = await play(demo, script, language)
+            await sender.drain(patient=True)  # the last progress lines, once budget allows
         finally:
             await application.shutdown()
             await store.close()

@@ -10,6 +10,9 @@ priority. Some waiting operations are settled without a call at all:
 - an edit followed by a later edit of the same message: only the last is worth sending;
 - a reaction queued before a new prompt: its stage has moved on, nobody looks back for it;
 - a reaction while the group's budget is more than half spent: the budget is for words.
+
+And only prompts, summaries and answers someone waits for may spend the group's last calls of
+a minute (``reserve``): whatever else is chosen waits until it can leave them unspent.
 """
 
 from __future__ import annotations
@@ -27,6 +30,20 @@ class Choice:
 
     next: Row | None
     settle: list[int] = field(default_factory=list)
+
+
+def reserve(priority: op.Priority, limit: int) -> int:
+    """Calls of the group's budget an operation of this priority must leave unspent.
+
+    The next prompt must never wait behind a progress line: progress keeps a few calls in hand
+    for prompts and summaries, cards a couple, and reactions half the minute's budget.
+    """
+    return {
+        op.Priority.ESSENTIAL: 0,
+        op.Priority.CARD: min(2, limit // 10),
+        op.Priority.PROGRESS: min(4, limit // 5),
+        op.Priority.ACK: limit // 2,
+    }[priority]
 
 
 def choose(rows: list[Row], *, free: int | None, limit: int) -> Choice:

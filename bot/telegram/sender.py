@@ -42,7 +42,7 @@ from bot import delivery as op
 from bot.storage import Store
 from bot.telegram.budget import Budget
 from bot.telegram.retry import Tries, classify
-from bot.telegram.schedule import Row, choose
+from bot.telegram.schedule import Row, choose, reserve
 from bot.telegram.waiting import unless_stopped
 
 log = logging.getLogger(__name__)
@@ -114,24 +114,27 @@ class Sender:
             with contextlib.suppress(TimeoutError):
                 await unless_stopped(asyncio.wait_for(self._wake.wait(), every), stop)
 
-    async def drain(self) -> int:
+    async def drain(self, *, patient: bool = False) -> int:
         """Send everything that can go now; returns how many rows were delivered or settled.
 
         Rows run in lanes, one per chat, side by side: a group waiting out its flood limit
         holds up only itself, not the other groups nor anyone's private chat, and rows that
-        arrive meanwhile start at once in their own lanes. Within a lane the order is kept,
-        so an edit or a pin never overtakes the message it is about. A lane that must wait
-        is left for the next drain.
+        arrive meanwhile start at once in their own lanes. Within a lane the most awaited row
+        goes first (``bot.telegram.schedule``). A lane waits for its group's budget only for
+        what people wait for; other rows are left for the next drain, unless ``patient`` (the
+        demo's last drain, which leaves nothing behind).
         """
         async with self._lock:
             running: dict[str, asyncio.Task[tuple[int, bool]]] = {}
             try:
-                return await self._drain(running)
+                return await self._drain(running, patient)
             finally:
                 for task in running.values():  # cancelled from outside: no lane outlives it
                     task.cancel()
 
-    async def _drain(self, running: dict[str, asyncio.Task[tuple[int, bool]]]) -> int:
+    async def _drain(
+        self, running: dict[str, asyncio.Task[tuple[int, bool]]], patient: bool
+    ) -> int:
         settled = 0
         waiting: set[str] = set()
         while True:
@@ -140,7 +143,7 @@ class Sender:
             settled += refused
             for lane in dict.fromkeys(op.lane(operation) for _, _, operation in rows):
                 if lane not in running and lane not in waiting:
-                    running[lane] = asyncio.create_task(self._lane(lane))
+                    running[lane] = asyncio.create_task(self._lane(lane, patient))
             if not running:
                 return settled
             woken = asyncio.ensure_future(self._wake.wait())
@@ -179,9 +182,10 @@ class Sender:
             del self._parsed[gone]
         return rows, refused
 
-    async def _lane(self, lane: str) -> tuple[int, bool]:
+    async def _lane(self, lane: str, patient: bool) -> tuple[int, bool]:
         """Deliver one chat's rows, the most awaited first (``schedule.choose``), within the
-        chat's budget; stops at a row that must wait longer than ``max_wait``."""
+        chat's budget. It waits for budget only for what people wait for (unless ``patient``),
+        and never longer than ``max_wait``; the rest is left for a later drain."""
         done = 0
         while True:
             rows = [row for row in (await self._pending())[0] if op.lane(row[2]) == lane]
@@ -197,9 +201,11 @@ class Sender:
             outbox_id, session_id, operation = choice.next
             wait = self.tries.wait(outbox_id, self.budget.pace.now())
             if counted and chat is not None:
-                wait = max(wait, self.budget.wait(chat, op.calls(operation)))
-            if wait > self.max_wait:
-                return done, False
+                need = op.calls(operation) + reserve(operation.priority, self.budget.per_minute)
+                wait = max(wait, self.budget.wait(chat, need))
+            awaited = patient or operation.priority is op.Priority.ESSENTIAL
+            if wait > self.max_wait or (wait > 0 and not awaited):
+                return done, False  # the next drain (woken, or a few seconds on) tries again
             if wait > 0:
                 await self.budget.pace.sleep(wait)
                 continue  # something more awaited may have arrived meanwhile

@@ -68,6 +68,10 @@ class Bot:
                 return True
         return False
 
+    async def flush(self) -> None:
+        """Send what the group's budget deferred (pins, late progress lines), as time passes."""
+        await self.intake.sender.drain(patient=True)
+
     def group_calls(self) -> list[Any]:
         return [c for c in self.api.calls if c.chat_id == GROUP_ID]
 

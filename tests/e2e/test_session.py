@@ -23,6 +23,7 @@ async def test_a_whole_session_of_the_default_script_ends_with_its_summary(bot: 
         await bot.demo.command(FACILITATOR, "/next")
         await bot.demo.stage(script, index)
     await bot.demo.end(FACILITATOR)
+    await bot.flush()  # pinning waits for the group's budget, behind the summary itself
 
     summary_id = await bot.demo.live("summary")
     summary = bot.api.message(GROUP_ID, summary_id)
