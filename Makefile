@@ -53,8 +53,9 @@ SEED  ?= 7
 soak: $(STAMP)                ## kill -9 a scripted session at random points (KILLS=50 for more); counts must hold
 	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED)
 
-bench: $(STAMP)
+bench: $(STAMP)                ## per-update cost (throughput), and a crowded group under Telegram's limits
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/group.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .

@@ -97,11 +97,18 @@ class Demo:
     bot's database, through a read snapshot, as a person would find them on screen.
     """
 
-    def __init__(self, api: FakeBotApi, store: Store, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        api: FakeBotApi,
+        store: Store,
+        deliver: Deliver,
+        people: tuple[Person, ...] = PEOPLE,
+    ) -> None:
         self.api = api
         self.store = store
         self._feed = deliver
         self.session_id = ""
+        self.people = people  # the cast; the benchmark brings a crowd
 
     async def command(self, person: Person, text: str) -> None:
         await self._feed(self.api.command(person.user_id, GROUP_ID, text))
@@ -198,33 +205,35 @@ class Demo:
         stage = script.stages[index]
         prompt = await self.live(f"prompt:{stage.id}")
         if stage.kind is StageKind.TEXT:
-            answers = ANSWERS.get(stage.id, (GENERAL_ANSWER,) * len(PEOPLE))
-            for person, text in zip(PEOPLE, answers, strict=False):
+            answers = ANSWERS.get(stage.id, (GENERAL_ANSWER,) * len(self.people))
+            if len(self.people) > len(PEOPLE):  # a crowd: the answers go round again
+                answers = tuple(answers[n % len(answers)] for n in range(len(self.people)))
+            for person, text in zip(self.people, answers, strict=False):
                 if person is PRIVATE_TELLER and Channel.ANONYMOUS in stage.channels:
                     await self.answer_privately(person, text, "anonymous")
                 elif Channel.GROUP in stage.channels:
                     await self.reply(person, prompt, text)
         elif stage.kind in CHOICE_KINDS:
             limit = 1 if stage.kind is StageKind.CHOICE else min(2, stage.max_choices or 2)
-            for n, person in enumerate(PEOPLE):
+            for n, person in enumerate(self.people):
                 for k in range(limit):
                     option = stage.options[(n + 2 * k) % len(stage.options)]
                     data = button(Action.CHOICE, self.session_id, stage.id, option.id)
                     await self.press(person, GROUP_ID, prompt, data)
         elif stage.kind is StageKind.COMMITMENT:
             for n, (text, owner, due) in enumerate(COMMITMENTS):
-                proposer = PEOPLE[n * 3 % len(PEOPLE)]
+                proposer = self.people[n * 3 % len(self.people)]
                 await self.reply(proposer, prompt, text)
                 cid = await self.last_commitment()
                 card = await self.live(f"commitment:{cid}")
                 await self.settle(proposer, cid, owner, due)
-                for person in PEOPLE[: 4 - n]:
+                for person in self.people[: 4 - n]:
                     await self.press(
                         person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)
                     )
         elif stage.kind is StageKind.REVIEW:
-            for person in PEOPLE:
-                allow = "0" if person is PEOPLE[1] else "1"
+            for person in self.people:
+                allow = "0" if person is self.people[1] else "1"
                 await self.press(
                     person, GROUP_ID, prompt, button(Action.QUOTE, self.session_id, allow)
                 )
@@ -241,7 +250,7 @@ async def play(demo: Demo, script: Script, language: str) -> str:
     if session_id is None:
         raise DemoError("the session did not open")
     demo.session_id = session_id
-    for person in PEOPLE:
+    for person in demo.people:
         await demo.join(person)
     for index in range(len(script.stages)):
         await demo.command(FACILITATOR, "/next")

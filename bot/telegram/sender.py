@@ -92,6 +92,9 @@ class Sender:
         self._parsed: dict[int, tuple[str | None, op.Operation]] = {}
         # Parts of a long message already sent, so a retry does not post them again.
         self._parts_sent: dict[int, int] = {}
+        # What each live message shows now, as this process last set it: an edit that would
+        # change nothing costs the group a call (and a 400) for nothing, so it is skipped.
+        self._shown: dict[tuple[str, str], tuple[str, op.Keyboard]] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         # When each group was last shown the private-chat button, so a nudge round to many
@@ -390,6 +393,7 @@ class Sender:
             await self.store.remember_message(
                 session_id, part_key, message.chat_id, message.message_id
             )
+            self._shown[(session_id, part_key)] = (part, keys)
 
     async def _send(
         self, session_id: str | None, operation: op.Send, outbox_id: int | None = None
@@ -426,6 +430,9 @@ class Sender:
                 else await self.store.message_ref(session_id or "", _part_key(key, index))
             )
             keys = operation.keys if index == last else ()
+            shown = (session_id or "", _part_key(key, index))
+            if self._shown.get(shown) == (part, keys):
+                continue  # this part already shows exactly that
             if part_ref is None:
                 await self._post(
                     session_id,
@@ -449,6 +456,7 @@ class Sender:
             except BadRequest as error:
                 if "not modified" not in error.message:
                     raise
+            self._shown[shown] = (part, keys)
         await self._delete(session_id, key, start=len(operation.parts))
 
     async def _delete(self, session_id: str | None, key: str, *, start: int = 0) -> None:
@@ -459,6 +467,7 @@ class Sender:
         ):
             await self._try_delete(ref)
             await self.store.forget_message(session_id, _part_key(key, index))
+            self._shown.pop((session_id, _part_key(key, index)), None)
             index += 1
 
     async def _try_delete(self, ref: tuple[int, int]) -> None:

@@ -7,6 +7,9 @@ Telegram say no in the group, and every prompt must still arrive.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bench.group import session
 from bot.demo import play
 from bot.dialogues import Library
 from bot.offline.cast import FACILITATOR, GROUP_ID
@@ -36,3 +39,14 @@ async def test_a_second_next_before_the_group_sees_the_first_moves_nothing(bot: 
     assert "already on stage" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
     await bot.demo.command(FACILITATOR, "/next")  # once the group has seen it, /next moves on
     assert (await bot.state()).stage_index == before + 2
+
+
+async def test_a_crowd_of_twenty_gets_every_prompt_at_once_and_a_quiet_group(
+    tmp_path: Path,
+) -> None:
+    """The benchmark's session, with its goals as limits (simulated time: no wall clock)."""
+    figures = await session(20, tmp_path)
+    assert figures["p95"] <= 2.0
+    assert figures["busiest"] <= 20
+    assert figures["refused"] == 0
+    assert figures["per_contribution"] <= 0.1
