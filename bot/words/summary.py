@@ -55,12 +55,18 @@ def _balance(balance: tuple[StageBalance, ...], ctx: Context) -> list[str]:
     tr = ctx.tr
     lines = ["", tagged("b", tr.gettext("Voices at each stage"))]
     for stage in balance:
+        counts = counts_line(tr, stage.voices)
+        if stage.unnamed:  # counted apart: a role would point at an anonymous author
+            counts = tr.ngettext(
+                "{counts}; and {n} answer without a name",
+                "{counts}; and {n} answers without a name",
+                stage.unnamed,
+            ).format(counts=counts, n=stage.unnamed)
         lines.append(
             "• "
             + escape(
                 tr.gettext("{stage}: {counts}").format(
-                    stage=stage_title(ctx, stage.stage_id, stage.title),
-                    counts=counts_line(tr, stage.voices),
+                    stage=stage_title(ctx, stage.stage_id, stage.title), counts=counts
                 )
             )
         )

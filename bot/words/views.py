@@ -276,7 +276,7 @@ def _status_line(tr: Translator, line: StatusLine) -> str:
 
 
 def _status(view: StatusView, ctx: Context) -> Rendered:
-    tr = ctx.tr
+    tr, n_named = ctx.tr, len(view.answered)
     state_names = {
         Status.LOBBY: tr.pgettext("status", "waiting to start"),
         Status.RUNNING: tr.pgettext("status", "running"),
@@ -297,15 +297,27 @@ def _status(view: StatusView, ctx: Context) -> Rendered:
         escape(tr.gettext("Joined: {counts}").format(counts=counts_line(tr, view.participants))),
         "",
         escape(
-            tr.ngettext("Answered ({n}):", "Answered ({n}):", len(view.answered)).format(
-                n=len(view.answered)
-            )
+            tr.ngettext(
+                "Answered with their name ({n}):", "Answered with their name ({n}):", n_named
+            ).format(n=n_named)
         ),
         *[_status_line(tr, line) for line in view.answered],
-        escape(
-            tr.ngettext("Not yet ({n}):", "Not yet ({n}):", len(view.quiet)).format(
-                n=len(view.quiet)
+    ]
+    if view.unnamed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "{n} answer came without a name; who wrote it is not shown, to anyone.",
+                    "{n} answers came without a name; who wrote them is not shown, to anyone.",
+                    view.unnamed,
+                ).format(n=view.unnamed)
             )
+        )
+    lines += [
+        escape(
+            tr.ngettext(
+                "Not heard by name yet ({n}):", "Not heard by name yet ({n}):", len(view.quiet)
+            ).format(n=len(view.quiet))
         ),
         *[_status_line(tr, line) for line in view.quiet],
     ]

@@ -97,7 +97,8 @@ def test_quote_with_consent_stages_need_a_yes(
 ) -> None:
     d = Driver(
         make_script(
-            stage("tell", "text", answer_in=["private", "anonymous"], quote_with_consent=True)
+            stage("tell", "text", answer_in=["private", "anonymous"], quote_with_consent=True),
+            privacy_threshold=1,  # posted at once: this is about consent, not timing
         )
     )
     d.open(FAC)
