@@ -13,6 +13,7 @@ from bot.engine.effects import (
     CommitmentView,
     Notice,
     NoticeView,
+    PromptView,
     SharedAnswerView,
     SummaryView,
 )
@@ -132,3 +133,21 @@ def test_the_proposer_is_told_privately_what_was_chosen_and_may_change_it() -> N
     assert "who acts: police and residents together; by when: Jul 14, 2025." in rendered.text
     assert [k.data for k in rendered.keys[0]] == [f"o|3fa9c2d1|c3|{o.value}" for o in Owner]
     assert [k.data for k in rendered.keys[1]] == [f"d|3fa9c2d1|c3|{d.value}" for d in Due]
+
+
+def test_the_review_question_says_no_covers_every_answer() -> None:
+    script = Library.load()["community-safety"]
+    ctx = Context(translator("en"), script, "3fa9c2d1", "ikiganiro_bot")
+    review = script.stage("review")
+    assert review is not None
+    view = PromptView(
+        script_id=script.id,
+        stage_id="review",
+        number=script.index("review") + 1,
+        total=len(script.stages),
+        open=True,
+        answered=RoleCounts(),
+    )
+    text = render(view, ctx).text
+    assert "every answer you gave in this session" in text
+    assert "counted, never quoted" in text

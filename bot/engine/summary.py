@@ -3,7 +3,8 @@
 Built from the state alone, so a draft and the final summary always agree. Quotes honour each
 author's choices: facilitator-only answers are counted, never quoted; an anonymous quote carries
 neither name nor role (in a small group a role can be enough to identify someone); a story from a
-``quote_with_consent`` stage is quoted only if its author said yes at the review stage.
+``quote_with_consent`` stage is quoted only if its author said yes at the review stage, and
+someone who said no there is quoted nowhere: every answer of theirs is counted, not quoted.
 """
 
 from __future__ import annotations
@@ -201,8 +202,11 @@ def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
         author = state.participants.get(answer.user_id)
         if author is None or answer.held:  # a held post is not shown anywhere yet
             continue
-        quotable = answer.visibility is not Visibility.FACILITATORS and (
-            not stage.quote_with_consent or author.quote_consent is True
+        # One consent, whole summary: a "no" at the review withholds every answer of theirs.
+        quotable = (
+            answer.visibility is not Visibility.FACILITATORS
+            and author.quote_consent is not False
+            and (not stage.quote_with_consent or author.quote_consent is True)
         )
         if not quotable:
             withheld += 1

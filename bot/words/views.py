@@ -136,8 +136,9 @@ def _how_to_answer(ctx: Context, stage: Stage) -> str:
         )
     if stage.kind is StageKind.REVIEW:
         return tr.gettext(
-            "Read the draft summary below. Say with the buttons whether your stories may be "
-            "quoted in the final summary."
+            "Read the draft summary below. Say with the buttons whether your answers may be "
+            "quoted in the final summary. “Do not quote me” covers every answer you gave in this "
+            "session, with your name or without: it is counted, never quoted, in every summary."
         )
     return ""
 
