@@ -66,6 +66,7 @@ class Notice(StrEnum):
     BOT_REMOVED = "bot_removed"
     EXPIRED = "expired"
     ERASED = "erased"
+    WITHDRAWN = "withdrawn"  # what a message taken back at its author's request says
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them

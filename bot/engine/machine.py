@@ -41,6 +41,7 @@ from bot.engine.script import CHOICE_KINDS, Channel, Script, Stage, StageKind
 from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
+    NOBODY,
     Answer,
     Commitment,
     Draft,
@@ -884,26 +885,19 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 
 
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
-    """Remove every trace of one person, and take back what the group was shown of theirs."""
+    """Remove every trace of one person, and redraw everything the group was shown that held
+    their words or name: shares, commitment cards, the welcome, the open prompt, the draft
+    summary and the final summary."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
-            effects.append(Delete(key=f"share:{answer.id}"))
+            effects += _withdraw(f"share:{answer.id}")
     s.answers = [a for a in s.answers if a.user_id != user_id]
     s.drafts.pop(user_id, None)
     for votes in s.choices.values():
         votes.pop(user_id, None)
     s.choices = {stage: votes for stage, votes in s.choices.items() if votes}
-    for commitment in s.commitments:
-        if commitment.proposer == user_id:
-            effects.append(Delete(key=f"commitment:{commitment.id}"))
-    s.commitments = [c for c in s.commitments if c.proposer != user_id]
-    for commitment in s.commitments:
-        if user_id in commitment.endorsers:
-            commitment.endorsers.remove(user_id)
-            effects.append(
-                Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))
-            )
+    effects += _erase_from_commitments(s, user_id)
     s.participants.pop(user_id, None)
     s.facilitators = [f for f in s.facilitators if f != user_id]
     if s.opened_at is not None:
@@ -911,11 +905,49 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
         stage = _current(script, s)
         if stage is not None and stage.takes_input:
             effects.append(_refresh_prompt(script, s, stage))
-        # A summary the group was shown must not keep quoting someone who asked to be forgotten.
-        if s.status is Status.ENDED:
-            effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
-        elif stage is not None and stage.kind is StageKind.REVIEW:
-            effects.append(Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+        effects += _redraw_summaries(script, s)
+    return effects
+
+
+def _withdraw(key: str) -> Effects:
+    """Take back a message the bot posted: blank it first (Telegram lets a bot delete its
+    messages for 48 hours only, but edit them for ever), then delete it."""
+    return [Edit(key=key, view=NoticeView(code=Notice.WITHDRAWN)), Delete(key=key)]
+
+
+def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
+    """A commitment others endorsed stays, without its proposer's name; one nobody else stands
+    behind is withdrawn. Their endorsements go from every card."""
+    effects: Effects = []
+    kept: list[Commitment] = []
+    for commitment in s.commitments:
+        touched = user_id in commitment.endorsers or commitment.proposer == user_id
+        commitment.endorsers = [u for u in commitment.endorsers if u != user_id]
+        if commitment.proposer == user_id:
+            commitment.proposer = NOBODY
+        if commitment.proposer == NOBODY and not commitment.endorsers:
+            effects += _withdraw(f"commitment:{commitment.id}")
+            continue
+        kept.append(commitment)
+        if touched:
+            view = _commitment_view(s, commitment)
+            effects.append(Edit(key=f"commitment:{commitment.id}", view=view))
+    s.commitments = kept
+    return effects
+
+
+def _redraw_summaries(script: Script, s: SessionState) -> Effects:
+    """The draft summary wherever the group was shown it, and the final one once posted."""
+    review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
+    effects: Effects = []
+    if review is not None:
+        if s.stage_index >= review:
+            view = SummaryView(summary=build_summary(script, s))
+            effects.append(Edit(key="draft", view=view))
+        else:  # gone back before the review, or never there: nothing of theirs may stay
+            effects.append(Delete(key="draft"))
+    if s.status is Status.ENDED:
+        effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 

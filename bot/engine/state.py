@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 UserId = int
+# The proposer of a commitment whose proposer asked to be forgotten while others endorsed it.
+NOBODY: UserId = 0
 
 # Bumped when the text a participant agrees to changes in substance; stored with the consent.
 CONSENT_VERSION = 1

@@ -193,6 +193,7 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("days",),
     ),
     Notice.ERASED: NoticeText(N_("Done. Everything I kept about you has been erased.")),
+    Notice.WITHDRAWN: NoticeText(N_("This message was withdrawn at its author's request.")),
     Notice.PAUSED: NoticeText(
         N_("The session is paused. The facilitator will resume it with /resume.")
     ),

@@ -239,11 +239,13 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
     tr = ctx.tr
     sid, cid = ctx.session_id, view.commitment_id
-    lines = [
-        "🤝 "
-        + escape(tr.gettext("Commitment proposed by {name}:")).format(
+    heading = escape(tr.gettext("Commitment:"))  # its proposer asked to be forgotten
+    if view.proposer:
+        heading = escape(tr.gettext("Commitment proposed by {name}:")).format(
             name=f"<b>{escape(view.proposer)}</b>"
-        ),
+        )
+    lines = [
+        "🤝 " + heading,
         escape(view.text),
         "",
         escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
