@@ -91,6 +91,9 @@ class Summary(_Frozen):
     quotes: tuple[Quote, ...]
     commitments: tuple[CommitmentLine, ...]
     withheld: int  # answers counted but not quoted (facilitators only, or no consent to quote)
+    # k of disclosure control (the script's privacy_threshold): no count by role below it is
+    # shown as a number; see ``bot.words.names.summary_counts``.
+    threshold: int = 1
 
 
 def is_shared(commitment: Commitment, state: SessionState) -> bool:
@@ -166,6 +169,7 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         quotes=tuple(quotes),
         commitments=tuple(_commitment_lines(state)),
         withheld=withheld,
+        threshold=script.privacy_threshold,
     )
 
 
