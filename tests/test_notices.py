@@ -249,3 +249,11 @@ def test_random_sessions_send_exactly_the_declared_parameters(
         for event in run.events(op):
             run.apply(event)
     _assert_declared(run.notices)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_consent_says_telegram_can_read_what_is_sent(language: str) -> None:
+    text = notice_text(_declared(Notice.CONSENT_REQUEST), _context(language))
+    assert text.count("Telegram") >= 2, text  # its servers, and that it can read them
+    if language == "en":
+        assert "not end-to-end encrypted" in text and "Telegram can read them" in text

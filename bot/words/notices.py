@@ -66,8 +66,9 @@ NOTICES: dict[Notice, NoticeText] = {
             "only the way you choose: with your name, without any name, or for the facilitators "
             "only. Answer texts are deleted {days} days after the session ends. You can see your "
             "data with /mydata and erase it at any time with /forget. Taking part is your choice; "
-            "nobody may require it. Messages to a bot pass through Telegram's servers, so do not "
-            "write what must never leave this room. Do you agree?"
+            "nobody may require it. Messages to a bot are not end-to-end encrypted: they pass "
+            "through Telegram's servers and Telegram can read them, so do not write what must "
+            "never leave this room. Do you agree?"
         ),
         placeholders=("days",),
     ),
