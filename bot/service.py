@@ -337,8 +337,16 @@ class Service:
             found = session_id or await self._session_of(tx, origin)
             result = await self._run(tx, found, event, update_id, origin) if found else None
             result = result or Result.MISSING
-            if bind and found and result is not Result.MISSING:
-                await tx.bind_private(_actor(origin), found)
+            # Only a participant's private chat is bound: nothing of a person is kept before
+            # they consent (pressing Join, then declining, leaves no id).
+            actor = _actor(origin) if bind else None
+            if (
+                actor
+                and found
+                and result is not Result.MISSING
+                and found in await tx.sessions_of_user(actor)
+            ):
+                await tx.bind_private(actor, found)
             text = {Result.MISSING: missing, Result.UNCHANGED: unchanged}.get(result)
             if text is not None:
                 await self._queue(tx, origin, text, found)
@@ -362,8 +370,11 @@ class Service:
             seen = await self._seen_index(state, script)
             event = event.model_copy(update={"seen_index": seen})
         applied = await self._apply(tx, state, script, event, origin, Place(*located))
-        if applied and isinstance(event, ev.PRIVILEGED):
-            await tx.audit(session_id, getattr(event, "actor", None), event.type)
+        if applied is not None and isinstance(event, ev.PRIVILEGED):
+            # A refusal is on record too, but not who was refused: a stranger leaves no id.
+            allowed = state.is_facilitator(event.actor) or event.actor_is_admin
+            actor = event.actor if allowed else None
+            await tx.audit(session_id, actor, event.type if allowed else f"{event.type}.refused")
         return Result.APPLIED if applied is not None else Result.UNCHANGED
 
     async def _apply(

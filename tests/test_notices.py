@@ -47,6 +47,7 @@ SAMPLES: dict[str, str | int] = {
     "min": 2,
     "max": 7,
     "count": 4,
+    "k": 3,
     "days": 30,
     "visibility": "named",
     "allow": 1,
@@ -129,19 +130,23 @@ def test_every_notice_renders_with_exactly_its_declared_parameters(
 
 
 def test_values_reach_the_text() -> None:
-    assert notice_text(_declared(Notice.NUDGES_SENT), _context()) == "Reminders sent: 4."
+    choices_full = notice_text(_declared(Notice.CHOICES_FULL), _context())
+    assert choices_full == "You can choose at most 7. Take one back first."
     assert "“A small story”" in notice_text(_declared(Notice.NUDGE), _context())
     assert "police officer" in notice_text(_declared(Notice.JOINED), _context())
 
 
 def test_a_notice_missing_a_parameter_raises() -> None:
-    with pytest.raises(PlaceholderError, match="count"):
-        notice_text(NoticeView(code=Notice.NUDGES_SENT), _context())
+    with pytest.raises(PlaceholderError, match="max"):
+        notice_text(NoticeView(code=Notice.CHOICES_FULL), _context())
 
 
 def _broken_swahili() -> Translator:
     catalog = Catalog(locale="sw", domain="ikiganiro")
-    catalog.add("Reminders sent: {count}.", "Vikumbusho vilivyotumwa: {idadi}.")
+    catalog.add(
+        "You can choose at most {max}. Take one back first.",
+        "Unaweza kuchagua zisizozidi {idadi}. Ondoa moja kwanza.",
+    )
     catalog.add("Please write at least {min} characters.", "Andika angalau herufi {min")
     translations = Translations()
     translations._catalog = {m.id: m.string for m in catalog if m.id}
@@ -151,7 +156,7 @@ def _broken_swahili() -> Translator:
 @pytest.mark.parametrize(
     ("code", "english"),
     [
-        (Notice.NUDGES_SENT, "Reminders sent: 4."),
+        (Notice.CHOICES_FULL, "You can choose at most 7. Take one back first."),
         (Notice.TOO_SHORT, "Please write at least 2 characters."),
     ],
 )
@@ -195,7 +200,9 @@ def _walk() -> list[NoticeView]:
     for n in range(MAX_ANSWERS_PER_STAGE + 1):
         seen += _notices(d.answer(POL, "story", f"answer {n}"))
     seen += _notices(d.answer(RES, "story", "a private word", channel="private"))
-    seen += _notices(d.share(RES, "anonymous"))
+    seen += _notices(d.share(RES, "anonymous"))  # held: too few have answered
+    seen += _notices(d.answer(RES, "story", "a named word", channel="private"))
+    seen += _notices(d.share(RES, "named"))
     for schedule in [e for e in effects if isinstance(e, Schedule)]:
         d.tick(60)
         seen += _notices(d.apply(schedule.event))
@@ -242,3 +249,11 @@ def test_random_sessions_send_exactly_the_declared_parameters(
         for event in run.events(op):
             run.apply(event)
     _assert_declared(run.notices)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_consent_says_telegram_can_read_what_is_sent(language: str) -> None:
+    text = notice_text(_declared(Notice.CONSENT_REQUEST), _context(language))
+    assert text.count("Telegram") >= 2, text  # its servers, and that it can read them
+    if language == "en":
+        assert "not end-to-end encrypted" in text and "Telegram can read them" in text

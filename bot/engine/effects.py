@@ -45,6 +45,7 @@ class Notice(StrEnum):
     NOT_HERE = "not_here"  # this stage is not answered in this place
     SHARE_CHOICE = "share_choice"
     SHARED = "shared"
+    SHARED_HELD = "shared_held"  # an anonymous answer waits for more answers before it is posted
     NO_DRAFT = "no_draft"
     ANSWER_UPDATED = "answer_updated"
     UNKNOWN_OPTION = "unknown_option"
@@ -65,6 +66,7 @@ class Notice(StrEnum):
     BOT_REMOVED = "bot_removed"
     EXPIRED = "expired"
     ERASED = "erased"
+    WITHDRAWN = "withdrawn"  # what a message taken back at its author's request says
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
@@ -132,13 +134,16 @@ class StatusLine(_Frozen):
 
 
 class StatusView(_Frozen):
-    """Sent privately to a facilitator: who has answered the open stage, and who has not."""
+    """Sent privately to a facilitator: who has answered the open stage with their name, how
+    many answers came without one (never whose), and everyone else, private answerers
+    included, as not heard by name yet."""
 
     type: Literal["status"] = "status"
     script_id: str
     stage_id: str | None
     status: Status
     answered: tuple[StatusLine, ...]
+    unnamed: int = 0
     quiet: tuple[StatusLine, ...]
     participants: RoleCounts
 

@@ -41,6 +41,7 @@ from bot.engine.script import CHOICE_KINDS, Channel, Script, Stage, StageKind
 from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
+    NOBODY,
     Answer,
     Commitment,
     Draft,
@@ -57,6 +58,7 @@ from bot.engine.summary import (
     build_summary,
     endorsement_counts,
     is_shared,
+    unnamed_answers,
     voice_counts,
 )
 
@@ -264,6 +266,19 @@ def _refresh_prompt(script: Script, s: SessionState, stage: Stage) -> Edit:
     return Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=is_open))
 
 
+def _release(script: Script, s: SessionState, stage: Stage, *, closing: bool = False) -> Effects:
+    """Post the stage's held anonymous answers once ``privacy_threshold`` people have answered
+    it, or as it closes: all together, so the moment one appears points at nobody."""
+    held = [a for a in s.answers_for(stage.id) if a.held]
+    if not held or not (closing or len(_voices(s, stage)) >= script.privacy_threshold):
+        return []
+    for answer in held:
+        answer.held = False
+    return [
+        Send(to=Group(), view=_shared_view(script, a, None), key=f"share:{a.id}") for a in held
+    ]
+
+
 def _welcome(script: Script, s: SessionState) -> WelcomeView:
     active = [p.role for p in s.participants.values() if p.active and p.role]
     return WelcomeView(script_id=script.id, status=s.status, participants=RoleCounts.of(active))
@@ -295,7 +310,8 @@ def _leave_stage(script: Script, s: SessionState) -> Effects:
     if stage is None:
         return []
     effects: Effects = [
-        Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=False))
+        Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=False)),
+        *_release(script, s, stage, closing=True),
     ]
     if stage.nudge_after_minutes:
         effects.append(Cancel(name=f"nudge:{stage.id}"))
@@ -459,7 +475,7 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
             created_at=now,
         )
     )
-    effects: Effects = [_refresh_prompt(script, s, stage)]
+    effects: Effects = [_refresh_prompt(script, s, stage), *_release(script, s, stage)]
     if e.source_ref:
         effects.append(React(source_ref=e.source_ref))
     return effects
@@ -532,17 +548,18 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
         source_ref=draft.source_ref,
         via_private=True,
         created_at=now,
+        held=e.visibility is Visibility.ANONYMOUS,
     )
     s.answers.append(answer)
     effects: Effects = []
-    if e.visibility is not Visibility.FACILITATORS:
-        shown = author.name if e.visibility is Visibility.NAMED else None
-        effects.append(
-            Send(to=Group(), view=_shared_view(script, answer, shown), key=f"share:{answer.id}")
-        )
+    if e.visibility is Visibility.NAMED:
+        view = _shared_view(script, answer, author.name)
+        effects.append(Send(to=Group(), view=view, key=f"share:{answer.id}"))
+    effects += _release(script, s, stage)
     effects.append(_refresh_prompt(script, s, stage))
-    effects += _reply(Notice.SHARED, visibility=e.visibility.value)
-    return effects
+    if answer.held:
+        return [*effects, *_reply(Notice.SHARED_HELD, k=script.privacy_threshold)]
+    return [*effects, *_reply(Notice.SHARED, visibility=e.visibility.value)]
 
 
 def _shared_view(script: Script, answer: Answer, author: str | None) -> SharedAnswerView:
@@ -560,8 +577,8 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
                 return refusal if stage else []
             answer.text = text
             answer.edited_at = now
-            if answer.visibility is Visibility.FACILITATORS:
-                return _tell(e, Notice.ANSWER_UPDATED)
+            if answer.visibility is Visibility.FACILITATORS or answer.held:
+                return _tell(e, Notice.ANSWER_UPDATED)  # nothing in the group shows it yet
             if answer.posted_by_bot:
                 author = s.participants[answer.user_id]
                 shown = author.name if answer.visibility is Visibility.NAMED else None
@@ -795,20 +812,31 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
 def _status_requested(
     script: Script, s: SessionState, e: ev.StatusRequested, now: datetime
 ) -> Effects:
+    """Who has answered the open stage with their name, and who has not; answers without a
+    name are a count only. A facilitator may be a police officer: an anonymous author must look
+    exactly like someone who has not answered yet."""
     stage = _current(script, s)
-    spoken = _voices(s, stage) if stage is not None else set()
+    named = _named_voices(s, stage) if stage is not None else set()
     active = [p for p in s.participants.values() if p.active]
-    answered = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id in spoken)
-    quiet = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id not in spoken)
+    answered = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id in named)
+    quiet = tuple(StatusLine(name=p.name, role=p.role) for p in active if p.user_id not in named)
     view = StatusView(
         script_id=script.id,
         stage_id=stage.id if stage else None,
         status=s.status,
         answered=answered,
+        unnamed=unnamed_answers(s, stage) if stage is not None else 0,
         quiet=quiet,
         participants=RoleCounts.of([p.role for p in active if p.role]),
     )
     return [Send(to=Person(user_id=e.actor), view=view)]
+
+
+def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
+    """Who has contributed to a stage in a way that carries their name."""
+    if stage.kind is not StageKind.TEXT:
+        return _voices(s, stage)
+    return {a.user_id for a in s.answers_for(stage.id) if a.visibility is Visibility.NAMED}
 
 
 def _summary_requested(
@@ -825,10 +853,11 @@ def _nudge_requested(
     stage = _open_stage(script, s, stage_id)
     if stage is None or not stage.takes_input:
         return _tell(e, Notice.STAGE_NOT_OPEN)
+    # How many were reminded is not said: with /status, it would tell who answered privately.
     quiet = _nudge_quiet(script, s, stage)
     return [
         *[_notice(u, Notice.NUDGE, stage_id=stage.id) for u in quiet],
-        *_tell(e, Notice.NUDGES_SENT, count=len(quiet)),
+        *_tell(e, Notice.NUDGES_SENT),
     ]
 
 
@@ -856,26 +885,19 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 
 
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
-    """Remove every trace of one person, and take back what the group was shown of theirs."""
+    """Remove every trace of one person, and redraw everything the group was shown that held
+    their words or name: shares, commitment cards, the welcome, the open prompt, the draft
+    summary and the final summary."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
-            effects.append(Delete(key=f"share:{answer.id}"))
+            effects += _withdraw(f"share:{answer.id}")
     s.answers = [a for a in s.answers if a.user_id != user_id]
     s.drafts.pop(user_id, None)
     for votes in s.choices.values():
         votes.pop(user_id, None)
     s.choices = {stage: votes for stage, votes in s.choices.items() if votes}
-    for commitment in s.commitments:
-        if commitment.proposer == user_id:
-            effects.append(Delete(key=f"commitment:{commitment.id}"))
-    s.commitments = [c for c in s.commitments if c.proposer != user_id]
-    for commitment in s.commitments:
-        if user_id in commitment.endorsers:
-            commitment.endorsers.remove(user_id)
-            effects.append(
-                Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))
-            )
+    effects += _erase_from_commitments(s, user_id)
     s.participants.pop(user_id, None)
     s.facilitators = [f for f in s.facilitators if f != user_id]
     if s.opened_at is not None:
@@ -883,11 +905,49 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
         stage = _current(script, s)
         if stage is not None and stage.takes_input:
             effects.append(_refresh_prompt(script, s, stage))
-        # A summary the group was shown must not keep quoting someone who asked to be forgotten.
-        if s.status is Status.ENDED:
-            effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
-        elif stage is not None and stage.kind is StageKind.REVIEW:
-            effects.append(Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+        effects += _redraw_summaries(script, s)
+    return effects
+
+
+def _withdraw(key: str) -> Effects:
+    """Take back a message the bot posted: blank it first (Telegram lets a bot delete its
+    messages for 48 hours only, but edit them for ever), then delete it."""
+    return [Edit(key=key, view=NoticeView(code=Notice.WITHDRAWN)), Delete(key=key)]
+
+
+def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
+    """A commitment others endorsed stays, without its proposer's name; one nobody else stands
+    behind is withdrawn. Their endorsements go from every card."""
+    effects: Effects = []
+    kept: list[Commitment] = []
+    for commitment in s.commitments:
+        touched = user_id in commitment.endorsers or commitment.proposer == user_id
+        commitment.endorsers = [u for u in commitment.endorsers if u != user_id]
+        if commitment.proposer == user_id:
+            commitment.proposer = NOBODY
+        if commitment.proposer == NOBODY and not commitment.endorsers:
+            effects += _withdraw(f"commitment:{commitment.id}")
+            continue
+        kept.append(commitment)
+        if touched:
+            view = _commitment_view(s, commitment)
+            effects.append(Edit(key=f"commitment:{commitment.id}", view=view))
+    s.commitments = kept
+    return effects
+
+
+def _redraw_summaries(script: Script, s: SessionState) -> Effects:
+    """The draft summary wherever the group was shown it, and the final one once posted."""
+    review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
+    effects: Effects = []
+    if review is not None:
+        if s.stage_index >= review:
+            view = SummaryView(summary=build_summary(script, s))
+            effects.append(Edit(key="draft", view=view))
+        else:  # gone back before the review, or never there: nothing of theirs may stay
+            effects.append(Delete(key="draft"))
+    if s.status is Status.ENDED:
+        effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 

@@ -142,6 +142,10 @@ class Script(_Strict):
     title: Annotated[str, Field(min_length=1, max_length=80)]
     description: Annotated[str, Field(min_length=1, max_length=600)]
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "en"
+    # k of small-group disclosure control: an anonymous post waits until at least k people have
+    # answered its stage (or the stage closes), and a summary shows no count of fewer than k
+    # people by role. 1 turns both off.
+    privacy_threshold: Annotated[int, Field(ge=1, le=50)] = 3
     # No ``min_length`` here: pydantic would count only the stages that validated, so one broken
     # stage would also read as "no stages". The rule lives in ``_stage_rules`` instead.
     stages: tuple[Stage, ...]

@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 UserId = int
+# The proposer of a commitment whose proposer asked to be forgotten while others endorsed it.
+NOBODY: UserId = 0
 
 # Bumped when the text a participant agrees to changes in substance; stored with the consent.
 CONSENT_VERSION = 1
@@ -101,10 +103,16 @@ class Answer(_Model):
     via_private: bool = False
     created_at: datetime
     edited_at: datetime | None = None
+    # An anonymous answer the group has not been shown yet: it waits until enough people have
+    # answered its stage, or the stage closes, so the moment it appears points at nobody.
+    held: bool = False
 
     @property
     def posted_by_bot(self) -> bool:
-        return self.via_private and self.visibility is not Visibility.FACILITATORS
+        """Shown in the group in a message the bot posted (so the bot can take it back)."""
+        return (
+            self.via_private and self.visibility is not Visibility.FACILITATORS and not self.held
+        )
 
 
 class Draft(_Model):

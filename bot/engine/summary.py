@@ -3,7 +3,8 @@
 Built from the state alone, so a draft and the final summary always agree. Quotes honour each
 author's choices: facilitator-only answers are counted, never quoted; an anonymous quote carries
 neither name nor role (in a small group a role can be enough to identify someone); a story from a
-``quote_with_consent`` stage is quoted only if its author said yes at the review stage.
+``quote_with_consent`` stage is quoted only if its author said yes at the review stage, and
+someone who said no there is quoted nowhere: every answer of theirs is counted, not quoted.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class StageBalance(_Frozen):
     stage_id: str
     title: str
     kind: StageKind
-    voices: RoleCounts
+    voices: RoleCounts  # people who spoke with their name
+    unnamed: int = 0  # answers without a name: counted, never attributed
 
 
 class OptionTally(_Frozen):
@@ -89,6 +91,9 @@ class Summary(_Frozen):
     quotes: tuple[Quote, ...]
     commitments: tuple[CommitmentLine, ...]
     withheld: int  # answers counted but not quoted (facilitators only, or no consent to quote)
+    # k of disclosure control (the script's privacy_threshold): no count by role below it is
+    # shown as a number; see ``bot.words.names.summary_counts``.
+    threshold: int = 1
 
 
 def is_shared(commitment: Commitment, state: SessionState) -> bool:
@@ -111,28 +116,32 @@ def _roles(state: SessionState, users: list[int]) -> list[Role]:
 
 
 def voice_counts(state: SessionState, stage: Stage) -> RoleCounts:
-    """Who has spoken at a stage, by role, without pointing at an anonymous author.
+    """Who has spoken at a stage with their name, by role.
 
-    Someone whose only answers at a stage went out without their name (anonymously, or for
-    the facilitators only) is counted as "not said". Otherwise the count of their role would
-    rise at the very moment the anonymous story appears in the group, and in a small group
-    that is as good as a name.
+    An answer shared without a name (anonymously, or for the facilitators only) moves no count
+    at all: not its author's role, nor "not said". Otherwise a count would change at the very
+    moment an anonymous story appears, or fail to change when its author had already replied in
+    public, and in a small group either is as good as a name. Votes and commitments are counted
+    as before: nobody casts them anonymously.
     """
-    hidden: set[int] = set()
     if stage.kind in CHOICE_KINDS:
         users = set(state.choices.get(stage.id, {}))
     elif stage.kind is StageKind.COMMITMENT:
         users = {c.proposer for c in state.commitments if c.stage_id == stage.id}
     else:
         answers = state.answers_for(stage.id)
-        users = {a.user_id for a in answers}
-        hidden = users - {a.user_id for a in answers if a.visibility is Visibility.NAMED}
-    roles = [
-        Role.UNSAID if user_id in hidden else role
-        for user_id in sorted(users)
-        if (role := _role(state, user_id)) is not None
-    ]
-    return RoleCounts.of(roles)
+        users = {a.user_id for a in answers if a.visibility is Visibility.NAMED}
+    return RoleCounts.of(
+        [role for user_id in sorted(users) if (role := _role(state, user_id)) is not None]
+    )
+
+
+def unnamed_answers(state: SessionState, stage: Stage) -> int:
+    """How many answers to a stage went without their author's name and are shown (or counted)
+    by now: anonymous ones the group has seen, and those kept for the facilitators."""
+    return sum(
+        a.visibility is not Visibility.NAMED and not a.held for a in state.answers_for(stage.id)
+    )
 
 
 def _role(state: SessionState, user_id: int) -> Role | None:
@@ -160,12 +169,17 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         quotes=tuple(quotes),
         commitments=tuple(_commitment_lines(state)),
         withheld=withheld,
+        threshold=script.privacy_threshold,
     )
 
 
 def _balance(state: SessionState, stage: Stage) -> StageBalance:
     return StageBalance(
-        stage_id=stage.id, title=stage.title, kind=stage.kind, voices=voice_counts(state, stage)
+        stage_id=stage.id,
+        title=stage.title,
+        kind=stage.kind,
+        voices=voice_counts(state, stage),
+        unnamed=unnamed_answers(state, stage),
     )
 
 
@@ -190,10 +204,13 @@ def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
     withheld = 0
     for answer in state.answers_for(stage.id):
         author = state.participants.get(answer.user_id)
-        if author is None:
+        if author is None or answer.held:  # a held post is not shown anywhere yet
             continue
-        quotable = answer.visibility is not Visibility.FACILITATORS and (
-            not stage.quote_with_consent or author.quote_consent is True
+        # One consent, whole summary: a "no" at the review withholds every answer of theirs.
+        quotable = (
+            answer.visibility is not Visibility.FACILITATORS
+            and author.quote_consent is not False
+            and (not stage.quote_with_consent or author.quote_consent is True)
         )
         if not quotable:
             withheld += 1

@@ -219,11 +219,18 @@ ALTER TABLE inbox ADD COLUMN set_aside TEXT;
 CREATE INDEX applied_events_order ON applied_events (session_id);
 """
 
+_HELD = """
+-- An anonymous answer not yet shown in the group: it waits until enough people have answered
+-- its stage, or the stage closes, so the moment it appears does not point at its author.
+ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
+    ("0005_held_answers", _HELD),
 ]
 
 

@@ -193,10 +193,11 @@ class Tx:
                 via_private=bool(private),
                 created_at=parse_ts(created),
                 edited_at=parse_ts_or_none(edited),
+                held=bool(held),
             )
-            for aid, stage, uid, text, vis, ref, private, created, edited in await self._all(
+            for aid, stage, uid, text, vis, ref, private, created, edited, held in await self._all(
                 "SELECT id, stage_id, user_id, text_enc, visibility, source_ref, via_private,"
-                " created_at, edited_at FROM answers WHERE session_id = ? ORDER BY pos",
+                " created_at, edited_at, held FROM answers WHERE session_id = ? ORDER BY pos",
                 (session_id,),
             )
         ]
@@ -346,7 +347,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO answers (session_id, id, pos, stage_id, user_id, text_enc, visibility,"
-            " source_ref, via_private, created_at, edited_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " source_ref, via_private, created_at, edited_at, held)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -360,6 +362,7 @@ class Tx:
                     int(a.via_private),
                     ts(a.created_at),
                     ts_or_none(a.edited_at),
+                    int(a.held),
                 )
                 for i, a in enumerate(s.answers)
             ],

@@ -63,6 +63,46 @@ def counts_line(tr: Translator, counts: RoleCounts) -> str:
     """
     if counts.total == 0:
         return tr.gettext("nobody yet")
+    roles = tr.format_list(_role_phrases(tr, counts))
+    return tr.ngettext(
+        "{total} person ({roles})", "{total} people ({roles})", counts.total
+    ).format(total=counts.total, roles=roles)
+
+
+def summary_counts(tr: Translator, counts: RoleCounts, k: int) -> str:
+    """Counts by role as a summary shows them, singling nobody out: a role with fewer than
+    ``k`` people in it is merged with the other small ones into "fewer than k in other roles"
+    (or "n in other roles" once they are k together), and a total that would give a merged
+    number away is left out. Fewer than ``k`` in all is just "fewer than k people"."""
+    numbers = {
+        Role.POLICE: counts.police,
+        Role.RESIDENT: counts.resident,
+        Role.LEADER: counts.leader,
+        Role.UNSAID: counts.unsaid,
+    }
+    merged = sum(n for n in numbers.values() if 0 < n < k)
+    if counts.total == 0 or merged == 0:
+        return counts_line(tr, counts)
+    if counts.total < k:
+        return tr.ngettext("fewer than {k} person", "fewer than {k} people", k).format(k=k)
+    shown = RoleCounts(**{role.value: n for role, n in numbers.items() if n >= k})
+    if shown.total == 0:
+        return tr.ngettext("{total} person", "{total} people", counts.total).format(
+            total=counts.total
+        )
+    phrases = _role_phrases(tr, shown)
+    if merged >= k:
+        phrases.append(
+            tr.ngettext("{n} in other roles", "{n} in other roles", merged).format(n=merged)
+        )
+        return tr.ngettext(
+            "{total} person ({roles})", "{total} people ({roles})", counts.total
+        ).format(total=counts.total, roles=tr.format_list(phrases))
+    phrases.append(tr.gettext("fewer than {k} in other roles").format(k=k))
+    return tr.format_list(phrases)
+
+
+def _role_phrases(tr: Translator, counts: RoleCounts) -> list[str]:
     phrases = {
         Role.POLICE: tr.ngettext("{n} police officer", "{n} police officers", counts.police),
         Role.RESIDENT: tr.ngettext(
@@ -77,12 +117,7 @@ def counts_line(tr: Translator, counts: RoleCounts) -> str:
         Role.LEADER: counts.leader,
         Role.UNSAID: counts.unsaid,
     }
-    roles = tr.format_list(
-        [phrases[role].format(n=numbers[role]) for role in Role if numbers[role]]
-    )
-    return tr.ngettext(
-        "{total} person ({roles})", "{total} people ({roles})", counts.total
-    ).format(total=counts.total, roles=roles)
+    return [phrases[role].format(n=numbers[role]) for role in Role if numbers[role]]
 
 
 def script_title(ctx: Context) -> str:

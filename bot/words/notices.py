@@ -66,8 +66,9 @@ NOTICES: dict[Notice, NoticeText] = {
             "only the way you choose: with your name, without any name, or for the facilitators "
             "only. Answer texts are deleted {days} days after the session ends. You can see your "
             "data with /mydata and erase it at any time with /forget. Taking part is your choice; "
-            "nobody may require it. Messages to a bot pass through Telegram's servers, so do not "
-            "write what must never leave this room. Do you agree?"
+            "nobody may require it. Messages to a bot are not end-to-end encrypted: they pass "
+            "through Telegram's servers and Telegram can read them, so do not write what must "
+            "never leave this room. Do you agree?"
         ),
         placeholders=("days",),
     ),
@@ -122,6 +123,15 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("stage",),
     ),
     Notice.SHARED: NoticeText(N_("Thank you. Your answer is in."), params=("visibility",)),
+    Notice.SHARED_HELD: NoticeText(
+        N_(
+            "Thank you. Your answer is in. I will post it without any name once at least {k} "
+            "people have answered this stage, or when the stage closes, so the moment it appears "
+            "does not point to you."
+        ),
+        params=("k",),
+        placeholders=("k",),
+    ),
     Notice.NO_DRAFT: NoticeText(N_("There is no answer waiting to be shared.")),
     Notice.ANSWER_UPDATED: NoticeText(N_("Your answer is updated.")),
     Notice.UNKNOWN_OPTION: NoticeText(N_("That option is not part of this stage.")),
@@ -162,7 +172,7 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("stage",),
     ),
     Notice.NUDGES_SENT: NoticeText(
-        N_("Reminders sent: {count}."), params=("count",), placeholders=("count",)
+        N_("I have reminded, privately, everyone who has not answered this stage yet.")
     ),
     Notice.TIME_UP: NoticeText(
         N_("The time planned for “{stage}” is up. Move on with /next when ready."),
@@ -184,6 +194,7 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("days",),
     ),
     Notice.ERASED: NoticeText(N_("Done. Everything I kept about you has been erased.")),
+    Notice.WITHDRAWN: NoticeText(N_("This message was withdrawn at its author's request.")),
     Notice.PAUSED: NoticeText(
         N_("The session is paused. The facilitator will resume it with /resume.")
     ),
@@ -297,7 +308,33 @@ def _member(kind: type[_Choice], value: Value) -> _Choice | None:
 
 
 def render_notice(view: NoticeView, ctx: Context) -> Rendered:
-    return Rendered(escape(notice_text(view, ctx)), _keys(view, ctx))
+    text = escape(notice_text(view, ctx))
+    if view.code is Notice.SHARE_CHOICE:
+        text += "".join("\n• " + escape(line) for line in _share_meanings(view, ctx))
+    return Rendered(text, _keys(view, ctx))
+
+
+def _shared_choices(view: NoticeView) -> list[Visibility]:
+    return [Visibility(v) for v in str(view.params.get("choices", "")).split(",") if v]
+
+
+def _share_meanings(view: NoticeView, ctx: Context) -> list[str]:
+    """What each offered way of sharing means, in plain words, before the buttons."""
+    tr = ctx.tr
+    meanings = {
+        Visibility.NAMED: tr.gettext(
+            "Share with my name: the group sees your answer with your first name."
+        ),
+        Visibility.ANONYMOUS: tr.gettext(
+            "Share without any name: nobody in the group, the facilitators included, is told "
+            "it is yours; I post it once a few people have answered."
+        ),
+        Visibility.FACILITATORS: tr.gettext(
+            "For the facilitators only: it is not posted in the group and never quoted; the "
+            "summary only counts it. What I keep still links it to your name."
+        ),
+    }
+    return [meanings[v] for v in _shared_choices(view)]
 
 
 def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
@@ -320,7 +357,7 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
             Visibility.ANONYMOUS: tr.gettext("Share without any name"),
             Visibility.FACILITATORS: tr.gettext("For the facilitators only"),
         }
-        chosen = [Visibility(v) for v in str(view.params.get("choices", "")).split(",") if v]
+        chosen = _shared_choices(view)
         return tuple((Key(labels[v], data=button(Action.SHARE, sid, v.value)),) for v in chosen)
     if view.code is Notice.COMMITMENT_DEFAULTS:
         cid = str(view.params.get("commitment_id", ""))

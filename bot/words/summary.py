@@ -13,7 +13,6 @@ from bot.engine.summary import ChoiceResult, CommitmentLine, Quote, StageBalance
 from bot.i18n.catalog import Translator
 from bot.words.markup import Context, tagged
 from bot.words.names import (
-    counts_line,
     due_name,
     option_label,
     owner_name,
@@ -21,6 +20,7 @@ from bot.words.names import (
     script_title,
     stage_of,
     stage_title,
+    summary_counts,
 )
 
 
@@ -34,40 +34,47 @@ def render_summary(summary: Summary, ctx: Context) -> str:
     lines.append(
         escape(
             tr.gettext("Taking part: {counts}").format(
-                counts=counts_line(tr, summary.participants)
+                counts=summary_counts(tr, summary.participants, summary.threshold)
             )
         )
     )
-    lines += _balance(summary.balance, ctx)
+    k = summary.threshold
+    lines += _balance(summary.balance, ctx, k)
     for result in summary.choices:
-        lines += _choice(result, ctx)
+        lines += _choice(result, ctx, k)
     lines += _quotes(summary.quotes, ctx)
     lines += _withheld(tr, summary.withheld)
-    lines += _commitments(tr, summary.commitments)
+    lines += _commitments(tr, summary.commitments, k)
     lines += ["", "<b>" + escape(tr.gettext("Safety is everybody's business.")) + "</b>"]
     return "\n".join(lines)
 
 
-def _balance(balance: tuple[StageBalance, ...], ctx: Context) -> list[str]:
+def _balance(balance: tuple[StageBalance, ...], ctx: Context, k: int) -> list[str]:
     """How many people of each role spoke at each stage: the first sign of a one-sided talk."""
     if not balance:
         return []
     tr = ctx.tr
     lines = ["", tagged("b", tr.gettext("Voices at each stage"))]
     for stage in balance:
+        counts = summary_counts(tr, stage.voices, k)
+        if stage.unnamed:  # counted apart: a role would point at an anonymous author
+            counts = tr.ngettext(
+                "{counts}; and {n} answer without a name",
+                "{counts}; and {n} answers without a name",
+                stage.unnamed,
+            ).format(counts=counts, n=stage.unnamed)
         lines.append(
             "• "
             + escape(
                 tr.gettext("{stage}: {counts}").format(
-                    stage=stage_title(ctx, stage.stage_id, stage.title),
-                    counts=counts_line(tr, stage.voices),
+                    stage=stage_title(ctx, stage.stage_id, stage.title), counts=counts
                 )
             )
         )
     return lines
 
 
-def _choice(result: ChoiceResult, ctx: Context) -> list[str]:
+def _choice(result: ChoiceResult, ctx: Context, k: int) -> list[str]:
     """A choice stage's options, most chosen first; options nobody chose are left out."""
     stage = stage_of(ctx, result.stage_id)
     lines = ["", f"<b>{escape(stage_title(ctx, result.stage_id, result.title))}</b>"]
@@ -79,7 +86,7 @@ def _choice(result: ChoiceResult, ctx: Context) -> list[str]:
             "• "
             + escape(
                 ctx.tr.gettext("{label}: {counts}").format(
-                    label=label, counts=counts_line(ctx.tr, option.votes)
+                    label=label, counts=summary_counts(ctx.tr, option.votes, k)
                 )
             )
         )
@@ -120,7 +127,7 @@ def _withheld(tr: Translator, withheld: int) -> list[str]:
     return ["", "<i>" + escape(note) + "</i>"]
 
 
-def _commitments(tr: Translator, commitments: tuple[CommitmentLine, ...]) -> list[str]:
+def _commitments(tr: Translator, commitments: tuple[CommitmentLine, ...], k: int) -> list[str]:
     """Each commitment with who acts, by when and its endorsements; ✅ marks shared ones, and a
     proposal still without who or when says so rather than vanish."""
     lines = ["", tagged("b", tr.gettext("Our commitments"))]
@@ -141,7 +148,7 @@ def _commitments(tr: Translator, commitments: tuple[CommitmentLine, ...]) -> lis
                     text=line.text,
                     owner=owner_name(tr, line.owner),
                     due=due_name(tr, line.due, line.due_date),
-                    counts=counts_line(tr, line.endorsements),
+                    counts=summary_counts(tr, line.endorsements, k),
                 )
             )
         )

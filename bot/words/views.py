@@ -136,8 +136,9 @@ def _how_to_answer(ctx: Context, stage: Stage) -> str:
         )
     if stage.kind is StageKind.REVIEW:
         return tr.gettext(
-            "Read the draft summary below. Say with the buttons whether your stories may be "
-            "quoted in the final summary."
+            "Read the draft summary below. Say with the buttons whether your answers may be "
+            "quoted in the final summary. “Do not quote me” covers every answer you gave in this "
+            "session, with your name or without: it is counted, never quoted, in every summary."
         )
     return ""
 
@@ -238,11 +239,13 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
     tr = ctx.tr
     sid, cid = ctx.session_id, view.commitment_id
-    lines = [
-        "🤝 "
-        + escape(tr.gettext("Commitment proposed by {name}:")).format(
+    heading = escape(tr.gettext("Commitment:"))  # its proposer asked to be forgotten
+    if view.proposer:
+        heading = escape(tr.gettext("Commitment proposed by {name}:")).format(
             name=f"<b>{escape(view.proposer)}</b>"
-        ),
+        )
+    lines = [
+        "🤝 " + heading,
         escape(view.text),
         "",
         escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
@@ -276,7 +279,7 @@ def _status_line(tr: Translator, line: StatusLine) -> str:
 
 
 def _status(view: StatusView, ctx: Context) -> Rendered:
-    tr = ctx.tr
+    tr, n_named = ctx.tr, len(view.answered)
     state_names = {
         Status.LOBBY: tr.pgettext("status", "waiting to start"),
         Status.RUNNING: tr.pgettext("status", "running"),
@@ -297,15 +300,27 @@ def _status(view: StatusView, ctx: Context) -> Rendered:
         escape(tr.gettext("Joined: {counts}").format(counts=counts_line(tr, view.participants))),
         "",
         escape(
-            tr.ngettext("Answered ({n}):", "Answered ({n}):", len(view.answered)).format(
-                n=len(view.answered)
-            )
+            tr.ngettext(
+                "Answered with their name ({n}):", "Answered with their name ({n}):", n_named
+            ).format(n=n_named)
         ),
         *[_status_line(tr, line) for line in view.answered],
-        escape(
-            tr.ngettext("Not yet ({n}):", "Not yet ({n}):", len(view.quiet)).format(
-                n=len(view.quiet)
+    ]
+    if view.unnamed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "{n} answer came without a name; who wrote it is not shown, to anyone.",
+                    "{n} answers came without a name; who wrote them is not shown, to anyone.",
+                    view.unnamed,
+                ).format(n=view.unnamed)
             )
+        )
+    lines += [
+        escape(
+            tr.ngettext(
+                "Not heard by name yet ({n}):", "Not heard by name yet ({n}):", len(view.quiet)
+            ).format(n=len(view.quiet))
         ),
         *[_status_line(tr, line) for line in view.quiet],
     ]

@@ -23,7 +23,7 @@ async def test_status_goes_privately_to_the_facilitator_and_offers_a_nudge(bot: 
     await bot.demo.command(FACILITATOR, "/status")
     assert len(bot.api.sent_texts(GROUP_ID)) == group_before  # nothing in the group
     status = bot.api.messages(FACILITATOR.user_id)[-1]
-    assert "Answered (1):\n• Jean (police officer)" in status["text"]
+    assert "Answered with their name (1):\n• Jean (police officer)" in status["text"]
     assert "• Pascal (community member)" in status["text"]
     await bot.demo.press_label(FACILITATOR, FACILITATOR.user_id, "Nudge them privately")
     assert all(bot.nudged(quiet) for quiet in (GLORIA, ESPERANCE, PASCAL))

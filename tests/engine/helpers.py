@@ -63,13 +63,14 @@ def stage(stage_id: str, kind: StageKind | str, **fields: Any) -> Stage:
     )
 
 
-def make_script(*stages: Stage, script_id: str = "test-script") -> Script:
+def make_script(*stages: Stage, script_id: str = "test-script", **fields: Any) -> Script:
     return Script(
         id=script_id,
         schema_version=1,
         title="Test script",
         description="A script for tests.",
         stages=stages,
+        **fields,
     )
 
 

@@ -71,7 +71,8 @@ def test_erasure_removes_the_person_everywhere(busy: Driver) -> None:
     # Others keep everything of theirs.
     assert [a.text for a in s.answers] == ["POL stays"]
     assert s.choices == {"pick": {POL: ["beta"]}}
-    assert [c.text for c in s.commitments] == ["POL proposes that"]
+    # RES2 endorsed RES's proposal: it stays, without its proposer.
+    assert [c.text for c in s.commitments] == ["RES proposes this", "POL proposes that"]
     assert _traces(busy, POL) != []
 
 
@@ -83,11 +84,14 @@ def test_erasure_takes_back_what_the_bot_posted_for_them(busy: Driver) -> None:
     effects = busy.do(ev.ParticipantErased, actor=RES)
 
     deleted = {d.key for d in of_type(effects, Delete)}
-    assert deleted == {f"share:{a}" for a in shares} | {f"commitment:{own}"}
+    # The draft was never shown (no review yet): its delete finds nothing to take back.
+    assert deleted == {f"share:{a}" for a in shares} | {"draft"}
     (card,) = keyed(effects, f"commitment:{other}")
     assert isinstance(card, Edit)
     assert card.view.endorsements.total == 1
     assert not card.view.shared
+    (own_card,) = keyed(effects, f"commitment:{own}")  # RES2 endorsed it: it stays, unnamed
+    assert isinstance(own_card, Edit) and own_card.view.proposer == ""
     assert keyed(effects, "welcome")[0].view.participants.resident == 1
     assert replies(effects) == [Notice.ERASED]
     for effect in effects:
@@ -144,3 +148,71 @@ def test_erasure_after_the_end_takes_them_out_of_the_final_summary(lobby: Driver
     (summary,) = keyed(effects, "summary")
     assert isinstance(summary, Edit)
     assert NAMES[RES] not in summary.model_dump_json()
+
+
+def _past_review(lobby: Driver) -> Driver:
+    lobby.goto("story")
+    lobby.answer(RES, "story", "named story by RES")
+    lobby.goto("review")
+    lobby.goto("outro")  # the draft stays in the group, above
+    return lobby
+
+
+def test_erasure_after_the_review_redraws_the_draft_left_in_the_group(lobby: Driver) -> None:
+    effects = _past_review(lobby).do(ev.ParticipantErased, actor=RES)
+    (draft,) = keyed(effects, "draft")
+    assert isinstance(draft, Edit)
+    assert NAMES[RES] not in draft.model_dump_json()
+    assert "named story by RES" not in draft.model_dump_json()
+
+
+def test_erasure_after_the_end_redraws_both_the_draft_and_the_summary(lobby: Driver) -> None:
+    _past_review(lobby).do(ev.Ended, actor=FAC, confirmed=True)
+    effects = lobby.do(ev.ParticipantErased, actor=RES)
+    for key in ("draft", "summary"):
+        (shown,) = keyed(effects, key)
+        assert isinstance(shown, Edit)
+        assert NAMES[RES] not in shown.model_dump_json()
+
+
+def test_erasure_before_any_review_posts_no_draft(lobby: Driver) -> None:
+    lobby.goto("story")
+    lobby.answer(RES, "story", "named story by RES")
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
+    effects = lobby.do(ev.ParticipantErased, actor=RES)
+    assert [e for e in keyed(effects, "draft") if isinstance(e, Edit)] == []
+
+
+def test_a_shared_answer_is_blanked_before_it_is_deleted(session: Driver) -> None:
+    """Telegram refuses to delete a message older than 48 hours; an edit always works."""
+    session.answer(RES, "story", "my named story", channel="private")
+    session.share(RES, "named")
+    answer_id = session.state.answers[0].id
+    effects = session.do(ev.ParticipantErased, actor=RES)
+    edit, delete = keyed(effects, f"share:{answer_id}")
+    assert isinstance(edit, Edit) and isinstance(delete, Delete)
+    assert edit.view.code is Notice.WITHDRAWN
+    assert "my named story" not in edit.model_dump_json()
+
+
+def test_a_commitment_others_endorsed_stays_without_its_proposers_name(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.answer(RES, "commit", "Light the river path")
+    (commitment,) = lobby.state.commitments
+    lobby.do(ev.EndorsementToggled, actor=POL, commitment_id=commitment.id)
+    effects = lobby.do(ev.ParticipantErased, actor=RES)
+
+    (card,) = keyed(effects, f"commitment:{commitment.id}")
+    assert isinstance(card, Edit)
+    assert card.view.proposer == ""
+    assert card.view.text == "Light the river path"
+    assert NAMES[RES] not in card.model_dump_json() and str(RES) not in card.model_dump_json()
+    (kept,) = lobby.state.commitments
+    assert RES not in (kept.proposer, *kept.endorsers)
+    assert [line.text for line in build_summary(lobby.script, lobby.state).commitments] == [
+        "Light the river path"
+    ]
+    # When its last endorser goes too, nobody stands behind it: it is withdrawn.
+    effects = lobby.do(ev.ParticipantErased, actor=POL)
+    assert lobby.state.commitments == []
+    assert any(isinstance(e, Delete) for e in keyed(effects, f"commitment:{commitment.id}"))

@@ -97,7 +97,8 @@ def test_quote_with_consent_stages_need_a_yes(
 ) -> None:
     d = Driver(
         make_script(
-            stage("tell", "text", answer_in=["private", "anonymous"], quote_with_consent=True)
+            stage("tell", "text", answer_in=["private", "anonymous"], quote_with_consent=True),
+            privacy_threshold=1,  # posted at once: this is about consent, not timing
         )
     )
     d.open(FAC)
@@ -180,3 +181,22 @@ def test_the_summary_is_final_once_ended(lobby: Driver) -> None:
     assert not summary(lobby).final
     lobby.do(ev.Ended, actor=FAC, confirmed=True)
     assert summary(lobby).final
+
+
+def test_do_not_quote_me_covers_every_answer_of_that_person_everywhere(lobby: Driver) -> None:
+    lobby.goto("story")  # a stage without quote_with_consent
+    lobby.answer(RES, "story", "named in the group")
+    lobby.answer(RES, "story", "anonymous words", channel="private")
+    lobby.share(RES, "anonymous")
+    lobby.answer(POL, "story", "POL is quoted")
+    lobby.goto("vision")
+    lobby.answer(RES, "vision", "a vision")
+    lobby.goto("review")
+    effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=False)
+
+    (draft,) = [e for e in effects if getattr(e, "key", None) == "draft"]
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
+    for shown in (draft.view.summary, summary(lobby)):
+        assert [q.text for q in shown.quotes] == ["POL is quoted"]
+        assert shown.withheld == 3  # counted, not quoted
+        assert NAMES[RES] not in shown.model_dump_json()
