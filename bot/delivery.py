@@ -32,7 +32,7 @@ class Priority(IntEnum):
     ESSENTIAL = 0  # prompts, summaries, answers someone waits for, files
     CARD = 1  # commitment and share cards, deletions of what the group was shown
     PROGRESS = 2  # live progress edits, pins
-    ACK = 3  # reactions: dropped under pressure or once their stage has moved on
+    ACK = 3  # reactions, asides to one person: dropped under pressure or once the stage moved on
 
 
 class Button(_Frozen):

@@ -129,7 +129,8 @@ class Service:
         place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
         if commands.find(cmd.name, place) is None:
             wrong = texts.group_only if origin.private else texts.private_only
-            await self._say(update_id, origin, wrong)
+            # In a group it is an aside to one person: it may not cost the next prompt a call.
+            await self._say(update_id, origin, wrong, priority=op.Priority.ACK)
             return
         match cmd.name, place:
             case "newsession", _:
@@ -412,11 +413,12 @@ class Service:
         text: ShellText | None,
         *,
         language: str | None = None,
+        priority: op.Priority = op.Priority.ESSENTIAL,
     ) -> None:
         """Queue a shell-level message (help, refusals the engine never sees) and mark done."""
         async with self.store.write() as tx:
             if text is not None:
-                await self._queue(tx, origin, text, None, language=language)
+                await self._queue(tx, origin, text, None, language=language, priority=priority)
             await _mark(tx, update_id)
 
     async def _queue(
@@ -427,6 +429,7 @@ class Service:
         session_id: str | None,
         *,
         language: str | None = None,
+        priority: op.Priority = op.Priority.ESSENTIAL,
     ) -> None:
         """A shell text to whoever acted, where they acted: a button's popup, else a message
         (in the group, as a reply to theirs)."""
@@ -439,7 +442,8 @@ class Service:
             return
         else:
             reply_to = None if origin.private else origin.message_id
-            operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
+            sent = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
+            operation = sent.model_copy(update={"priority": priority})
         await tx.enqueue(session_id, op.dump(operation))
 
     async def _seen_index(self, state: SessionState, script: Script) -> int:

@@ -8,8 +8,10 @@ overtakes the message it edits nor a deletion the edit; and nothing else is reor
 priority. Some waiting operations are settled without a call at all:
 
 - an edit followed by a later edit of the same message: only the last is worth sending;
-- a reaction queued before a new prompt: its stage has moved on, nobody looks back for it;
-- a reaction while the group's budget is more than half spent: the budget is for words.
+- an acknowledgement (a reaction, or a short answer to one person such as "this command works
+  in a private chat") queued before a new prompt: its moment has passed;
+- an acknowledgement while the group's budget is more than half spent: the budget is for
+  what the group waits for.
 
 And only prompts, summaries and answers someone waits for may spend the group's last calls of
 a minute (``reserve``): whatever else is chosen waits until it can leave them unspent.
@@ -54,7 +56,7 @@ def choose(rows: list[Row], *, free: int | None, limit: int) -> Choice:
     """
     settle = _superseded(rows) | _stale_reactions(rows)
     if free is not None and free * 2 < limit:
-        settle |= {oid for oid, _, o in rows if isinstance(o, op.React)}
+        settle |= {oid for oid, _, o in rows if o.priority is op.Priority.ACK}
     waiting = [row for row in rows if row[0] not in settle]
     ready = _ready(waiting)
     best = min(ready, key=lambda row: (row[2].priority, row[0]), default=None)
@@ -75,7 +77,7 @@ def _superseded(rows: list[Row]) -> set[int]:
 
 
 def _stale_reactions(rows: list[Row]) -> set[int]:
-    """Reactions queued before a prompt that still waits: their stage has closed."""
+    """Acknowledgements queued before a prompt that still waits: their stage has closed."""
     prompts = [
         oid
         for oid, _, operation in rows
@@ -84,7 +86,7 @@ def _stale_reactions(rows: list[Row]) -> set[int]:
     if not prompts:
         return set()
     newest = max(prompts)
-    return {oid for oid, _, o in rows if isinstance(o, op.React) and oid < newest}
+    return {oid for oid, _, o in rows if o.priority is op.Priority.ACK and oid < newest}
 
 
 def _ready(rows: list[Row]) -> list[Row]:

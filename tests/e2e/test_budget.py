@@ -14,7 +14,7 @@ from bot.demo import play
 from bot.dialogues import Library
 from bot.offline.cast import FACILITATOR, GROUP_ID
 
-from .conftest import Bot
+from .conftest import STRANGER, Bot
 
 
 async def test_a_whole_session_never_exceeds_the_group_limit(bot: Bot) -> None:
@@ -50,3 +50,17 @@ async def test_a_crowd_of_twenty_gets_every_prompt_at_once_and_a_quiet_group(
     assert figures["busiest"] <= 20
     assert figures["refused"] == 0
     assert figures["per_contribution"] <= 0.1
+
+
+async def test_commands_in_the_wrong_place_cannot_stall_the_next_prompt(bot: Bot) -> None:
+    """Anyone in a group can type /mydata there; the answers are asides, the prompt goes first."""
+    await bot.open()
+    for _ in range(25):
+        await bot.intake.accept(bot.api.command(STRANGER.user_id, GROUP_ID, "/mydata"))
+    await bot.intake.accept(bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next"))
+    await bot.intake.process_pending()
+    texts = bot.api.sent_texts(GROUP_ID)
+    asides = [t for t in texts if t == "This command works in a private chat with me."]
+    assert any(t.startswith("Stage 1 of") for t in texts)
+    assert len(asides) <= 10
+    assert [c for c in bot.group_calls() if c.error is not None and c.error.status == 429] == []

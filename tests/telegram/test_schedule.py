@@ -81,3 +81,10 @@ def test_the_budget_is_a_sliding_minute() -> None:
     clock.advance(30)
     assert budget.free(G) == 2 and budget.wait(G, 3) == 30.0
     assert not Budget.counts(42) and Budget.counts(G)
+
+
+def test_an_aside_to_one_person_is_dropped_like_a_reaction() -> None:
+    aside = op.Send(chat_id=G, parts=("This command works in a private chat with me.",))
+    aside = aside.model_copy(update={"priority": op.Priority.ACK})
+    assert choose(rows(aside), free=9, limit=20).settle == [1]
+    assert choose(rows(aside, send("prompt:b")), free=20, limit=20).settle == [1]
