@@ -150,13 +150,15 @@ def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Sen
     pointer = private_chat_pointer(voice.bot_username, state.session_id)(
         translator(state.language)
     )
-    fallback = op.Fallback(
-        chat_id=scene.place.chat_id,
-        thread_id=scene.place.thread_id,
-        text=pointer.text,
-        keys=keyboard(pointer),
+    stand_in = fallback(scene.place.chat_id, scene.place.thread_id, pointer)
+    return message(user_id, None, rendered, None, None).model_copy(update={"fallback": stand_in})
+
+
+def fallback(chat_id: int, thread_id: int | None, pointer: Rendered) -> op.Fallback:
+    """What the group is shown instead when a private message cannot reach its reader."""
+    return op.Fallback(
+        chat_id=chat_id, thread_id=thread_id, text=pointer.text, keys=keyboard(pointer)
     )
-    return message(user_id, None, rendered, None, None).model_copy(update={"fallback": fallback})
 
 
 def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:

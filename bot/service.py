@@ -40,10 +40,20 @@ from bot.inbound import (
     Start,
     Text,
 )
-from bot.planner import Place, Scene, Voice, menus, message, plan, popup, source_ref
+from bot.planner import (
+    Place,
+    Scene,
+    Voice,
+    fallback,
+    menus,
+    message,
+    plan,
+    popup,
+    source_ref,
+)
 from bot.storage import StorageError, Store, Tx
 from bot.words import shell as texts
-from bot.words.shell import ShellText
+from bot.words.shell import ShellText, private_chat_pointer
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +139,7 @@ class Service:
         place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
         if commands.find(cmd.name, place) is None:
             wrong = texts.group_only if origin.private else texts.private_only
-            # In a group it is an aside to one person: it may not cost the next prompt a call.
-            await self._say(update_id, origin, wrong, priority=op.Priority.ACK)
+            await self._say(update_id, origin, wrong)
             return
         match cmd.name, place:
             case "newsession", _:
@@ -240,7 +249,8 @@ class Service:
             chat_id, user_id
         )
         text = texts.group_help(leads=leads, running=state is not None)
-        await self._say(update_id, origin, text, language=state.language if state else None)
+        language = state.language if state else None
+        await self._say(update_id, origin, text, language=language, aside=False)
 
     async def _mydata(self, update_id: int | None, origin: Origin) -> None:
         user_id = _actor(origin)
@@ -413,12 +423,12 @@ class Service:
         text: ShellText | None,
         *,
         language: str | None = None,
-        priority: op.Priority = op.Priority.ESSENTIAL,
+        aside: bool = True,
     ) -> None:
         """Queue a shell-level message (help, refusals the engine never sees) and mark done."""
         async with self.store.write() as tx:
             if text is not None:
-                await self._queue(tx, origin, text, None, language=language, priority=priority)
+                await self._queue(tx, origin, text, None, language=language, aside=aside)
             await _mark(tx, update_id)
 
     async def _queue(
@@ -429,10 +439,15 @@ class Service:
         session_id: str | None,
         *,
         language: str | None = None,
-        priority: op.Priority = op.Priority.ESSENTIAL,
+        aside: bool = True,
     ) -> None:
-        """A shell text to whoever acted, where they acted: a button's popup, else a message
-        (in the group, as a reply to theirs)."""
+        """A shell text to whoever acted: a button's popup, a message in their private chat,
+        or (``aside=False``, or nobody in particular acted) a reply in the group.
+
+        A refusal meant for one person (a command in the wrong place, no session here, a
+        session already open) is theirs alone: in a group it goes to their private chat, and
+        if they never opened one the group is shown, at most every few minutes, how to.
+        """
         reader = language or (origin.language if origin.private or origin.callback_id else None)
         rendered = self.voice.shell(text, reader)
         operation: op.Operation
@@ -440,10 +455,17 @@ class Service:
             operation = popup(origin.callback_id, rendered)
         elif origin.chat_id is None:
             return
+        elif aside and not origin.private and origin.user_id is not None:
+            personal = self.voice.shell(text, origin.language)
+            pointer = self.voice.shell(
+                private_chat_pointer(self.voice.bot_username, session_id), reader
+            )
+            operation = message(origin.user_id, None, personal, None, None).model_copy(
+                update={"fallback": fallback(origin.chat_id, origin.thread_id, pointer)}
+            )
         else:
             reply_to = None if origin.private else origin.message_id
-            sent = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
-            operation = sent.model_copy(update={"priority": priority})
+            operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
 
     async def _seen_index(self, state: SessionState, script: Script) -> int:

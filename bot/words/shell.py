@@ -290,11 +290,15 @@ def _choice_and_commitment_lines(tr: Translator, user_id: int, state: SessionSta
     return lines
 
 
-def private_chat_pointer(bot_username: str, session_id: str) -> ShellText:
+def private_chat_pointer(bot_username: str, session_id: str | None) -> ShellText:
     """For the group, when the bot cannot write to someone who never opened a private chat."""
 
     def text(tr: Translator) -> Rendered:
-        url = start_url(bot_username, StartKind.HELLO, session_id)
+        url = (
+            start_url(bot_username, StartKind.HELLO, session_id)
+            if session_id
+            else f"https://t.me/{bot_username}"
+        )
         return Rendered(
             escape(
                 tr.gettext(

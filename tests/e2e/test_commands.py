@@ -13,7 +13,7 @@ from bot.commands import COMMANDS, NAMES, Place, Who, in_place
 from bot.demo import FACILITATOR, GROUP_ID, PEOPLE
 from bot.i18n.catalog import LANGUAGES
 
-from .conftest import Bot
+from .conftest import STRANGER, Bot
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 GROUP_SCOPE = {"type": "all_group_chats"}
@@ -47,12 +47,24 @@ async def test_help_for_facilitators_lists_every_leading_command(bot: Bot) -> No
 
 
 async def test_a_command_in_the_wrong_place_says_where_it_works(bot: Bot) -> None:
+    """Said to that person, privately: the group does not need to read it."""
     person = PEOPLE[0]
     await bot.feed(bot.api.start(person.user_id))
     await bot.feed(bot.api.command(person.user_id, person.user_id, "/next"))
-    await bot.feed(bot.api.command(person.user_id, GROUP_ID, "/mydata"))
     assert bot.api.sent_texts(person.user_id)[-1] == "This command works in a group."
-    assert bot.api.sent_texts(GROUP_ID)[-1] == "This command works in a private chat with me."
+    before = len(bot.api.sent_texts(GROUP_ID))
+    await bot.feed(bot.api.command(person.user_id, GROUP_ID, "/mydata"))
+    assert bot.api.sent_texts(person.user_id)[-1] == (
+        "This command works in a private chat with me."
+    )
+    assert len(bot.api.sent_texts(GROUP_ID)) == before
+
+
+async def test_someone_the_bot_cannot_write_to_is_shown_how_once(bot: Bot) -> None:
+    for _ in range(3):
+        await bot.feed(bot.api.command(STRANGER.user_id, GROUP_ID, "/mydata"))
+    pointers = [t for t in bot.api.sent_texts(GROUP_ID) if "private chat with me yet" in t]
+    assert len(pointers) == 1
 
 
 async def test_editing_a_command_does_not_run_it_again(bot: Bot) -> None:

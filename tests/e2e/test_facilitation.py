@@ -128,11 +128,12 @@ async def test_help_says_what_the_caller_may_do(bot: Bot) -> None:
 async def test_one_session_per_group_and_unknown_scripts_are_named(bot: Bot) -> None:
     await bot.open("quick-demo", join=False)
     await bot.demo.command(FACILITATOR, "/newsession")
-    assert bot.api.sent_texts(GROUP_ID)[-1].startswith("A session is already open here")
+    told = bot.api.sent_texts(FACILITATOR.user_id)  # said to them privately, not the group
+    assert told[-1].startswith("A session is already open here")
     await bot.demo.end(FACILITATOR)
     await bot.demo.command(FACILITATOR, "/newsession no-such-script")
-    assert "no-such-script" in bot.api.sent_texts(GROUP_ID)[-1]
-    assert "community-safety" in bot.api.sent_texts(GROUP_ID)[-1]
+    assert "no-such-script" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    assert "community-safety" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
 
 
 async def test_the_command_menu_is_set_in_every_language(bot: Bot) -> None:
