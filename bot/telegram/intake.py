@@ -10,8 +10,10 @@ transaction as its state change.
 
 An update is acknowledged (marked processed) only when its effect is durable:
 
-* it does not parse, or its handler fails for a reason that cannot pass (a validation error,
-  a bug): it is *set aside*, marked processed with the reason, counted and logged by id;
+* its shape is not Telegram's (a user id that is a string, a message without a chat:
+  :mod:`bot.telegram.shapes`), it does not parse, or its handler fails for a reason that
+  cannot pass (a validation error, a bug): it is *set aside*, marked processed with the
+  reason, counted and logged by id;
 * its handler fails for a reason that may pass (the disk is full, the database is locked): it
   stays in the inbox with its payload, processing stops there, and the inbox is tried again
   after a growing pause (1 s, doubling, at most 60 s). Stopping at the first such update keeps
@@ -44,6 +46,7 @@ from bot.storage.store import last_backup
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Context, Runtime
 from bot.telegram.sender import Sender, seconds
+from bot.telegram.shapes import MalformedUpdate, malformed
 from bot.telegram.waiting import nap, unless_stopped
 
 log = logging.getLogger(__name__)
@@ -192,6 +195,9 @@ class Intake:
         return done
 
     async def _process_one(self, update_id: int, raw: dict[str, Any]) -> Outcome:
+        odd = malformed(raw)
+        if odd is not None:  # a shape Telegram never sends: nothing of it may be acted on
+            return await self._set_aside(update_id, "malformed", MalformedUpdate(odd))
         try:
             update = Update.de_json(raw, self.application.bot)
         except Exception as error:  # an update PTB cannot read must not block the queue
