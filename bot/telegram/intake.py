@@ -4,9 +4,10 @@ Telegram forgets an update once ``getUpdates`` is called with a higher offset. S
 fetched as raw JSON and written to the inbox first (a set of seen ids, not a high-water mark:
 ids may jump or go back after a quiet week), before PTB parses anything, and only then is the
 offset advanced. An update without a usable ``update_id`` (an ``int``, not a ``bool``, within
-0..2**53) is dropped at the door and counted. Processing reads the inbox, parses each update
-and hands it to PTB's ``Application.process_update``; the service marks it done in the same
-transaction as its state change.
+0..2**53), or one the inbox cannot keep as UTF-8 JSON (half a surrogate pair, nesting past the
+recursion limit), is dropped at the door and counted. Processing reads the inbox, parses each
+update and hands it to PTB's ``Application.process_update``; the service marks it done in the
+same transaction as its state change.
 
 An update is acknowledged (marked processed) only when its effect is durable:
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -58,6 +60,16 @@ READ_MARGIN = 10.0  # seconds a long poll may take beyond its own timeout before
 
 def valid_update_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_UPDATE_ID
+
+
+def storable(raw: dict[str, Any]) -> bool:
+    """Whether the inbox can keep this update as UTF-8 JSON: not with half a surrogate pair
+    (JSON can say ``"\\ud83d"``, UTF-8 cannot) nor nested past Python's recursion limit."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def fault(error: BaseException) -> Fault | None:
@@ -134,7 +146,7 @@ class Intake:
     async def accept(self, raw: dict[str, Any]) -> bool:
         """Store one raw update; False if it was seen before or has no usable id."""
         update_id = raw.get("update_id") if isinstance(raw, dict) else None
-        if not valid_update_id(update_id):
+        if not valid_update_id(update_id) or not storable(raw):
             await self._drop(1)
             return False
         assert isinstance(update_id, int)
@@ -154,7 +166,10 @@ class Intake:
                 dropped += 1
                 continue
             assert isinstance(update_id, int)
-            await self.store.inbox_add(update_id, raw, self.clock())
+            if storable(raw):
+                await self.store.inbox_add(update_id, raw, self.clock())
+            else:  # confirmed with the rest, or it would come back at every poll
+                dropped += 1
             highest = update_id if highest is None else max(highest, update_id)
         if dropped:
             await self._drop(dropped)
@@ -162,7 +177,7 @@ class Intake:
 
     async def _drop(self, count: int) -> None:
         self.dropped += count
-        log.warning("%d update(s) without a usable update_id dropped at the door", count)
+        log.warning("%d update(s) without a usable update_id, or unstorable, dropped", count)
         await self.store.count_dropped(count)
 
     # --- processing ------------------------------------------------------------------------------

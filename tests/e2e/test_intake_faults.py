@@ -220,3 +220,19 @@ async def test_a_field_of_the_wrong_type_is_set_aside_at_the_door(
     assert (await bot.store.status()).set_aside_updates == {"malformed": 1}
     await bot.demo.command(FACILITATOR, "/next")
     assert (await bot.state()).stage_index == 0
+
+
+async def test_an_update_that_cannot_be_stored_is_dropped_not_raised(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    lone = bot.api.text(JEAN.user_id, GROUP_ID, "half an emoji \ud83d")  # JSON allows "\ud83d"
+    await bot.intake.feed(lone)  # the inbox encodes UTF-8: this one cannot be kept
+    nested: dict[str, Any] = {}
+    for _ in range(5000):
+        nested = {"x": nested}
+    deep = {**bot.api.text(JEAN.user_id, GROUP_ID, "deep"), "poll": nested}
+    after = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
+    assert await bot.intake.accept_batch([lone, deep, after]) == after["update_id"] + 1
+    assert [u for u, _ in await bot.store.inbox_pending()] == [after["update_id"]]
+    assert bot.intake.dropped == 3
+    await bot.intake.process_pending()
+    assert (await bot.state()).stage_index == 0
