@@ -412,9 +412,11 @@ _BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
 
 
 def visible_length(text: str) -> int:
-    """How many characters of ``text`` a reader sees: an answer of zero-width or blank
-    characters says nothing, so it is measured as empty (what is kept is left as written)."""
-    return sum(ch not in _BLANKS and unicodedata.category(ch) != "Cf" for ch in text.strip())
+    """How many characters of ``text`` a reader sees: zero-width and blank characters are not
+    counted, nor the spaces left at either end without them, so an answer of nothing visible
+    is measured as empty (what is kept is left as written)."""
+    shown = "".join(ch for ch in text if ch not in _BLANKS and unicodedata.category(ch) != "Cf")
+    return len(shown.strip())
 
 
 def _check_text(e: ev._ByPerson, stage: Stage, text: str) -> Effects:

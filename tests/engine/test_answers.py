@@ -77,6 +77,7 @@ INVISIBLE = [
     "\u2800" * 5,
     "\u3164" * 4,
     "ab\u200b\u200b",
+    "\u180e\u200d \t\u00ad\n\u200b",  # spaces between invisible characters show nothing either
 ]
 
 
