@@ -9,6 +9,7 @@ residents — one of whom answers privately and anonymously.
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from bot.storage import DataKey, Store
 from bot.telegram.app import RateLimits, build_application, start_runtime
 from bot.telegram.budget import SimulatedPace
 from bot.telegram.intake import Intake
+from bot.telegram.retry import Tries
 from bot.telegram.sender import Sender
 from bot.words.markup import strip_tags
 
@@ -57,7 +59,8 @@ def demo_api(pace: SimulatedPace, **options: Any) -> FakeBotApi:
 
 def demo_sender(bot: Any, store: Store, pace: SimulatedPace) -> Sender:
     """A sender on the demo's simulated time; it waits out any flood limit."""
-    return Sender(bot, store, max_wait=120.0, budget=DEMO_LIMITS.budget(pace))
+    tries = Tries(rng=random.Random(0))  # noqa: S311 - jitter, not secrecy: same every run
+    return Sender(bot, store, max_wait=120.0, budget=DEMO_LIMITS.budget(pace), tries=tries)
 
 
 def paced(clock: SimulatedPace, feed: Deliver) -> Deliver:

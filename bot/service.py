@@ -529,12 +529,15 @@ def _event_id(update_id: int | None, session_id: str) -> str:
     return f"u{update_id}:{session_id}"
 
 
+_YES_NO = ("1", "0")
+
+
 def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
     """The event a well-formed button stands for, or None if its values are not ours."""
     actor, args, pending = _actor(origin), pressed.args, _PENDING
     try:
         match pressed.action:
-            case Action.CONSENT:
+            case Action.CONSENT if args[0] in _YES_NO:  # anything else is no answer at all
                 yes = args[0] == "1"
                 name, language = (origin.first_name, origin.language) if yes else ("", None)
                 return ev.Consented(
@@ -559,7 +562,7 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
-            case Action.QUOTE:
+            case Action.QUOTE if args[0] in _YES_NO:
                 return ev.QuoteConsentSet(event_id=pending, actor=actor, allow=args[0] == "1")
             case Action.NUDGE:
                 return ev.NudgeRequested(event_id=pending, actor=actor, stage_id=args[0])

@@ -9,6 +9,7 @@ redelivery does not repeat the refusal.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -421,8 +422,21 @@ def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetim
     return effects
 
 
+# Characters that show nothing beyond the format characters (zero-width space, joiners, the
+# byte-order mark…): the blank fillers keyboards offer for sending an "empty" message.
+_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+
+
+def visible_length(text: str) -> int:
+    """How many characters of ``text`` a reader sees: zero-width and blank characters are not
+    counted, nor the spaces left at either end without them, so an answer of nothing visible
+    is measured as empty (what is kept is left as written)."""
+    shown = "".join(ch for ch in text if ch not in _BLANKS and unicodedata.category(ch) != "Cf")
+    return len(shown.strip())
+
+
 def _check_text(e: ev._ByPerson, stage: Stage, text: str) -> Effects:
-    if len(text) < stage.min_length:
+    if visible_length(text) < stage.min_length:
         return _tell(e, Notice.TOO_SHORT, min=stage.min_length)
     if len(text) > stage.max_length:
         return _tell(e, Notice.TOO_LONG, max=stage.max_length)

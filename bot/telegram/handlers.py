@@ -96,8 +96,8 @@ async def _handle(update: Update, context: Context, origin: Origin, request: Req
 async def on_command(update: Update, context: Context) -> None:
     """Any command of ``bot.commands``; the service answers one used in the wrong place."""
     message, user = update.message, update.effective_user
-    if message is None or user is None or not message.text:
-        return
+    if message is None or user is None or user.is_bot or not message.text:
+        return  # bots (an anonymous admin, a linked channel) are nobody the engine knows
     name = message.text.split()[0][1:].split("@")[0].lower()
     args = tuple(context.args or ())
     request: Request
@@ -137,8 +137,8 @@ async def on_not_text(update: Update, context: Context) -> None:
 
 async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
-    if query is None:
-        return
+    if query is None or query.from_user.is_bot:
+        return  # Telegram lets no bot press a button: a press "by" one is forged
     message = query.message if isinstance(query.message, Message) else None
     origin = _origin(message, query.from_user, callback_id=query.id)
     await _handle(update, context, origin, Pressed(decode(query.data)))

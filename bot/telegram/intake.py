@@ -4,14 +4,17 @@ Telegram forgets an update once ``getUpdates`` is called with a higher offset. S
 fetched as raw JSON and written to the inbox first (a set of seen ids, not a high-water mark:
 ids may jump or go back after a quiet week), before PTB parses anything, and only then is the
 offset advanced. An update without a usable ``update_id`` (an ``int``, not a ``bool``, within
-0..2**53) is dropped at the door and counted. Processing reads the inbox, parses each update
-and hands it to PTB's ``Application.process_update``; the service marks it done in the same
-transaction as its state change.
+0..2**53), or one the inbox cannot keep as UTF-8 JSON (half a surrogate pair, nesting past the
+recursion limit), is dropped at the door and counted. Processing reads the inbox, parses each
+update and hands it to PTB's ``Application.process_update``; the service marks it done in the
+same transaction as its state change.
 
 An update is acknowledged (marked processed) only when its effect is durable:
 
-* it does not parse, or its handler fails for a reason that cannot pass (a validation error,
-  a bug): it is *set aside*, marked processed with the reason, counted and logged by id;
+* its shape is not Telegram's (a user id that is a string, a message without a chat:
+  :mod:`bot.telegram.shapes`), it does not parse, or its handler fails for a reason that
+  cannot pass (a validation error, a bug): it is *set aside*, marked processed with the
+  reason, counted and logged by id;
 * its handler fails for a reason that may pass (the disk is full, the database is locked): it
   stays in the inbox with its payload, processing stops there, and the inbox is tried again
   after a growing pause (1 s, doubling, at most 60 s). Stopping at the first such update keeps
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -44,6 +48,7 @@ from bot.storage.store import last_backup
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Context, Runtime
 from bot.telegram.sender import Sender, seconds
+from bot.telegram.shapes import MalformedUpdate, malformed
 from bot.telegram.waiting import nap, unless_stopped
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,16 @@ READ_MARGIN = 10.0  # seconds a long poll may take beyond its own timeout before
 
 def valid_update_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_UPDATE_ID
+
+
+def storable(raw: dict[str, Any]) -> bool:
+    """Whether the inbox can keep this update as UTF-8 JSON: not with half a surrogate pair
+    (JSON can say ``"\\ud83d"``, UTF-8 cannot) nor nested past Python's recursion limit."""
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def fault(error: BaseException) -> Fault | None:
@@ -131,7 +146,7 @@ class Intake:
     async def accept(self, raw: dict[str, Any]) -> bool:
         """Store one raw update; False if it was seen before or has no usable id."""
         update_id = raw.get("update_id") if isinstance(raw, dict) else None
-        if not valid_update_id(update_id):
+        if not valid_update_id(update_id) or not storable(raw):
             await self._drop(1)
             return False
         assert isinstance(update_id, int)
@@ -151,7 +166,10 @@ class Intake:
                 dropped += 1
                 continue
             assert isinstance(update_id, int)
-            await self.store.inbox_add(update_id, raw, self.clock())
+            if storable(raw):
+                await self.store.inbox_add(update_id, raw, self.clock())
+            else:  # confirmed with the rest, or it would come back at every poll
+                dropped += 1
             highest = update_id if highest is None else max(highest, update_id)
         if dropped:
             await self._drop(dropped)
@@ -159,7 +177,7 @@ class Intake:
 
     async def _drop(self, count: int) -> None:
         self.dropped += count
-        log.warning("%d update(s) without a usable update_id dropped at the door", count)
+        log.warning("%d update(s) without a usable update_id, or unstorable, dropped", count)
         await self.store.count_dropped(count)
 
     # --- processing ------------------------------------------------------------------------------
@@ -192,6 +210,9 @@ class Intake:
         return done
 
     async def _process_one(self, update_id: int, raw: dict[str, Any]) -> Outcome:
+        odd = malformed(raw)
+        if odd is not None:  # a shape Telegram never sends: nothing of it may be acted on
+            return await self._set_aside(update_id, "malformed", MalformedUpdate(odd))
         try:
             update = Update.de_json(raw, self.application.bot)
         except Exception as error:  # an update PTB cannot read must not block the queue

@@ -82,13 +82,19 @@ def seconds(value: int | timedelta) -> float:
 
 class Sender:
     def __init__(
-        self, bot: Bot, store: Store, *, max_wait: float = 60.0, budget: Budget | None = None
+        self,
+        bot: Bot,
+        store: Store,
+        *,
+        max_wait: float = 60.0,
+        budget: Budget | None = None,
+        tries: Tries | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.max_wait = max_wait  # in pace seconds: a lane that must wait longer tries later
         self.budget = budget or Budget()
-        self.tries = Tries()
+        self.tries = tries or Tries()
         self._parsed: dict[int, tuple[str | None, op.Operation]] = {}
         # Parts of a long message already sent, so a retry does not post them again.
         self._parts_sent: dict[int, int] = {}

@@ -46,19 +46,22 @@ async def test_an_update_ptb_cannot_parse_never_blocks_the_batch(
     try:
         broken = api.start(FACILITATOR.user_id)  # takes an update id, then loses its content
         broken.pop("message")
-        broken["callback_query"] = {  # no chat_instance: PTB refuses to build it
+        broken["callback_query"] = {  # no chat_instance: PTB would refuse to build it
             "id": "77",
             "from": {"id": JEAN.user_id, "is_bot": False, "first_name": "Jean"},
             "data": "x",
         }
-        api.deliver(broken, {"update_id": False, "message": {}}, {"update_id": -5, "message": {}})
+        far = api.start(FACILITATOR.user_id)
+        far["message"]["date"] = 2**50  # a whole number, but past the year 9999: PTB fails
+        api.deliver(broken, far)
+        api.deliver({"update_id": False, "message": {}}, {"update_id": -5, "message": {}})
         api.deliver(api.start(FACILITATOR.user_id))
         api.deliver(api.command(FACILITATOR.user_id, GROUP_ID, "/newsession quick-demo"))
         await _poll_until(bot, lambda: _welcomed(bot) and not api.pending_updates())
         assert _welcomed(bot)
         assert api.pending_updates() == []  # confirmed: it will not come back
         status = await bot.store.status()
-        assert status.set_aside_updates == {"unparseable": 1}
+        assert status.set_aside_updates == {"malformed": 1, "unparseable": 1}
         assert status.dropped_updates == 2
         assert status.unprocessed_updates == 0
     finally:
@@ -169,3 +172,67 @@ async def test_a_damaged_database_stops_the_bot_and_keeps_the_update(
         assert [u for u, _ in await bot.store.inbox_pending()] == [update["update_id"]]
     finally:
         await stop_bot(bot)
+
+
+def _mutated(update: dict[str, Any], path: str, value: object) -> dict[str, Any]:
+    """``update`` with the field at ``path`` (dotted) set to ``value``, or removed (``...``)."""
+    *parents, last = path.split(".")
+    node = update
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return update
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("message.from.id", str(FACILITATOR.user_id)),  # "100": was taken for the facilitator
+        ("message.from.id", float(FACILITATOR.user_id)),  # 100.0: so was this
+        ("message.from.id", 2**64),  # SQLite cannot even bind it
+        ("message.from.is_bot", "no"),
+        ("message.from.first_name", 7),
+        ("message.message_id", "12"),
+        ("message.chat.id", str(GROUP_ID)),
+        ("message.chat.type", ...),
+        ("message.chat", ...),  # the handler failed on None.type
+        ("message.text", 5),
+        ("message.entities", "bot_command"),
+    ],
+)
+async def test_a_field_of_the_wrong_type_is_set_aside_at_the_door(
+    bot: Bot, path: str, value: object
+) -> None:
+    await bot.open("quick-demo")
+    failures: list[BaseException] = []
+
+    async def record(update: object, context: Any) -> None:
+        failures.append(context.error)
+
+    bot.app.add_error_handler(record)
+    forged = _mutated(bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next"), path, value)
+    await bot.intake.feed(forged)
+    assert (await bot.state()).stage_index == -1  # nothing moved
+    assert failures == []  # refused before any handler ran
+    assert (await bot.store.status()).set_aside_updates == {"malformed": 1}
+    await bot.demo.command(FACILITATOR, "/next")
+    assert (await bot.state()).stage_index == 0
+
+
+async def test_an_update_that_cannot_be_stored_is_dropped_not_raised(bot: Bot) -> None:
+    await bot.open("quick-demo")
+    lone = bot.api.text(JEAN.user_id, GROUP_ID, "half an emoji \ud83d")  # JSON allows "\ud83d"
+    await bot.intake.feed(lone)  # the inbox encodes UTF-8: this one cannot be kept
+    nested: dict[str, Any] = {}
+    for _ in range(5000):
+        nested = {"x": nested}
+    deep = {**bot.api.text(JEAN.user_id, GROUP_ID, "deep"), "poll": nested}
+    after = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
+    assert await bot.intake.accept_batch([lone, deep, after]) == after["update_id"] + 1
+    assert [u for u, _ in await bot.store.inbox_pending()] == [after["update_id"]]
+    assert bot.intake.dropped == 3
+    await bot.intake.process_pending()
+    assert (await bot.state()).stage_index == 0

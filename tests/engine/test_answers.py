@@ -70,6 +70,44 @@ def test_answers_at_the_length_limits_are_kept(session: Driver, text: str) -> No
     assert [a.text for a in session.state.answers] == [text.strip()]
 
 
+# Texts that show nothing: zero-width space, joiners, byte-order mark, Braille blank, Hangul
+# filler (keyboards offer them to send an "empty" message), or too few visible characters.
+INVISIBLE = [
+    "\u200b" * 3,
+    "\u200b\u200d\ufeff\u2060",
+    "\u2800" * 5,
+    "\u3164" * 4,
+    "ab\u200b\u200b",
+    "\u180e\u200d \t\u00ad\n\u200b",  # spaces between invisible characters show nothing either
+]
+
+
+@pytest.mark.parametrize("channel", ["group", "private"])
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_an_answer_of_nothing_visible_is_too_short(
+    session: Driver, channel: str, text: str
+) -> None:
+    before = session.state
+    effects = session.answer(POL, "story", text, channel=channel, ref="m1")
+    assert told(effects, POL) == [Notice.TOO_SHORT]
+    assert session.state.answers == before.answers
+    assert session.state.drafts == before.drafts
+
+
+@pytest.mark.parametrize("text", INVISIBLE)
+def test_an_answer_cannot_be_edited_into_nothing_visible(session: Driver, text: str) -> None:
+    session.answer(POL, "story", "first words", ref="m1")
+    effects = session.do(ev.AnswerEdited, actor=POL, source_ref="m1", text=text)
+    assert told(effects, POL) == [Notice.TOO_SHORT]
+    assert session.state.answers[0].text == "first words"
+
+
+def test_joined_emoji_and_marks_in_a_real_answer_are_kept(session: Driver) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467 ok"  # one emoji sequence and "ok"
+    assert told(session.answer(POL, "story", family, ref="m1"), POL) == []
+    assert [a.text for a in session.state.answers] == [family]
+
+
 def test_commitment_proposals_respect_the_stage_length(lobby: Driver) -> None:
     lobby.goto("commit")
     assert told(lobby.answer(POL, "commit", "y" * 101), POL) == [Notice.TOO_LONG]
