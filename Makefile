@@ -50,8 +50,15 @@ run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and I
 
 KILLS ?= 20
 SEED  ?= 7
-soak: $(STAMP)                ## kill -9 a scripted session at random points (KILLS=50 for more); counts must hold
-	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED)
+ODD   ?= 10000
+FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
+# Each soak prints its figures beside its goals; all run, and the target fails if any did.
+soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd updates (ODD=), sessions under faults (FAULT_SEEDS=)
+	@rc=0; \
+	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED) || rc=1; \
+	$(BIN)/python bench/oddities.py --count $(ODD) --seed $(SEED) || rc=1; \
+	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
+	exit $$rc
 
 bench: $(STAMP)                ## per-update cost (throughput), and a crowded group under Telegram's limits
 	$(BIN)/python bench/throughput.py

@@ -171,7 +171,8 @@ class Oddities:
     def __init__(self, api: FakeBotApi, scene: Scene, *, seed: int = 0) -> None:
         self.api, self.scene = api, scene
         self.rng = random.Random(seed)  # noqa: S311 — reproducible, not secret
-        self.issued: list[int] = []  # the valid update ids handed out, to be seen again
+        self.issued: list[int] = []  # the well-formed update ids handed out
+        self.first_id = api.next_update_id  # every id below was the scene's, seen by the bot
         self.strangers = [scene.stranger, *range(990_001, 990_006)]
         for user_id in self.strangers[1:]:
             api.add_user(user_id, self.rng.choice(["Zed", "Ιώ", "李", "\u200b", "a" * 64]))
@@ -269,8 +270,7 @@ class Oddities:
     def _seen_id(self) -> JSON:
         """A harmful update under an id the bot has already seen: the inbox must refuse it."""
         update = self._harmful()
-        seen = self.issued or list(range(1, update["update_id"]))
-        update["update_id"] = self.rng.choice(seen)
+        update["update_id"] = self.rng.randrange(1, self.first_id)  # the scene's own updates
         return update
 
     def _date(self) -> JSON:
