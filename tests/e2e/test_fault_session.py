@@ -4,7 +4,10 @@ Before the sender contained every fault (issue #10, deliverable 2) this failed t
 ``null_result`` answer to ``sendMessage`` made PTB raise ``AttributeError`` (not a
 ``TelegramError``), which left ``Sender._deliver`` and ``Sender.drain`` and stopped the session
 while its people were joining; and ``lost_response`` faults alone posted one message up to five
-times (blind retries). ``make soak`` runs it with several seeds and prints the figures.
+times (blind retries). This seed passes; ``make soak`` runs eight seeds and prints the
+figures, and not all of them complete yet: a message whose two tries both end ambiguously is
+set aside unconfirmed (so that none is posted more than twice), and when that message is a
+prompt the session cannot go on (issue #10 stays open for it).
 """
 
 from __future__ import annotations
