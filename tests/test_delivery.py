@@ -88,6 +88,7 @@ async def test_the_sender_sets_aside_a_row_that_is_no_operation(
             await Sender(app.bot, store).drain()
         assert api.sent_texts(GROUP) == ["After it"]
         assert await store.outbox_pending() == []
+        assert (await store.status()).set_aside_outbox == {"invalid_operation": 1}
         assert "is no delivery operation" in caplog.text
         assert "secret words" not in caplog.text
     finally:

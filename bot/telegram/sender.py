@@ -182,7 +182,7 @@ class Sender:
                     log.error(
                         "outbox row %s is no delivery operation (%s)", outbox_id, error.title
                     )
-                    await self.store.outbox_done(outbox_id)
+                    await self.store.set_aside(outbox_id, reason="invalid_operation")
                     refused += 1
                     continue
             rows.append((outbox_id, *self._parsed[outbox_id]))
@@ -228,6 +228,7 @@ class Sender:
         """True when the row is settled (sent, set aside, or no longer wanted); False when it
         must wait (its pause is recorded in ``self.tries``). Nothing raised by one row leaves
         this method but a cancellation."""
+        moves: ChatMigrated | None = None
         for _attempt in range(3):
             try:
                 await self._perform(outbox_id, session_id, operation)
@@ -240,6 +241,7 @@ class Sender:
                 if isinstance(operation, op.Popup | op.Menu):
                     return self._settled(outbox_id)
                 operation = await self._migrate(outbox_id, operation, error.new_chat_id)
+                moves = error
                 continue
             except Forbidden as error:
                 await self._unreachable(operation, error)
@@ -249,7 +251,10 @@ class Sender:
             except Exception as error:  # every fault stays with its row
                 return await self._failed(outbox_id, operation, error)
             return self._settled(outbox_id)
-        return False
+        # Moved three times in a row: a server answering oddly; counted like any failure, so
+        # the row pauses and is set aside in the end instead of looping.
+        assert moves is not None
+        return await self._failed(outbox_id, operation, moves)
 
     async def _failed(self, outbox_id: int, operation: op.Operation, error: Exception) -> bool:
         if isinstance(error, BadRequest) and "not modified" in error.message:

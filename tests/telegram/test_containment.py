@@ -8,6 +8,7 @@ the in-memory Bot API and the sender must contain it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -139,3 +140,20 @@ async def test_a_long_message_cut_short_resumes_where_it_stopped(world: World) -
     sent = [c.params.get("text") for c in world.api.calls if c.method == "sendMessage" and c.ok]
     assert sent == ["part one", "part two", "part three"]
     assert len([c for c in world.api.calls if c.method == "sendMessage"]) == 4
+
+
+async def test_a_server_that_keeps_moving_the_chat_cannot_loop_the_sender(world: World) -> None:
+    """An odd server answering 'upgraded to a supergroup' for ever: tried, paused, set aside."""
+    world.api.fail(
+        "sendMessage",
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        times=None,
+        migrate_to_chat_id=OTHER,
+    )
+    await world.queue(text("Welcome"))
+    async with asyncio.timeout(10):
+        await world.sender.drain()
+    status = await world.store.status()
+    assert status.pending_outbox == 0
+    assert status.set_aside_outbox == {"ChatMigrated": 1}
