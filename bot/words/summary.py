@@ -105,7 +105,7 @@ def _quotes(quotes: tuple[Quote, ...], ctx: Context) -> list[str]:
         if quote.author is None:
             attribution = tr.gettext("anonymous")
         else:
-            attribution = tr.gettext("{name}, {role}").format(
+            attribution = tr.gettext("{name} ({role})").format(
                 name=quote.author, role=role_name(tr, quote.role)
             )
         lines.append(
