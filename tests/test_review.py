@@ -54,4 +54,3 @@ def test_each_row_has_the_source_the_kirundi_and_the_comments(tmp_path: Path) ->
     table = review_table(po)
     assert "| 3 | {label}: {n} vote / {label}: {n} votes |" in table
     assert "{n} vote \\| {n} votes" in table  # a pipe would split the cell
-
