@@ -63,6 +63,7 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd update
 bench: $(STAMP)                ## per-update cost (throughput), and a crowded group under Telegram's limits
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/group.py
+	$(BIN)/python bench/summary_length.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .
