@@ -3,9 +3,9 @@
 Authority lives here and nowhere else: only facilitators (or chat administrators, as the shell
 reports them) move, pause or end a session; nobody answers a stage that is not open; an ended
 session accepts nothing but a participant's wish to be forgotten and what keeps its commitments
-alive (their due-date reminders, and their owners' reports of where they stand); nothing is kept of a person
-before they consent. A refused event changes nothing but is still recorded as applied, so its
-redelivery does not repeat the refusal.
+alive (their due-date reminders, and their owners' reports of where they stand); nothing is
+kept of a person before they consent. A refused event changes nothing but is still recorded as
+applied, so its redelivery does not repeat the refusal.
 """
 
 from __future__ import annotations
