@@ -33,6 +33,8 @@ class Action(StrEnum):
     NUDGE = "n"  # n|sid|stage
     END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
+    LANGUAGE = "l"  # l|-|fr: the presser's own language, in every session
+    SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
 
 
 # How many arguments follow the session id, per action.
@@ -48,7 +50,12 @@ _ARITY: dict[Action, int] = {
     Action.NUDGE: 1,
     Action.END: 1,
     Action.FORGET: 1,
+    Action.LANGUAGE: 1,
+    Action.SESSION_LANGUAGE: 1,
 }
+
+# The buttons about a person rather than a session: their session id is always NO_SESSION.
+PERSONAL = (Action.FORGET, Action.LANGUAGE)
 
 _PART = re.compile(_SLUG)
 _SESSION_RE = re.compile(_SESSION)
@@ -89,7 +96,7 @@ def decode(data: str | None) -> Button | None:
     session_id, *args = rest
     if session_id != NO_SESSION and not _SESSION_RE.fullmatch(session_id):
         return None
-    if (session_id == NO_SESSION) != (action is Action.FORGET):
+    if (session_id == NO_SESSION) != (action in PERSONAL):
         return None
     if not all(_PART.fullmatch(arg) for arg in args):
         return None

@@ -181,6 +181,15 @@ class Ended(_Privileged):
     confirmed: bool = False
 
 
+class SessionLanguageSet(_Privileged):
+    """A facilitator chose the language the session speaks to the group (and to everyone who
+    has not chosen their own)."""
+
+    type: Literal["session_language_set"] = "session_language_set"
+    language: str
+    by_button: bool = False
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -254,6 +263,7 @@ Event = Annotated[
     | Resumed
     | Ended
     | EndDeclined
+    | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
     | NudgeRequested
@@ -274,4 +284,5 @@ PRIVILEGED = (
     StatusRequested,
     SummaryRequested,
     NudgeRequested,
+    SessionLanguageSet,
 )

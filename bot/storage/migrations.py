@@ -225,12 +225,22 @@ _HELD = """
 ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 """
 
+_LANGUAGES = """
+-- The language a person chose with /language, for every session: a code, nothing more. A person
+-- who never chose has no row and reads each session's own language. /forget deletes the row.
+CREATE TABLE languages (
+    user_id  INTEGER PRIMARY KEY,
+    language TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
+    ("0006_languages", _LANGUAGES),
 ]
 
 

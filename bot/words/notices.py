@@ -24,7 +24,7 @@ from typing import TypeVar
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
 from bot.engine.state import Due, Owner, Role, Visibility
-from bot.i18n.catalog import N_
+from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
 from bot.words.names import (
@@ -208,6 +208,14 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.SESSION_LANGUAGE: NoticeText(
+        N_(
+            "From now on I write to this group in {language}. Each of you can choose your own "
+            "language by sending /language to me privately."
+        ),
+        params=("language",),
+        placeholders=("language",),
+    ),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 
@@ -289,6 +297,9 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "due" in view.params:
         due_date = str(view.params.get("due_date", "")) or None
         known["due"] = due_name(ctx.tr, _member(Due, view.params["due"]), due_date)
+    if "language" in view.params:  # each language in its own name, never translated
+        code = str(view.params["language"])
+        known["language"] = LANGUAGE_NAMES.get(code, code)
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))

@@ -43,6 +43,7 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.StatusRequested: {},
     ev.SummaryRequested: {},
     ev.NudgeRequested: {"stage_id": "vision"},
+    ev.SessionLanguageSet: {"language": "rn"},
 }
 
 
