@@ -24,7 +24,7 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, Effect, Schedule
+from bot.engine.effects import Cancel, CharterView, Effect, Schedule, Send
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import Due, Owner, Role, SessionState, Visibility
@@ -154,6 +154,8 @@ class Service:
                 await self._say(update_id, origin, texts.forget_confirm)
             case "start", _:
                 await self._start(update_id, origin, Start(link=None))
+            case "charter", _:
+                await self._charter(update_id, origin, cmd.args)
             case "cofacilitate", _ if cmd.replied_user is None or cmd.replied_is_bot:
                 await self._say(update_id, origin, texts.cofacilitate_how)
             case "cofacilitate", _:
@@ -239,6 +241,18 @@ class Service:
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
             await _mark(tx, update_id)
+
+    async def _charter(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        """The charter of the chat's latest session, ended or not, posted to the group; the
+        words after /charter name the place."""
+        place = " ".join(args).strip() or None
+        if place is not None and len(place) > ev.PLACE_MAX:
+            await self._say(update_id, origin, texts.place_too_long(ev.PLACE_MAX))
+            return
+        async with self.store.read() as tx:
+            session_id = await tx.latest_session(origin.chat_id or 0, origin.thread_id)
+        event = ev.CharterRequested(event_id=_PENDING, actor=_actor(origin), place=place)
+        await self._act(update_id, origin, event, session_id=session_id, missing=texts.no_session)
 
     async def _group_help(self, update_id: int | None, origin: Origin) -> None:
         chat_id, user_id = origin.chat_id or 0, _actor(origin)
@@ -404,6 +418,10 @@ class Service:
             return None
         sid = new.session_id
         await tx.save_state(new, place.chat_id, place.thread_id)
+        if origin.chat_title and not origin.private and origin.chat_id == place.chat_id:
+            await tx.set_chat_title(sid, origin.chat_title)
+        if any(_is_charter(effect) for effect in effects):
+            place = replace(place, title=await tx.chat_title(sid))
         for effect in effects:
             if isinstance(effect, Schedule):
                 await tx.schedule(
@@ -509,6 +527,10 @@ class Service:
             chat_id = located[0] if located else None
         admin = chat_id is not None and await self.admins(chat_id, event.actor)
         return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _is_charter(effect: Effect) -> bool:
+    return isinstance(effect, Send) and isinstance(effect.view, CharterView)
 
 
 def _actor(origin: Origin) -> int:

@@ -170,6 +170,19 @@ class SummaryView(_Frozen):
     summary: Summary
 
 
+class CharterView(_Frozen):
+    """The printable charter of the group's commitments: a document, not a message.
+
+    ``date`` is the day it stands for (the session's end, or the day it was asked for while the
+    session runs), ISO; ``place`` is where the group met, if a facilitator said so.
+    """
+
+    type: Literal["charter"] = "charter"
+    summary: Summary
+    date: str
+    place: str | None = None
+
+
 View = Annotated[
     NoticeView
     | WelcomeView
@@ -178,7 +191,8 @@ View = Annotated[
     | CommitmentView
     | StatusView
     | EndCheckView
-    | SummaryView,
+    | SummaryView
+    | CharterView,
     Field(discriminator="type"),
 ]
 

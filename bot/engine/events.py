@@ -195,6 +195,20 @@ class SummaryRequested(_Privileged):
     type: Literal["summary_requested"] = "summary_requested"
 
 
+PLACE_MAX = 80  # characters of the place a charter names: a village, a commune, a hall
+
+
+class CharterRequested(_Privileged):
+    """Post the printable charter to the group again (``/charter``), also after the end.
+
+    ``place`` is where the group met, as the facilitator typed it after the command; without
+    it the charter leaves a line to write the place by hand.
+    """
+
+    type: Literal["charter_requested"] = "charter_requested"
+    place: Annotated[str, Field(min_length=1, max_length=PLACE_MAX)] | None = None
+
+
 class NudgeRequested(_Privileged):
     type: Literal["nudge_requested"] = "nudge_requested"
     stage_id: str | None = None  # None: the stage open now (the /nudge command)
@@ -256,6 +270,7 @@ Event = Annotated[
     | EndDeclined
     | StatusRequested
     | SummaryRequested
+    | CharterRequested
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
@@ -273,5 +288,6 @@ PRIVILEGED = (
     Ended,
     StatusRequested,
     SummaryRequested,
+    CharterRequested,
     NudgeRequested,
 )

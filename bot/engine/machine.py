@@ -17,6 +17,7 @@ from typing import Any
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     CommitmentView,
     Delete,
     Edit,
@@ -152,7 +153,7 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
-    if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
+    if s.status is Status.ENDED and not isinstance(e, _AFTER_THE_END):
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
@@ -160,6 +161,10 @@ def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effec
         return _tell(e, Notice.NOT_FACILITATOR)
     handler = _HANDLERS[type(e)]
     return handler(script, s, e, now)
+
+
+# What a session that has ended still answers: an erasure, and its charter asked for again.
+_AFTER_THE_END = (ev.ParticipantErased, ev.CharterRequested)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -819,8 +824,27 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
         Edit(key="welcome", view=_welcome(script, s)),
         Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
         Pin(key="summary"),
+        # After the summary (queued later, so sent later): one document, one call of the group.
+        Send(to=Group(), view=charter_view(script, s, now)),
     ]
     return effects
+
+
+def charter_view(
+    script: Script, s: SessionState, now: datetime, place: str | None = None
+) -> CharterView:
+    """The charter of what the summary holds, dated the day the session ended (or today).
+
+    Also what ``ikiganiro charter`` prints, so the file an operator writes and the one the
+    group got agree."""
+    day = (s.ended_at or now).date().isoformat()
+    return CharterView(summary=build_summary(script, s), date=day, place=place)
+
+
+def _charter_requested(
+    script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
+) -> Effects:
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place))]
 
 
 def _status_requested(
@@ -999,6 +1023,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.EndDeclined: _end_declined,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
+    ev.CharterRequested: _charter_requested,
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,

@@ -32,6 +32,7 @@ and of Telegram's front ends, at random and reproducible (:meth:`FakeBotApi.chao
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 import re
@@ -49,7 +50,7 @@ from bot.offline.html import parse_html
 from bot.offline.limits import COUNTED_METHODS, RateLimiter, TelegramLimits, busiest
 from bot.offline.transcript import transcript
 from bot.offline.users import UserSide
-from bot.offline.wire import JSON, canonical, norm_chat_id, utf16_len
+from bot.offline.wire import JSON, canonical, norm_chat_id, upload, utf16_len
 from bot.offline.world import Chat, Message
 
 __all__ = ["NOT_MODIFIED", "Call", "FakeBotApi"]
@@ -57,6 +58,8 @@ __all__ = ["NOT_MODIFIED", "Call", "FakeBotApi"]
 MAX_TEXT_LENGTH: Final = 4096
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_CALLBACK_ANSWER_LENGTH: Final = 200
+MAX_CAPTION_LENGTH: Final = 1024
+MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024  # what a bot may upload through the public Bot API
 DELETE_WINDOW_SECONDS: Final = 48 * 3600
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -197,6 +200,10 @@ class FakeBotApi(UserSide, BaseRequest):
     ) -> tuple[int, bytes]:
         """Answer one Bot API call with Telegram's status code and JSON body."""
         params: JSON = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        files = request_data.multipart_data if request_data else {}
+        for name, (file_name, content, _) in files.items():
+            data = content if isinstance(content, bytes) else content.read()
+            params[name] = upload(file_name or name, data)
         try:
             return await self.answer(url, params)
         except NoAnswer as missing:
@@ -573,6 +580,38 @@ class FakeBotApi(UserSide, BaseRequest):
         )
         return self._render(msg)
 
+    def _send_document(self, params: JSON) -> JSON:
+        """A file uploaded with the request (an id or a URL of a file already on Telegram's
+        servers is not modelled); its bytes are kept for :meth:`documents`."""
+        chat = self._chat_param(params, sending=True)
+        document = params.get("document")
+        if not isinstance(document, dict) or "data_b64" not in document:
+            raise bad("there is no document in the request")
+        data = base64.b64decode(document["data_b64"])
+        if not data:
+            raise bad("file must be non-empty")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise Failure(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        if caption is not None and utf16_len(str(caption)) > MAX_CAPTION_LENGTH:
+            raise bad("message caption is too long")
+        raw_thread = params.get("message_thread_id")
+        thread, is_topic = self._thread_for(
+            chat, int(raw_thread) if raw_thread is not None else None, None
+        )
+        msg = self._store(chat, self.bot_id, thread_id=thread, is_topic=is_topic)
+        file_id = f"doc{chat.id}_{msg.message_id}"
+        self._files[file_id] = data
+        msg.document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": str(document["file_name"]),
+            "mime_type": "application/pdf" if data.startswith(b"%PDF") else "text/plain",
+            "file_size": len(data),
+        }
+        msg.caption = str(caption) if caption else None
+        return self._render(msg)
+
     def _edit_target(self, params: JSON) -> tuple[Chat, Message]:
         if params.get("inline_message_id"):
             raise bad("MESSAGE_ID_INVALID")
@@ -757,6 +796,7 @@ class FakeBotApi(UserSide, BaseRequest):
             ("deleteWebhook", _delete_webhook),
             ("getWebhookInfo", _get_webhook_info),
             ("sendMessage", _send_message),
+            ("sendDocument", _send_document),
             ("editMessageText", _edit_message_text),
             ("editMessageReplyMarkup", _edit_message_reply_markup),
             ("deleteMessage", _delete_message),

@@ -225,12 +225,18 @@ _HELD = """
 ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 """
 
+_CHAT_TITLE = """
+-- The group's name as Telegram last showed it, for the printable charter (sealed, like all text).
+ALTER TABLE sessions ADD COLUMN chat_title_enc BLOB;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
+    ("0006_chat_title", _CHAT_TITLE),
 ]
 
 

@@ -458,6 +458,15 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def latest_session(self, chat_id: int, thread_id: int | None) -> str | None:
+        """The chat's most recent session, ended or not (a charter is asked for after the end)."""
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id),
+        )
+        return None if row is None else str(row[0])
+
     async def sessions_in_chat(self, chat_id: int) -> list[str]:
         """Every session of a chat not yet ended, in all its forum topics."""
         rows = await self._all(
@@ -486,6 +495,21 @@ class Tx:
             "SELECT chat_id, thread_id FROM sessions WHERE id = ?", (session_id,)
         )
         return None if row is None else (int(row[0]), row[1])
+
+    async def set_chat_title(self, session_id: str, title: str) -> None:
+        """Remember the group's name (the charter shows it); written only when it changed."""
+        if title == await self.chat_title(session_id):
+            return
+        sealed = self._key.seal_text(title, f"sessions|{session_id}|chat_title")
+        await self._exec(
+            "UPDATE sessions SET chat_title_enc = ? WHERE id = ?", (sealed, session_id)
+        )
+
+    async def chat_title(self, session_id: str) -> str | None:
+        row = await self._one("SELECT chat_title_enc FROM sessions WHERE id = ?", (session_id,))
+        if row is None or row[0] is None:
+            return None
+        return self._key.open_text(row[0], f"sessions|{session_id}|chat_title")
 
     # --- outbox, reminders, audit ----------------------------------------------------------------
 

@@ -83,6 +83,7 @@ def _origin(message: Message | None, user: User | None, callback_id: str | None 
         callback_id=callback_id,
         language=user.language_code if user else None,
         first_name=_name(user) if user else "",
+        chat_title=message.chat.title if message else None,
     )
 
 
