@@ -249,7 +249,7 @@ def _quiet_logging(token: str) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_Redact(token))
-    for name in ("httpx", "httpcore", "telegram", "apscheduler"):
+    for name in ("httpx", "httpcore", "telegram", "apscheduler", "fontTools", "fpdf"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

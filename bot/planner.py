@@ -98,7 +98,9 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
     group = voice.context(state.language, scene.script, state.session_id)
     match effect:
         case Send(to=Group(), view=CharterView() as charter):
-            return [_charter(charter, scene, voice)]
+            return [_charter(charter, scene, voice, effect.key)]
+        case Edit(view=CharterView() as charter):
+            return [_charter(charter, scene, voice, effect.key, replace=True)]
         case Send(to=Group()):
             reply = _ref(effect.reply_to)
             reply_to = reply[1] if reply and reply[0] == place.chat_id else None
@@ -131,8 +133,11 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
     return []  # Schedule and Cancel are the service's, not deliveries
 
 
-def _charter(view: CharterView, scene: Scene, voice: Voice) -> op.Document:
-    """The charter as a document in the group's language: one call of the group's budget."""
+def _charter(
+    view: CharterView, scene: Scene, voice: Voice, key: str | None, *, replace: bool = False
+) -> op.Document:
+    """The charter as a document in the group's language: one call of the group's budget
+    (a redrawn one replaces the file of the one posted, a card's worth of priority)."""
     tr = translator(scene.state.language or voice.default_language)
     content = charter_pdf(view, (tr.language,), group_title=scene.place.title)
     return op.Document(
@@ -141,6 +146,9 @@ def _charter(view: CharterView, scene: Scene, voice: Voice) -> op.Document:
         filename=charter_filename(tr, view.date),
         content_b64=base64.b64encode(content).decode("ascii"),
         caption=charter_caption(tr),
+        key=key,
+        replace=replace,
+        priority=op.Priority.CARD if replace else op.Priority.ESSENTIAL,
     )
 
 

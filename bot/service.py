@@ -24,7 +24,7 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, CharterView, Effect, Schedule, Send
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import Due, Owner, Role, SessionState, Visibility
@@ -530,7 +530,7 @@ class Service:
 
 
 def _is_charter(effect: Effect) -> bool:
-    return isinstance(effect, Send) and isinstance(effect.view, CharterView)
+    return isinstance(effect, Send | Edit) and isinstance(effect.view, CharterView)
 
 
 def _actor(origin: Origin) -> int:

@@ -48,10 +48,11 @@ async def session_charter(
         async with store.read() as tx:
             state = await tx.load_state(session_id)
             title = await tx.chat_title(session_id) if state is not None else None
+            recent = await tx.recent_sessions() if state is None else []
     finally:
         await store.close()
     if state is None:
-        raise CharterError(f"there is no session {session_id!r} in this database")
+        raise CharterError(_unknown(session_id, recent))
     script = Library.load().get(state.script_id)
     if script is None:
         raise CharterError(
@@ -61,3 +62,11 @@ async def session_charter(
     view = charter_view(script, state, now, place)
     languages = (language or state.language, *((second_language,) if second_language else ()))
     return charter_pdf(view, languages, group_title=title)
+
+
+def _unknown(session_id: str, recent: list[tuple[str, str, str, str]]) -> str:
+    """An unknown id, said with the newest sessions' ids so the operator can pick the right one."""
+    if not recent:
+        return f"there is no session {session_id!r} in this database; it holds no session yet"
+    listed = "; ".join(f"{sid} ({script}, {status}, {day})" for sid, script, status, day in recent)
+    return f"there is no session {session_id!r} in this database; the newest: {listed}"

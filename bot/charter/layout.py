@@ -8,13 +8,12 @@ its heading row repeated, and a heading never ends a page without what follows i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.enums import XPos, YPos
 
 from bot.words.charter import CharterWords
 
@@ -125,14 +124,18 @@ def _vision(pdf: FPDF, words: Sequence[CharterWords]) -> None:
     statements = words[0].vision
     if not statements:
         _side_by_side(pdf, [w.no_vision for w in words], 10.5, color=MUTED)
+    pdf.set_font(FAMILY, "", 10.5)
     pdf.set_text_color(*INK)
+    indent = 5.0
     for statement in statements:
-        pdf.set_font(FAMILY, "", 10.5)
-        if pdf.will_page_break(6):
-            pdf.add_page()
-        pdf.set_x(pdf.l_margin)
-        pdf.cell(5, 5.5, "•")
-        pdf.multi_cell(pdf.epw - 5, 5.5, statement, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        lines = _wrap(pdf, statement, pdf.epw - indent)
+        for index, line in enumerate(lines):
+            if pdf.will_page_break(5.5):
+                pdf.add_page()
+            if index == 0:
+                _line(pdf, pdf.l_margin, pdf.y, 5.5, "•")
+            _line(pdf, pdf.l_margin + indent, pdf.y, 5.5, line)
+            pdf.set_xy(pdf.l_margin, pdf.y + 5.5)
         pdf.ln(1)
 
 
@@ -145,35 +148,146 @@ def _commitments(pdf: FPDF, words: Sequence[CharterWords]) -> None:
         _side_by_side(pdf, [w.no_commitments for w in words], 10.5, color=MUTED)
         return
     columns = 4 if any(row.status for row in first.rows) else 3
-    widths = (46, 20, 17, 17) if columns == 4 else (54, 24, 22)
-    pdf.set_font(FAMILY, "", 9.5)
-    pdf.set_text_color(*INK)
-    pdf.set_draw_color(*MUTED)
-    pdf.set_line_width(0.2)
-    heading = FontFace(emphasis="BOLD", color=ACCENT, fill_color=LIGHT)
-    with pdf.table(
-        col_widths=widths,
-        text_align="LEFT",
-        v_align="TOP",
-        line_height=4.8,
-        padding=1.8,
-        headings_style=heading,
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-    ) as table:
-        head = table.row()
-        for index in range(columns):
-            head.cell(_stack([w.columns[index] for w in words]))
-        for index, lead in enumerate(first.rows):
-            rows = [w.rows[index] for w in words]
-            cells = [("✓ " if lead.shared else "") + lead.text]
-            cells += [_stack([r.who for r in rows]), _stack([r.when for r in rows])]
-            cells += [_stack([r.status or "" for r in rows])] if columns == 4 else []
-            row = table.row()
-            for text in cells:
-                row.cell(text)
+    rows = []
+    for index, lead in enumerate(first.rows):
+        same = [w.rows[index] for w in words]
+        cells = [("✓ " if lead.shared else "") + lead.text]
+        cells += [_stack([r.who for r in same]), _stack([r.when for r in same])]
+        cells += [_stack([r.status or "" for r in same])] if columns == 4 else []
+        rows.append(cells)
+    heading = [_stack([w.columns[index] for w in words]) for index in range(columns)]
+    _Table(pdf, (46, 20, 17, 17) if columns == 4 else (54, 24, 22), heading).draw(rows)
     if any(row.shared for row in first.rows):
         pdf.ln(1.5)
         _side_by_side(pdf, [w.shared_note for w in words], 8.5, color=MUTED)
+
+
+class _Table:
+    """A table whose rows stay whole on a page when they can, and otherwise continue on the
+    next; its heading row is repeated on every page. Each cell is drawn line by line, so a
+    reader (and a screen reader) gets each cell's text in one piece."""
+
+    PAD = 1.8
+    LINE = 4.8
+    SIZE = 9.5
+
+    def __init__(self, pdf: FPDF, shares: Sequence[float], heading: Sequence[str]) -> None:
+        self.pdf = pdf
+        self.widths = [pdf.epw * share / sum(shares) for share in shares]
+        self.heading = heading
+
+    def draw(self, rows: Sequence[Sequence[str]]) -> None:
+        self._head()
+        usable = self.pdf.page_break_trigger - self.pdf.t_margin - 20
+        for row in rows:
+            self.pdf.set_font(FAMILY, "", self.SIZE)
+            self.pdf.set_text_color(*INK)
+            lines = [
+                _wrap(self.pdf, text, w - 2 * self.PAD)
+                for text, w in zip(row, self.widths, strict=True)
+            ]
+            height = max(map(len, lines)) * self.LINE + 2 * self.PAD
+            if height <= usable and self.pdf.will_page_break(height):
+                self._new_page()
+            self._row(lines)
+
+    def _head(self) -> None:
+        pdf = self.pdf
+        pdf.set_font(FAMILY, "B", self.SIZE)
+        lines = [
+            _wrap(pdf, text, w - 2 * self.PAD)
+            for text, w in zip(self.heading, self.widths, strict=True)
+        ]
+        height = max(map(len, lines)) * self.LINE + 2 * self.PAD
+        pdf.set_fill_color(*LIGHT)
+        pdf.rect(pdf.l_margin, pdf.y, pdf.epw, height, style="F")
+        pdf.set_text_color(*ACCENT)
+        self._row(lines)
+
+    def _new_page(self) -> None:
+        self.pdf.add_page()
+        self._head()
+        self.pdf.set_font(FAMILY, "", self.SIZE)
+        self.pdf.set_text_color(*INK)
+
+    def _row(self, lines: Sequence[Sequence[str]]) -> None:
+        """Draw a row's wrapped cells, column by column, over as many pages as it needs."""
+        pdf, done, depth = self.pdf, 0, max(map(len, lines))
+        while done < depth:
+            room = int((pdf.page_break_trigger - pdf.y - 2 * self.PAD) // self.LINE)
+            if room <= 0:
+                self._new_page()
+                continue
+            chunk = range(done, min(depth, done + room))
+            top, x = pdf.y + self.PAD, pdf.l_margin
+            for cell, width in zip(lines, self.widths, strict=True):
+                for line in chunk:
+                    if line < len(cell):
+                        y = top + (line - done) * self.LINE
+                        _line(pdf, x + self.PAD, y, self.LINE, cell[line])
+                x += width
+            pdf.set_xy(pdf.l_margin, top + len(chunk) * self.LINE + self.PAD)
+            pdf.set_draw_color(*MUTED)
+            pdf.set_line_width(0.2)
+            pdf.line(pdf.l_margin, pdf.y, pdf.l_margin + pdf.epw, pdf.y)
+            done = chunk.stop
+
+
+def _line(pdf: FPDF, x: float, top: float, height: float, text: str) -> None:
+    """One line of text on a line box, its baseline where ``cell`` would put it (``text`` is
+    several times cheaper than ``cell``, and a charter has thousands of lines)."""
+    if text:
+        pdf.text(x, top + height / 2 + 0.3 * pdf.font_size, text)
+
+
+def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """``text`` cut into lines no wider than ``width`` in the current font, at spaces (and
+    inside a word only if it is wider than a whole line).
+
+    Greedy, measuring each word once: fpdf2's own line breaker measures the growing line again
+    at every character, which made a 200-commitment charter take seconds.
+    """
+    measure = _measure(pdf)
+    space = measure(" ")
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, used = "", 0.0
+        for word in paragraph.split():
+            for piece in _pieces(measure, word, width):
+                size = measure(piece)
+                if line and used + space + size > width:
+                    lines.append(line)
+                    line, used = piece, size
+                else:
+                    line, used = (
+                        (f"{line} {piece}" if line else piece),
+                        used + space * bool(line) + size,
+                    )
+        lines.append(line)
+    return lines
+
+
+def _measure(pdf: FPDF) -> Callable[[str], float]:
+    """The width of a text in the current font and size, from the font's own metrics (what
+    ``get_string_width`` computes, without its per-call set-up: no spacing or stretching is
+    used here)."""
+    font, size = pdf.current_font, pdf.font_size_pt
+    assert font is not None
+    return lambda text: font.get_text_width(text, size, None)[1] / pdf.k
+
+
+def _pieces(measure: Callable[[str], float], word: str, width: float) -> list[str]:
+    """A word as it fits on lines: whole, or cut where a line ends (a long number, a link)."""
+    if measure(word) <= width:
+        return [word]
+    pieces, piece, used = [], "", 0.0
+    for char in word:
+        size = measure(char)
+        if piece and used + size > width:
+            pieces.append(piece)
+            piece, used = "", 0.0
+        piece, used = piece + char, used + size
+    return [*pieces, piece]
 
 
 def _slogan(pdf: FPDF, words: Sequence[CharterWords]) -> None:

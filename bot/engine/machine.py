@@ -825,7 +825,7 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
         Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
         Pin(key="summary"),
         # After the summary (queued later, so sent later): one document, one call of the group.
-        Send(to=Group(), view=charter_view(script, s, now)),
+        Send(to=Group(), view=charter_view(script, s, now), key="charter"),
     ]
     return effects
 
@@ -844,7 +844,7 @@ def charter_view(
 def _charter_requested(
     script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
 ) -> Effects:
-    return [Send(to=Group(), view=charter_view(script, s, now, e.place))]
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
 def _status_requested(
@@ -925,7 +925,7 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     """Remove every trace of one person, and redraw everything the group was shown that held
     their words or name: shares, commitment cards, the welcome, the open prompt, the draft
-    summary and the final summary."""
+    summary, the final summary and the charter."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
@@ -986,6 +986,11 @@ def _redraw_summaries(script: Script, s: SessionState) -> Effects:
             effects.append(Delete(key="draft"))
     if s.status is Status.ENDED:
         effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
+    # The charter, if one was posted (the shell knows; without one, this costs no call). Its
+    # place was words after /charter, not kept: the redrawn page leaves the line to write on.
+    day = s.ended_at or s.opened_at
+    if day is not None:
+        effects.append(Edit(key="charter", view=charter_view(script, s, day)))
     return effects
 
 

@@ -17,7 +17,9 @@ mismatch answers 401 so a wrong wiring fails loudly instead of producing odd ids
 What is modelled: chats (private, group, supergroup, forum) with per-chat message ids shared by
 users and the bot, a clock-driven ``date``, HTML parsing into plain text + entities, inline
 keyboards, replies and reply threads, edits, deletions, pins (with their service message),
-reactions, callback queries, command menus, membership and the update queue with
+reactions, callback queries, documents (uploaded with ``sendDocument``, replaced with
+``editMessageMedia``, their bytes kept for :meth:`World.documents`), command menus, membership
+and the update queue with
 ``getUpdates`` offset confirmation and privacy-mode filtering. Anything else answers 404 like an
 unknown method. Errors can also be injected per method and chat (:meth:`FakeBotApi.fail`) or made
 permanent for optional features (:meth:`FakeBotApi.refuse`).
@@ -584,7 +586,34 @@ class FakeBotApi(UserSide, BaseRequest):
         """A file uploaded with the request (an id or a URL of a file already on Telegram's
         servers is not modelled); its bytes are kept for :meth:`documents`."""
         chat = self._chat_param(params, sending=True)
-        document = params.get("document")
+        raw_thread = params.get("message_thread_id")
+        thread, is_topic = self._thread_for(
+            chat, int(raw_thread) if raw_thread is not None else None, None
+        )
+        name, data, caption = self._upload(params.get("document"), params.get("caption"))
+        msg = self._store(chat, self.bot_id, thread_id=thread, is_topic=is_topic)
+        self._attach(msg, name, data, caption)
+        return self._render(msg)
+
+    def _edit_message_media(self, params: JSON) -> JSON:
+        """A document's file (and caption) replaced; only uploads of documents are modelled."""
+        _, msg = self._edit_target(params)
+        media = params.get("media")
+        if isinstance(media, str):  # sent as a JSON string, as Telegram accepts it
+            media = json.loads(media)
+        if not isinstance(media, dict) or media.get("type") != "document":
+            raise bad("only a document can replace a document in this fake")
+        if msg.document is None:
+            raise bad("there is no media in the message to edit")
+        attached = str(media.get("media", "")).removeprefix("attach://")
+        name, data, caption = self._upload(params.get(attached), media.get("caption"))
+        self._attach(msg, name, data, caption)
+        msg.edit_date = self._now()
+        return self._render(msg)
+
+    @staticmethod
+    def _upload(document: Any, caption: Any) -> tuple[str, bytes, str | None]:
+        """An uploaded file and its caption, checked as Telegram checks them."""
         if not isinstance(document, dict) or "data_b64" not in document:
             raise bad("there is no document in the request")
         data = base64.b64decode(document["data_b64"])
@@ -592,25 +621,22 @@ class FakeBotApi(UserSide, BaseRequest):
             raise bad("file must be non-empty")
         if len(data) > MAX_UPLOAD_BYTES:
             raise Failure(413, "Request Entity Too Large")
-        caption = params.get("caption")
         if caption is not None and utf16_len(str(caption)) > MAX_CAPTION_LENGTH:
             raise bad("message caption is too long")
-        raw_thread = params.get("message_thread_id")
-        thread, is_topic = self._thread_for(
-            chat, int(raw_thread) if raw_thread is not None else None, None
-        )
-        msg = self._store(chat, self.bot_id, thread_id=thread, is_topic=is_topic)
-        file_id = f"doc{chat.id}_{msg.message_id}"
+        return str(document["file_name"]), data, str(caption) if caption else None
+
+    def _attach(self, msg: Message, name: str, data: bytes, caption: str | None) -> None:
+        """Give a message its file; the bytes are kept for :meth:`documents`."""
+        file_id = f"doc{msg.chat_id}_{msg.message_id}_{len(self._files)}"
         self._files[file_id] = data
         msg.document = {
             "file_id": file_id,
             "file_unique_id": file_id,
-            "file_name": str(document["file_name"]),
+            "file_name": name,
             "mime_type": "application/pdf" if data.startswith(b"%PDF") else "text/plain",
             "file_size": len(data),
         }
-        msg.caption = str(caption) if caption else None
-        return self._render(msg)
+        msg.caption = caption
 
     def _edit_target(self, params: JSON) -> tuple[Chat, Message]:
         if params.get("inline_message_id"):
@@ -797,6 +823,7 @@ class FakeBotApi(UserSide, BaseRequest):
             ("getWebhookInfo", _get_webhook_info),
             ("sendMessage", _send_message),
             ("sendDocument", _send_document),
+            ("editMessageMedia", _edit_message_media),
             ("editMessageText", _edit_message_text),
             ("editMessageReplyMarkup", _edit_message_reply_markup),
             ("deleteMessage", _delete_message),

@@ -467,6 +467,16 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def recent_sessions(self, limit: int = 5) -> list[tuple[str, str, str, str]]:
+        """The newest sessions as (id, script, status, day created): what an operator needs to
+        find one again, and nothing of a person or a chat."""
+        rows = await self._all(
+            "SELECT id, script_id, status, substr(created_at, 1, 10) FROM sessions"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
     async def sessions_in_chat(self, chat_id: int) -> list[str]:
         """Every session of a chat not yet ended, in all its forum topics."""
         rows = await self._all(

@@ -54,12 +54,32 @@ async def test_at_the_end_the_charter_follows_the_summary_as_one_call(bot: Bot) 
 async def test_a_facilitator_posts_the_charter_again_after_the_end_naming_the_place(
     bot: Bot,
 ) -> None:
+    """The new charter takes the place of the one before: the group keeps one, the newest."""
     await whole_session(bot)
+    first = next(m["message_id"] for m in bot.api.messages(GROUP_ID) if "document" in m)
     await bot.demo.command(FACILITATOR, "/charter Gitega, Mutumba hill")
     await bot.flush()
     documents = bot.api.documents(GROUP_ID)
-    assert len(documents) == 2
-    assert "Lieu : Gitega, Mutumba hill" in text_of(documents[-1][1])
+    assert len(documents) == 1
+    assert "Lieu : Gitega, Mutumba hill" in text_of(documents[0][1])
+    assert bot.api.message(GROUP_ID, first)["deleted"]
+
+
+async def test_someone_forgotten_after_the_end_leaves_the_charter_too(bot: Bot) -> None:
+    """Their vision leaves the page; the file is replaced in the same message, no new one."""
+    await whole_session(bot)
+    jean = PEOPLE[0]
+    said = "Officers known by name in every quarter, and people who call them early."
+    assert said in text_of(bot.api.documents(GROUP_ID)[0][1])
+    posted = group_methods(bot).count("sendDocument")
+    await bot.feed(bot.api.command(jean.user_id, jean.user_id, "/forget"))
+    await bot.demo.press_label(jean, jean.user_id, "Yes, erase everything")
+    await bot.flush()
+    ((_, content),) = bot.api.documents(GROUP_ID)
+    assert said not in text_of(content)
+    assert "Walk the river path together once a month" in text_of(content)
+    assert group_methods(bot).count("sendDocument") == posted
+    assert group_methods(bot).count("editMessageMedia") == 1
 
 
 async def test_a_participant_cannot_post_the_charter_and_is_told_privately(bot: Bot) -> None:
@@ -116,10 +136,14 @@ def test_the_operator_writes_a_sessions_charter_in_two_languages(
     operator: DataKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     session_id = asyncio.run(kept_session(tmp_path / "bot.db", operator, "rn"))
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("bot.db*"))
+    assert b"Mutumba" not in stored  # the group's name is kept sealed, as all text is
     out = tmp_path / "charter.pdf"
     args = ["charter", session_id, "--second-language", "fr", "--place", "Gitega", "-o"]
     assert main([*args, str(out)]) == 0
     assert f"charter written to {out}" in capsys.readouterr().out
+    assert main(["charter", "0000", "-o", str(out)]) == 2  # the wrong id names the right one
+    assert f"the newest: {session_id} (community-safety, ended, " in capsys.readouterr().err
     text = text_of(out.read_bytes())
     assert "Umutekano ni uwa twese." in text and "La sécurité, c'est l'affaire de tous." in text
     assert "Ahantu: Gitega" in text and "Mutumba" in text
@@ -130,7 +154,10 @@ def test_the_operator_writes_a_sessions_charter_in_two_languages(
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["nosuchsession"], "there is no session 'nosuchsession' in this database"),
+        (
+            ["nosuchsession"],
+            "there is no session 'nosuchsession' in this database; it holds no session yet",
+        ),
         (["x", "--language", "de"], "unknown language 'de'; available: en, fr, rn, sw"),
         (["x", "--place", ""], "the place must be 1 to 80 characters long"),
     ],
