@@ -225,6 +225,13 @@ _HELD = """
 ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 """
 
+_PROGRESS = """
+-- Where each commitment stands: every reported change as [{"status": …, "at": …}], oldest
+-- first (statuses and moments only, no one's id), and when its due-date reminder was posted.
+ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
+"""
+
 _CHAT_TITLE = """
 -- The group's name as Telegram last showed it, for the printable charter (sealed, like all text).
 ALTER TABLE sessions ADD COLUMN chat_title_enc BLOB;
@@ -236,7 +243,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
-    ("0006_chat_title", _CHAT_TITLE),
+    ("0006_commitment_progress", _PROGRESS),
+    ("0007_chat_title", _CHAT_TITLE),
 ]
 
 
