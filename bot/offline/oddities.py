@@ -66,6 +66,7 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),
+    Action.PROGRESS: ("c1", "done"),
     Action.FORGET: ("1",),
 }
 # Well-formed data for the scene's session that the engine refuses from a participant

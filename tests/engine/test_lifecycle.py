@@ -202,8 +202,8 @@ def test_the_charter_follows_the_summary_at_the_end_dated_that_day(lobby: Driver
 
     effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
 
-    sent = [e for e in effects if isinstance(e, Send)]
-    (summary,), (charter,) = keyed(sent, "summary"), keyed(sent, "charter")
+    summary = next(e for e in keyed(effects, "summary") if not isinstance(e, Pin))
+    (charter,) = keyed(effects, "charter")
     assert isinstance(charter, Send) and charter.to == Group()
     assert isinstance(charter.view, CharterView)
     assert effects.index(charter) > effects.index(Pin(key="summary")) > effects.index(summary)
