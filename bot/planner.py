@@ -8,12 +8,15 @@ restart exactly as it was planned.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot import delivery as op
+from bot.charter import charter_pdf
 from bot.commands import Place as CommandPlace
 from bot.engine.effects import (
+    CharterView,
     Delete,
     Edit,
     Effect,
@@ -30,6 +33,8 @@ from bot.engine.script import Script
 from bot.engine.state import SessionState
 from bot.i18n.catalog import translator
 from bot.inbound import Origin
+from bot.words.charter import caption as charter_caption
+from bot.words.charter import filename as charter_filename
 from bot.words.markup import Context, Rendered, split_message
 from bot.words.menus import menu
 from bot.words.shell import ShellText, private_chat_pointer
@@ -38,10 +43,12 @@ from bot.words.views import render as render_view
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a session lives: a group, or one forum topic of it."""
+    """Where a session lives: a group, or one forum topic of it (and the group's name, where
+    a rendering needs it)."""
 
     chat_id: int
     thread_id: int | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,10 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
     state, place = scene.state, scene.place
     group = voice.context(state.language, scene.script, state.session_id)
     match effect:
+        case Send(to=Group(), view=CharterView() as charter):
+            return [_charter(charter, scene, voice, effect.key)]
+        case Edit(view=CharterView() as charter):
+            return [_charter(charter, scene, voice, effect.key, replace=True)]
         case Send(to=Group()):
             reply = _ref(effect.reply_to)
             reply_to = reply[1] if reply and reply[0] == place.chat_id else None
@@ -123,6 +134,25 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
         case Reply():
             return _reply(effect, scene, voice)
     return []  # Schedule and Cancel are the service's, not deliveries
+
+
+def _charter(
+    view: CharterView, scene: Scene, voice: Voice, key: str | None, *, replace: bool = False
+) -> op.Document:
+    """The charter as a document in the group's language: one call of the group's budget
+    (a redrawn one replaces the file of the one posted, a card's worth of priority)."""
+    tr = translator(scene.state.language or voice.default_language)
+    content = charter_pdf(view, (tr.language,), group_title=scene.place.title)
+    return op.Document(
+        chat_id=scene.place.chat_id,
+        thread_id=scene.place.thread_id,
+        filename=charter_filename(tr, view.date),
+        content_b64=base64.b64encode(content).decode("ascii"),
+        caption=charter_caption(tr),
+        key=key,
+        replace=replace,
+        priority=op.Priority.CARD if replace else op.Priority.ESSENTIAL,
+    )
 
 
 def menus(before: SessionState, after: SessionState, place: Place, voice: Voice) -> list[op.Menu]:

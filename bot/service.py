@@ -24,10 +24,10 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, Effect, Schedule
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Role, SessionState, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, SessionState, Status, Visibility
 from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
@@ -51,8 +51,9 @@ from bot.planner import (
     popup,
     source_ref,
 )
-from bot.storage import StorageError, Store, Tx
+from bot.storage import Sighting, StorageError, Store, Tx
 from bot.words import shell as texts
+from bot.words.commitments import open_commitments
 from bot.words.shell import ShellText, private_chat_pointer
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,8 @@ class Service:
         match cmd.name, place:
             case "newsession", _:
                 await self._open(update_id, origin, cmd.args)
+            case "commitments", _:
+                await self._commitments(update_id, origin)
             case "help", CommandPlace.GROUP:
                 await self._group_help(update_id, origin)
             case "help", _:
@@ -168,6 +171,8 @@ class Service:
                 await self._say(update_id, origin, texts.forget_confirm)
             case "start", _:
                 await self._start(update_id, origin, Start(link=None))
+            case "charter", _:
+                await self._charter(update_id, origin, cmd.args)
             case "cofacilitate", _ if cmd.replied_user is None or cmd.replied_is_bot:
                 await self._say(update_id, origin, texts.cofacilitate_how)
             case "cofacilitate", _:
@@ -177,7 +182,11 @@ class Service:
                 await self._act(update_id, origin, added, missing=texts.no_session)
             case name, _:
                 lead = commands.LEAD_EVENTS[name](event_id=_PENDING, actor=_actor(origin))
-                await self._act(update_id, origin, cast(ev.Event, lead), missing=texts.no_session)
+                ended = await self._just_ended(origin) if name == "summary" else None
+                await self._act(
+                    update_id, origin, cast(ev.Event, lead), session_id=ended,
+                    missing=texts.no_session,
+                )  # fmt: skip
 
     async def _text(self, update_id: int | None, origin: Origin, said: Text) -> None:
         ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
@@ -272,6 +281,18 @@ class Service:
             state.session_id, op.dump(message(origin.user_id, None, rendered, None, None))
         )
 
+    async def _charter(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        """The charter of the chat's latest session, ended or not, posted to the group; the
+        words after /charter name the place."""
+        place = " ".join(args).strip() or None
+        if place is not None and len(place) > ev.PLACE_MAX:
+            await self._say(update_id, origin, texts.place_too_long(ev.PLACE_MAX))
+            return
+        async with self.store.read() as tx:
+            session_id = await tx.latest_session(origin.chat_id or 0, origin.thread_id)
+        event = ev.CharterRequested(event_id=_PENDING, actor=_actor(origin), place=place)
+        await self._act(update_id, origin, event, session_id=session_id, missing=texts.no_session)
+
     async def _group_help(self, update_id: int | None, origin: Origin) -> None:
         chat_id, user_id = origin.chat_id or 0, _actor(origin)
         async with self.store.read() as tx:
@@ -282,6 +303,16 @@ class Service:
         )
         text = texts.group_help(leads=leads, running=state is not None)
         language = state.language if state else None
+        await self._say(update_id, origin, text, language=language, aside=False)
+
+    async def _commitments(self, update_id: int | None, origin: Origin) -> None:
+        """The open commitments of every session this group held, ended ones included."""
+        async with self.store.read() as tx:
+            ids = await tx.sessions_of_place(origin.chat_id or 0, origin.thread_id)
+            states = [s for sid in ids if (s := await tx.load_state(sid)) is not None]
+        commitments = [c for state in states for c in state.commitments]
+        language = states[-1].language if states else None
+        text = open_commitments(commitments)
         await self._say(update_id, origin, text, language=language, aside=False)
 
     async def _mydata(self, update_id: int | None, origin: Origin) -> None:
@@ -440,9 +471,14 @@ class Service:
             return Result.UNCHANGED
         if event.event_id == _PENDING:
             event = event.model_copy(update={"event_id": _event_id(update_id, session_id)})
+        if isinstance(event, ev.SummaryRequested) and state.status is Status.ENDED:
+            # Posted with its id unread may be the review's draft, which the end's edit of
+            # the final summary could not reach: only a known id proves the final is there.
+            missing = not await self._shown(state.session_id, "summary", ())
+            event = event.model_copy(update={"summary_missing": missing})
         if isinstance(event, ev.Advanced | ev.WentBack) and event.seen_index is None:
-            seen = await self._seen_index(state, script)
-            event = event.model_copy(update={"seen_index": seen})
+            seen, missing = await self._seen_index(state, script)
+            event = event.model_copy(update={"seen_index": seen, "prompt_missing": missing})
         applied = await self._apply(tx, state, script, event, origin, Place(*located))
         if applied is not None and isinstance(event, ev.PRIVILEGED):
             # A refusal is on record too, but not who was refused: a stranger leaves no id.
@@ -467,6 +503,10 @@ class Service:
             return None
         sid = new.session_id
         await tx.save_state(new, place.chat_id, place.thread_id)
+        if origin.chat_title and not origin.private and origin.chat_id == place.chat_id:
+            await tx.set_chat_title(sid, origin.chat_title)
+        if any(_is_charter(effect) for effect in effects):
+            place = replace(place, title=await tx.chat_title(sid))
         for effect in effects:
             if isinstance(effect, Schedule):
                 await tx.schedule(
@@ -544,20 +584,55 @@ class Service:
         state = await tx.load_state(found) if found else None
         return state.language if state else None
 
-    async def _seen_index(self, state: SessionState, script: Script) -> int:
-        """The stage the group has been shown: the open one, unless its prompt still waits in
-        the outbox (the group's budget is spent), in which case the one before it. A /next
-        pressed again because nothing seemed to happen then moves nothing (the engine says
-        so privately). A prompt that could not be sent at all does not hold the session up."""
+    async def _seen_index(self, state: SessionState, script: Script) -> tuple[int, bool]:
+        """The stage the group has been shown, and whether the open stage's prompt is missing.
+
+        The open stage, unless its prompt still waits in the outbox (the group's budget is
+        spent): then the one before it, and a /next pressed again because nothing seemed to
+        happen moves nothing (the engine says so privately). If the prompt is not on its way
+        and there is no sign it arrived (no message id kept, Telegram never said it was posted,
+        nobody answered or chose on the stage), it went missing on the way: the one before
+        it too, and the engine shows the prompt again instead of moving on."""
         index = state.stage_index
         if not 0 <= index < len(script.stages):
-            return index
-        prompt = f"prompt:{script.stages[index].id}"
-        waiting = {
-            (session_id, payload.get("op"), payload.get("key"))
-            for _, session_id, payload in await self.store.outbox_pending(limit=1000)
-        }
-        return index - 1 if (state.session_id, "send", prompt) in waiting else index
+            return index, False
+        stage_id = script.stages[index].id
+        prompt = f"prompt:{stage_id}"
+        if await self._waiting(state.session_id, prompt):
+            return index - 1, False
+        sighting = await self.store.sighting(state.session_id, prompt)
+        acted = bool(
+            state.answers_for(stage_id)
+            or state.choices.get(stage_id)
+            or any(c.stage_id == stage_id for c in state.commitments)
+        )
+        if acted or sighting in (Sighting.KNOWN, Sighting.POSTED):
+            return index, False
+        return index - 1, True
+
+    async def _just_ended(self, origin: Origin) -> str | None:
+        """For /summary in a group with no open session: the session that ended there last,
+        whose summary the engine posts again if it never reached the group."""
+        if origin.private or origin.chat_id is None:
+            return None
+        async with self.store.read() as tx:
+            if await tx.session_for_chat(origin.chat_id, origin.thread_id):
+                return None
+            return await tx.last_ended_session(origin.chat_id, origin.thread_id)
+
+    async def _waiting(self, session_id: str, key: str) -> bool:
+        """Whether a post of the live message ``key`` is still waiting in the outbox."""
+        return any(
+            (sid, payload.get("op"), payload.get("key")) == (session_id, "send", key)
+            for _, sid, payload in await self.store.outbox_pending(limit=1000)
+        )
+
+    async def _shown(self, session_id: str, key: str, seen: tuple[Sighting, ...]) -> bool:
+        """Whether the live message ``key`` reached its chat or is on its way: its id is kept,
+        it waits in the outbox, or its sighting is one of ``seen``."""
+        if await self._waiting(session_id, key):
+            return True
+        return await self.store.sighting(session_id, key) in (Sighting.KNOWN, *seen)
 
     async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
         if origin.private:
@@ -571,7 +646,22 @@ class Service:
         if bot_message is None or origin.chat_id is None:
             return None
         found = await self.store.message_key(origin.chat_id, bot_message)
-        return found[1] if found else None
+        if found:
+            return found[1]
+        return await self._unsure_prompt(origin.chat_id, origin.thread_id)
+
+    async def _unsure_prompt(self, chat_id: int, thread_id: int | None) -> str | None:
+        """A reply to a message of the bot's whose id it does not know: the open stage's prompt,
+        if that prompt was posted without a readable answer (or may have been). People reply to
+        what they see; a commitment, which only a reply proposes, would be lost otherwise."""
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(chat_id, thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+        script = self.script_of(state) if state else None
+        if state is None or script is None or not 0 <= state.stage_index < len(script.stages):
+            return None
+        prompt = f"prompt:{script.stages[state.stage_index].id}"
+        return prompt if await self.store.unsure(state.session_id, prompt) else None
 
     async def _with_admin(
         self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin
@@ -585,6 +675,10 @@ class Service:
             chat_id = located[0] if located else None
         admin = chat_id is not None and await self.admins(chat_id, event.actor)
         return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _is_charter(effect: Effect) -> bool:
+    return isinstance(effect, Send | Edit) and isinstance(effect.view, CharterView)
 
 
 def _actor(origin: Origin) -> int:
@@ -636,6 +730,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.PROGRESS:
+                return ev.CommitmentStatusReported(
+                    event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])
+                )
             case Action.QUOTE if args[0] in _YES_NO:
                 return ev.QuoteConsentSet(event_id=pending, actor=actor, allow=args[0] == "1")
             case Action.NUDGE:

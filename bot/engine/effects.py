@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.events import ReminderDue
-from bot.engine.state import Due, Owner, Role, Status, UserId
+from bot.engine.state import Due, Owner, Progress, Role, Status, UserId
 from bot.engine.summary import RoleCounts, Summary
 
 
@@ -72,6 +72,8 @@ class Notice(StrEnum):
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
     SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
+    STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
+    NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -129,6 +131,19 @@ class CommitmentView(_Frozen):
     open: bool
 
 
+class DueView(_Frozen):
+    """A commitment whose due date has come: what, who acts, where it stands, and the buttons
+    with which its owners' side (or a facilitator) reports its status."""
+
+    type: Literal["due"] = "due"
+    commitment_id: str
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    status: Progress
+    status_date: str | None  # ISO date of the last reported change; None while still open
+
+
 class StatusLine(_Frozen):
     name: str
     role: Role | None
@@ -167,7 +182,29 @@ class EndCheckView(_Frozen):
 
 
 class SummaryView(_Frozen):
+    """The take-home summary the group keeps (as a draft at the review stage, then final)."""
+
     type: Literal["summary"] = "summary"
+    summary: Summary
+
+
+class CharterView(_Frozen):
+    """The printable charter of the group's commitments: a document, not a message.
+
+    ``date`` is the day it stands for (the session's end, or the day it was asked for while the
+    session runs), ISO; ``place`` is where the group met, if a facilitator said so.
+    """
+
+    type: Literal["charter"] = "charter"
+    summary: Summary
+    date: str
+    place: str | None = None
+
+
+class RecordView(_Frozen):
+    """The full per-stage record of the same summary, for a facilitator's private chat."""
+
+    type: Literal["record"] = "record"
     summary: Summary
 
 
@@ -177,9 +214,12 @@ View = Annotated[
     | PromptView
     | SharedAnswerView
     | CommitmentView
+    | DueView
     | StatusView
     | EndCheckView
-    | SummaryView,
+    | SummaryView
+    | CharterView
+    | RecordView,
     Field(discriminator="type"),
 ]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Role, UserId, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -133,6 +133,17 @@ class CommitmentDueSet(_ByPerson):
     due: Due
 
 
+class CommitmentStatusReported(_ByPerson):
+    """Someone of the commitment's owners' side, or a facilitator, says where it stands.
+
+    Accepted after the session has ended too: commitments live on after their meeting.
+    """
+
+    type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
 class EndorsementToggled(_ByPerson):
     type: Literal["endorsement_toggled"] = "endorsement_toggled"
     commitment_id: str
@@ -149,17 +160,24 @@ class Advanced(_Privileged):
     ``seen_index`` is the stage index the group had been shown when the facilitator acted (the
     shell fills it from what was delivered). If the session has moved on since, the move was
     meant for a stage already left and is not applied; None means unknown: apply it.
+
+    ``prompt_missing``: the shell has no sign the group was shown the open stage's prompt (its
+    delivery failed or was never confirmed, and nobody has acted on the stage). The facilitator
+    pressing /next sees nothing to move on from, so the move shows that prompt again instead.
     """
 
     type: Literal["advanced"] = "advanced"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class WentBack(_Privileged):
-    """Return to the previous stage; ``seen_index`` as for ``Advanced``."""
+    """Return to the previous stage; ``seen_index`` and ``prompt_missing`` as for
+    ``Advanced``."""
 
     type: Literal["went_back"] = "went_back"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class Paused(_Privileged):
@@ -201,7 +219,25 @@ class StatusRequested(_Privileged):
 
 
 class SummaryRequested(_Privileged):
+    """``summary_missing``: the session has ended and the shell has no sign its summary reached
+    the group (the post failed, or was never confirmed): it is posted again."""
+
     type: Literal["summary_requested"] = "summary_requested"
+    summary_missing: bool = False
+
+
+PLACE_MAX = 80  # characters of the place a charter names: a village, a commune, a hall
+
+
+class CharterRequested(_Privileged):
+    """Post the printable charter to the group again (``/charter``), also after the end.
+
+    ``place`` is where the group met, as the facilitator typed it after the command; without
+    it the charter leaves a line to write the place by hand.
+    """
+
+    type: Literal["charter_requested"] = "charter_requested"
+    place: Annotated[str, Field(min_length=1, max_length=PLACE_MAX)] | None = None
 
 
 class NudgeRequested(_Privileged):
@@ -216,12 +252,17 @@ class ParticipantErased(_ByPerson):
 
 
 class ReminderDue(_Event):
-    """A reminder the engine scheduled has come due (fed back by the shell)."""
+    """A reminder the engine scheduled has come due (fed back by the shell).
+
+    A stage's nudge or timebox, or (``purpose="due"``) a commitment's due date: then
+    ``commitment_id`` names it and ``stage_id`` is the stage it was proposed at.
+    """
 
     type: Literal["reminder_due"] = "reminder_due"
     stage_id: str
-    purpose: Literal["nudge", "timebox"]
+    purpose: Literal["nudge", "timebox", "due"]
     snoozed: int = 0  # how often it already came during a pause
+    commitment_id: str | None = None
 
 
 class BotRemoved(_Event):
@@ -255,6 +296,7 @@ Event = Annotated[
     | ChoiceToggled
     | CommitmentOwnerSet
     | CommitmentDueSet
+    | CommitmentStatusReported
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced
@@ -266,6 +308,7 @@ Event = Annotated[
     | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
+    | CharterRequested
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
@@ -283,6 +326,7 @@ PRIVILEGED = (
     Ended,
     StatusRequested,
     SummaryRequested,
+    CharterRequested,
     NudgeRequested,
     SessionLanguageSet,
 )

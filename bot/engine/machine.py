@@ -2,9 +2,10 @@
 
 Authority lives here and nowhere else: only facilitators (or chat administrators, as the shell
 reports them) move, pause or end a session; nobody answers a stage that is not open; an ended
-session accepts nothing but a participant's wish to be forgotten; nothing is kept of a person
-before they consent. A refused event changes nothing but is still recorded as applied, so its
-redelivery does not repeat the refusal.
+session accepts nothing but a participant's wish to be forgotten and what keeps its commitments
+alive (their due-date reminders, and their owners' reports of where they stand); nothing is
+kept of a person before they consent. A refused event changes nothing but is still recorded as
+applied, so its redelivery does not repeat the refusal.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     CommitmentView,
     Delete,
+    DueView,
     Edit,
     Effect,
     EndCheckView,
@@ -29,6 +32,7 @@ from bot.engine.effects import (
     Pin,
     PromptView,
     React,
+    RecordView,
     Reply,
     Schedule,
     Send,
@@ -43,14 +47,17 @@ from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
     NOBODY,
+    SETTLED,
     Answer,
     Commitment,
     Draft,
     Due,
     Owner,
     Participant,
+    Role,
     SessionState,
     Status,
+    StatusChange,
     UserId,
     Visibility,
 )
@@ -151,8 +158,18 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
     return stage.id
 
 
+def _lives_on(e: ev.Event) -> bool:
+    """What an ended session still accepts: a wish to be forgotten, what keeps its
+    commitments alive (their due-date reminders and reports of where they stand), and its
+    charter asked for again."""
+    if isinstance(e, ev.ReminderDue):
+        return e.purpose == "due"
+    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported | ev.CharterRequested)
+
+
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
-    if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
+    again = isinstance(e, ev.SummaryRequested) and e.summary_missing  # the summary went missing
+    if s.status is Status.ENDED and not (_lives_on(e) or again):
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
@@ -181,6 +198,7 @@ _BUTTON_EVENTS = (
     ev.EndorsementToggled,
     ev.QuoteConsentSet,
     ev.EndDeclined,
+    ev.CommitmentStatusReported,
 )
 
 
@@ -333,7 +351,7 @@ def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> 
     ]
     if stage.kind is StageKind.REVIEW:
         effects.append(
-            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="draft")
+            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary")
         )
     for purpose, minutes in (
         ("nudge", stage.nudge_after_minutes),
@@ -529,6 +547,7 @@ def _propose(
     card = _commitment_view(s, commitment)
     return [
         Send(to=Group(), view=card, key=f"commitment:{commitment.id}", reply_to=e.source_ref),
+        _due_reminder(s, commitment),
         _refresh_prompt(script, s, stage),
         _notice(
             e.actor,
@@ -681,8 +700,85 @@ def _due_set(script: Script, s: SessionState, e: ev.CommitmentDueSet, now: datet
     found.due_date = now + timedelta(days=days) if days is not None else None
     return [
         Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
+        _due_reminder(s, found),
         *_reply(Notice.DONE),
     ]
+
+
+def _due_reminder(s: SessionState, c: Commitment) -> Schedule | Cancel:
+    """The one reminder the group gets when a commitment's date comes (none without a date).
+
+    It lives in the reminders table like a stage's nudge, so it survives restarts, and it is
+    fed back after the session has ended too: commitments outlive their meeting.
+    """
+    name = f"due:{c.id}"
+    if c.due_date is None:
+        return Cancel(name=name)
+    due = ev.ReminderDue(
+        event_id=f"reminder:{s.session_id}:{_next_id(s, 'due')}",
+        stage_id=c.stage_id,
+        purpose="due",
+        commitment_id=c.id,
+    )
+    return Schedule(name=name, at=c.due_date, event=due)
+
+
+# Who stands on each owners' side: local leaders are residents, not officers.
+_SIDES: dict[Owner, frozenset[Role]] = {
+    Owner.POLICE: frozenset({Role.POLICE}),
+    Owner.RESIDENTS: frozenset({Role.RESIDENT, Role.LEADER}),
+    Owner.BOTH: frozenset({Role.POLICE, Role.RESIDENT, Role.LEADER}),
+}
+
+
+def may_report(s: SessionState, actor: UserId, owner: Owner | None) -> bool:
+    """A facilitator, or a participant of the side that acts, may say how a commitment stands."""
+    if s.is_facilitator(actor):
+        return True
+    participant = _active(s, actor)
+    return participant is not None and participant.role in _SIDES[owner or Owner.BOTH]
+
+
+def _due_view(c: Commitment) -> DueView:
+    return DueView(
+        commitment_id=c.id,
+        text=c.text,
+        owner=c.owner,
+        due_date=c.due_date.date().isoformat() if c.due_date else None,
+        status=c.status,
+        status_date=c.history[-1].at.date().isoformat() if c.history else None,
+    )
+
+
+def _status_reported(
+    script: Script, s: SessionState, e: ev.CommitmentStatusReported, now: datetime
+) -> Effects:
+    """A new status, dated; the reminder in the group shows it with one edit, the presser
+    hears it in a popup (free), and a commitment settled before its date needs no reminder."""
+    commitment = s.commitment(e.commitment_id)
+    if commitment is None:
+        return _reply(Notice.UNKNOWN_COMMITMENT)
+    if not may_report(s, e.actor, commitment.owner):
+        return _reply(Notice.NOT_OWNER, owner=(commitment.owner or Owner.BOTH).value)
+    saved = _reply(Notice.STATUS_SAVED, status=e.status.value)
+    if e.status is commitment.status:
+        return saved
+    commitment.history.append(StatusChange(status=e.status, at=now))
+    effects: Effects = []
+    if commitment.reminded_at is not None:
+        effects.append(Edit(key=f"due:{commitment.id}", view=_due_view(commitment)))
+    elif e.status in SETTLED:
+        effects.append(Cancel(name=f"due:{commitment.id}"))
+    return [*effects, *saved]
+
+
+def _commitment_due(s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
+    """The group's one reminder of a commitment whose date has come, unless it is settled."""
+    commitment = s.commitment(e.commitment_id or "")
+    if commitment is None or commitment.status in SETTLED or commitment.reminded_at:
+        return []
+    commitment.reminded_at = now
+    return [Send(to=Group(), view=_due_view(commitment), key=f"due:{commitment.id}")]
 
 
 def _endorsement_toggled(
@@ -715,7 +811,7 @@ def _quote_consent(
     effects: Effects = _reply(Notice.QUOTE_CONSENT_SAVED, allow=int(e.allow))
     stage = _current(script, s)
     if stage is not None and stage.kind is StageKind.REVIEW:
-        effects.insert(0, Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+        effects.insert(0, Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 
@@ -723,19 +819,26 @@ def _moved_already(script: Script, s: SessionState, e: ev.Advanced | ev.WentBack
     """A privately told refusal if the move was issued from a stage the session has left.
 
     A facilitator who sees nothing happen presses /next again; both presses carry the stage the
-    group was shown, so the second one, meant for a stage already left, moves nothing.
+    group was shown, so the second one, meant for a stage already left, moves nothing. If the
+    open stage's prompt never reached the group (``prompt_missing``), it is shown again: the
+    facilitator has nothing else to go on.
     """
     stage = _current(script, s)
     if e.seen_index is None or e.seen_index == s.stage_index or stage is None:
         return []
+    again: Effects = []
+    if e.prompt_missing:
+        view = _prompt_view(script, s, stage, open_=_open_stage(script, s, stage.id) is not None)
+        again.append(Send(to=Group(), view=view, key=f"prompt:{stage.id}"))
     return [
+        *again,
         _notice(
             e.actor,
             Notice.ALREADY_ON_STAGE,
             stage_id=stage.id,
             number=s.stage_index + 1,
             total=len(script.stages),
-        )
+        ),
     ]
 
 
@@ -817,10 +920,16 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
     # A draft nobody chose to share was never entrusted to the group: it is not kept.
     s.drafts.clear()
     effects += [Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c)) for c in s.commitments]
+    summary = build_summary(script, s)
+    # The final summary replaces the draft shown at the review (an edit of the same message),
+    # so the group is not handed a second long post; without a draft on screen, the edit posts.
     effects += [
         Edit(key="welcome", view=_welcome(script, s)),
-        Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
+        Edit(key="summary", view=SummaryView(summary=summary)),
         Pin(key="summary"),
+        # After the summary (queued later, so sent later): one document, one call of the group.
+        Send(to=Group(), view=charter_view(script, s, now), key="charter"),
+        *[Send(to=Person(user_id=f), view=RecordView(summary=summary)) for f in s.facilitators],
     ]
     return effects
 
@@ -834,6 +943,23 @@ def _session_language_set(
         Edit(key="welcome", view=_welcome(script, s)),
         *_reply(Notice.SESSION_LANGUAGE, language=e.language),
     ]
+
+
+def charter_view(
+    script: Script, s: SessionState, now: datetime, place: str | None = None
+) -> CharterView:
+    """The charter of what the summary holds, dated the day the session ended (or today).
+
+    Also what ``ikiganiro charter`` prints, so the file an operator writes and the one the
+    group got agree."""
+    day = (s.ended_at or now).date().isoformat()
+    return CharterView(summary=build_summary(script, s), date=day, place=place)
+
+
+def _charter_requested(
+    script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
+) -> Effects:
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
 def _status_requested(
@@ -869,7 +995,12 @@ def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
 def _summary_requested(
     script: Script, s: SessionState, e: ev.SummaryRequested, now: datetime
 ) -> Effects:
-    return [Send(to=Person(user_id=e.actor), view=SummaryView(summary=build_summary(script, s)))]
+    """The full per-stage record, privately: the facilitators' view of the session so far.
+    After the end, only when the group's summary went missing: it is posted there again."""
+    if s.status is Status.ENDED:
+        view = SummaryView(summary=build_summary(script, s))
+        return [Send(to=Group(), view=view, key="summary"), Pin(key="summary")]
+    return [Send(to=Person(user_id=e.actor), view=RecordView(summary=build_summary(script, s)))]
 
 
 def _nudge_requested(
@@ -889,6 +1020,8 @@ def _nudge_requested(
 
 
 def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
+    if e.purpose == "due":
+        return _commitment_due(s, e, now)
     stage = _open_stage(script, s, e.stage_id)
     current = _current(script, s)
     if stage is None and s.status is Status.PAUSED and current and current.id == e.stage_id:
@@ -914,7 +1047,7 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     """Remove every trace of one person, and redraw everything the group was shown that held
     their words or name: shares, commitment cards, the welcome, the open prompt, the draft
-    summary and the final summary."""
+    summary, the final summary and the charter."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
@@ -954,6 +1087,9 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
             commitment.proposer = NOBODY
         if commitment.proposer == NOBODY and not commitment.endorsers:
             effects += _withdraw(f"commitment:{commitment.id}")
+            effects.append(Cancel(name=f"due:{commitment.id}"))
+            if commitment.reminded_at is not None:
+                effects += _withdraw(f"due:{commitment.id}")
             continue
         kept.append(commitment)
         if touched:
@@ -964,17 +1100,19 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
 
 
 def _redraw_summaries(script: Script, s: SessionState) -> Effects:
-    """The draft summary wherever the group was shown it, and the final one once posted."""
+    """The summary wherever the group was shown it: the draft from the review on, the final
+    one (the same message) once the session ended."""
     review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
     effects: Effects = []
-    if review is not None:
-        if s.stage_index >= review:
-            view = SummaryView(summary=build_summary(script, s))
-            effects.append(Edit(key="draft", view=view))
-        else:  # gone back before the review, or never there: nothing of theirs may stay
-            effects.append(Delete(key="draft"))
-    if s.status is Status.ENDED:
-        effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
+    if s.status is Status.ENDED or (review is not None and s.stage_index >= review):
+        effects = [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
+    elif review is not None:  # gone back before the review, or never there: nothing may stay
+        effects = [Delete(key="summary")]
+    # The charter, if one was posted (the shell knows; without one, this costs no call). Its
+    # place was words after /charter, not kept: the redrawn page leaves the line to write on.
+    day = s.ended_at or s.opened_at
+    if day is not None:
+        effects.append(Edit(key="charter", view=charter_view(script, s, day)))
     return effects
 
 
@@ -1002,6 +1140,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.ChoiceToggled: _choice_toggled,
     ev.CommitmentOwnerSet: _owner_set,
     ev.CommitmentDueSet: _due_set,
+    ev.CommitmentStatusReported: _status_reported,
     ev.EndorsementToggled: _endorsement_toggled,
     ev.QuoteConsentSet: _quote_consent,
     ev.Advanced: _advanced,
@@ -1013,6 +1152,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.SessionLanguageSet: _session_language_set,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
+    ev.CharterRequested: _charter_requested,
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,

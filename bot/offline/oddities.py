@@ -66,6 +66,7 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),
+    Action.PROGRESS: ("c1", "done"),
     Action.FORGET: ("1",),
     Action.LANGUAGE: ("zz",),  # no language: the choices are shown, nothing is kept
     Action.SESSION_LANGUAGE: ("rn",),  # refused: only a facilitator sets it

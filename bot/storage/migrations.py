@@ -225,6 +225,18 @@ _HELD = """
 ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 """
 
+_PROGRESS = """
+-- Where each commitment stands: every reported change as [{"status": …, "at": …}], oldest
+-- first (statuses and moments only, no one's id), and when its due-date reminder was posted.
+ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
+"""
+
+_CHAT_TITLE = """
+-- The group's name as Telegram last showed it, for the printable charter (sealed, like all text).
+ALTER TABLE sessions ADD COLUMN chat_title_enc BLOB;
+"""
+
 _LANGUAGES = """
 -- The language a person chose with /language, for every session: a code, nothing more. A person
 -- who never chose has no row and reads each session's own language. /forget deletes the row.
@@ -240,7 +252,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
-    ("0006_languages", _LANGUAGES),
+    ("0006_commitment_progress", _PROGRESS),
+    ("0007_chat_title", _CHAT_TITLE),
+    ("0008_languages", _LANGUAGES),
 ]
 
 

@@ -25,6 +25,7 @@ from bot.engine.state import (
     Role,
     SessionState,
     Status,
+    StatusChange,
     Visibility,
 )
 from bot.storage.crypto import DataKey, StorageError
@@ -69,6 +70,10 @@ def loads(data: bytes | str) -> dict[str, Any]:
 
 def outbox_aad(outbox_id: int, session_id: str | None) -> bytes:
     return f"outbox|{outbox_id}|{session_id or ''}|payload".encode()
+
+
+def _history_json(history: list[StatusChange]) -> str:
+    return json.dumps([{"status": h.status.value, "at": ts(h.at)} for h in history])
 
 
 def _bool(value: int | None) -> bool | None:
@@ -250,11 +255,16 @@ class Tx:
                 created_at=parse_ts(created),
                 source_ref=ref,
                 endorsers=endorsers.get(cid, []),
+                history=[StatusChange.model_validate(h) for h in json.loads(history)],
+                reminded_at=parse_ts_or_none(reminded),
             )
-            for cid, stage, text, who, owner, due, due_date, created, ref in await self._all(
-                "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
-                " source_ref FROM commitments WHERE session_id = ? ORDER BY pos",
-                (session_id,),
+            for cid, stage, text, who, owner, due, due_date, created, ref, history, reminded in (
+                await self._all(
+                    "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
+                    " source_ref, history_json, reminded_at FROM commitments"
+                    " WHERE session_id = ? ORDER BY pos",
+                    (session_id,),
+                )
             )
         ]
 
@@ -402,7 +412,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO commitments (session_id, id, pos, stage_id, text_enc, proposer, owner,"
-            " due, due_date, created_at, source_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " due, due_date, created_at, source_ref, history_json, reminded_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -416,6 +427,8 @@ class Tx:
                     ts_or_none(c.due_date),
                     ts(c.created_at),
                     c.source_ref,
+                    _history_json(c.history),
+                    ts_or_none(c.reminded_at),
                 )
                 for i, c in enumerate(s.commitments)
             ],
@@ -458,11 +471,49 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def latest_session(self, chat_id: int, thread_id: int | None) -> str | None:
+        """The chat's most recent session, ended or not (a charter is asked for after the end)."""
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id),
+        )
+        return None if row is None else str(row[0])
+
+    async def recent_sessions(self, limit: int = 5) -> list[tuple[str, str, str, str]]:
+        """The newest sessions as (id, script, status, day created): what an operator needs to
+        find one again, and nothing of a person or a chat."""
+        rows = await self._all(
+            "SELECT id, script_id, status, substr(created_at, 1, 10) FROM sessions"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    async def last_ended_session(self, chat_id: int, thread_id: int | None) -> str | None:
+        """The session of this chat (and forum topic) that ended last, if any."""
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ? AND status = ?"
+            " ORDER BY ended_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id, Status.ENDED.value),
+        )
+        return None if row is None else str(row[0])
+
     async def sessions_in_chat(self, chat_id: int) -> list[str]:
         """Every session of a chat not yet ended, in all its forum topics."""
         rows = await self._all(
             "SELECT id FROM sessions WHERE chat_id = ? AND status != ? ORDER BY rowid",
             (chat_id, Status.ENDED.value),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def sessions_of_place(self, chat_id: int, thread_id: int | None) -> list[str]:
+        """Every session ever held in a group (or one topic of it), ended ones too, oldest
+        first: their commitments live on."""
+        rows = await self._all(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ?"
+            " ORDER BY created_at, rowid",
+            (chat_id, thread_id),
         )
         return [str(r[0]) for r in rows]
 
@@ -486,6 +537,21 @@ class Tx:
             "SELECT chat_id, thread_id FROM sessions WHERE id = ?", (session_id,)
         )
         return None if row is None else (int(row[0]), row[1])
+
+    async def set_chat_title(self, session_id: str, title: str) -> None:
+        """Remember the group's name (the charter shows it); written only when it changed."""
+        if title == await self.chat_title(session_id):
+            return
+        sealed = self._key.seal_text(title, f"sessions|{session_id}|chat_title")
+        await self._exec(
+            "UPDATE sessions SET chat_title_enc = ? WHERE id = ?", (sealed, session_id)
+        )
+
+    async def chat_title(self, session_id: str) -> str | None:
+        row = await self._one("SELECT chat_title_enc FROM sessions WHERE id = ?", (session_id,))
+        if row is None or row[0] is None:
+            return None
+        return self._key.open_text(row[0], f"sessions|{session_id}|chat_title")
 
     # --- outbox, reminders, audit ----------------------------------------------------------------
 

@@ -82,6 +82,7 @@ def _origin(message: Message | None, user: User | None, callback_id: str | None 
         private=message is not None and message.chat.type == ChatType.PRIVATE,
         callback_id=callback_id,
         first_name=_name(user) if user else "",
+        chat_title=message.chat.title if message else None,
     )
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
-from bot.engine.state import Due, Owner, Role, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
@@ -33,6 +33,8 @@ from bot.words.names import (
     owner_keys,
     owner_name,
     private_link,
+    progress_name,
+    role_choice,
     role_name,
     stage_title,
 )
@@ -40,7 +42,7 @@ from bot.words.names import (
 log = logging.getLogger(__name__)
 
 Value = str | int
-_Choice = TypeVar("_Choice", Owner, Due)
+_Choice = TypeVar("_Choice", Owner, Due, Progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,8 @@ NOTICES: dict[Notice, NoticeText] = {
     ),
     Notice.JOINED: NoticeText(
         N_(
-            "You have joined as {role}. Go back to the group: reply to the bot's prompt there, or "
-            "write to me here when a stage allows private answers."
+            "You have joined. Your role: {role}. Go back to the group: reply to the bot's prompt "
+            "there, or write to me here when a stage allows private answers."
         ),
         params=("role",),
         placeholders=("role",),
@@ -216,6 +218,17 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("language",),
         placeholders=("language",),
     ),
+    Notice.STATUS_SAVED: NoticeText(
+        N_("Saved: {status}. Thank you."), params=("status",), placeholders=("status",)
+    ),
+    Notice.NOT_OWNER: NoticeText(
+        N_(
+            "Only those who act on this commitment ({owner}) or a facilitator can say how it "
+            "stands."
+        ),
+        params=("owner",),
+        placeholders=("owner",),
+    ),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 
@@ -300,6 +313,8 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "language" in view.params:  # each language in its own name, never translated
         code = str(view.params["language"])
         known["language"] = LANGUAGE_NAMES.get(code, code)
+    if "status" in view.params:
+        known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))
@@ -360,7 +375,8 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
         )
     if view.code is Notice.CHOOSE_ROLE:
         return tuple(
-            (Key(role_name(tr, role), data=button(Action.ROLE, sid, role.value)),) for role in Role
+            (Key(role_choice(tr, role), data=button(Action.ROLE, sid, role.value)),)
+            for role in Role
         )
     if view.code is Notice.SHARE_CHOICE:
         labels = {

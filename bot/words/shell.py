@@ -35,6 +35,18 @@ def no_session(tr: Translator) -> Rendered:
     )
 
 
+def place_too_long(limit: int) -> ShellText:
+    def text(tr: Translator) -> Rendered:
+        return _plain(
+            tr.gettext(
+                "That place name is too long for the charter: write at most {limit} characters "
+                "after /charter."
+            ).format(limit=limit)
+        )
+
+    return text
+
+
 def unknown_script(script_id: str, known: list[str]) -> ShellText:
     def text(tr: Translator) -> Rendered:
         return _plain(
