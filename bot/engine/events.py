@@ -95,7 +95,8 @@ class LinkOpened(_ByPerson):
     """Someone followed a start link: to join, to answer privately, or just to open the chat.
 
     It is a request to join unless they only came to open the chat, or came to answer and
-    have joined already; then it changes nothing and the shell says how to answer.
+    have joined already: then the open stage's question is asked again privately if it takes
+    a private answer, and otherwise it changes nothing and the shell says how to answer.
     """
 
     type: Literal["link_opened"] = "link_opened"

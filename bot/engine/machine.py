@@ -127,10 +127,20 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
         case ev.LinkOpened():
             participant = s.participants.get(e.actor)
             joined = participant is not None and participant.active
-            if e.purpose == "hello" or (e.purpose == "answer" and joined):
+            if e.purpose == "answer" and joined:
+                return e if _private_stage(script, s) else None  # the question, asked again
+            if e.purpose == "hello":
                 return None
             return ev.Joined(event_id=e.event_id, actor=e.actor)
     return e
+
+
+def _private_stage(script: Script, s: SessionState) -> Stage | None:
+    """The open stage, if it takes a private text answer now."""
+    stage = _current(script, s)
+    if stage is None or s.status is not Status.RUNNING or stage.kind is not StageKind.TEXT:
+        return None
+    return stage if stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS} else None
 
 
 def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
@@ -406,6 +416,13 @@ def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Eff
         return [_notice(e.actor, Notice.CHOOSE_ROLE)]
     # Nothing is kept before consent: the request itself carries all we need.
     return [_notice(e.actor, Notice.CONSENT_REQUEST)]
+
+
+def _link_opened(script: Script, s: SessionState, e: ev.LinkOpened, now: datetime) -> Effects:
+    """ "Answer privately" pressed by a participant: the question itself, in the private chat,
+    so nobody has to go back to the group to read what was asked."""
+    stage = _private_stage(script, s)
+    return [_notice(e.actor, Notice.ANSWER_HERE, stage_id=stage.id)] if stage else []
 
 
 def _consented(script: Script, s: SessionState, e: ev.Consented, now: datetime) -> Effects:
@@ -1132,6 +1149,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Opened: _opened,
     ev.FacilitatorAdded: _facilitator_added,
     ev.Joined: _joined,
+    ev.LinkOpened: _link_opened,
     ev.Consented: _consented,
     ev.RoleChosen: _role_chosen,
     ev.Answered: _answered,

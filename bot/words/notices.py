@@ -36,6 +36,8 @@ from bot.words.names import (
     progress_name,
     role_choice,
     role_name,
+    stage_of,
+    stage_text,
     stage_title,
 )
 
@@ -210,6 +212,14 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.ANSWER_HERE: NoticeText(
+        N_(
+            "“{stage}”: {question}\n\nWrite your answer here, as a message. I will then ask how "
+            "it may be shared: with your name, without any name, or for the facilitators only."
+        ),
+        params=("stage_id",),
+        placeholders=("stage", "question"),
+    ),
     Notice.SESSION_LANGUAGE: NoticeText(
         N_(
             "From now on I write to this group in {language}. Each of you can choose your own "
@@ -305,6 +315,8 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     known.update(view.params)
     if "stage_id" in view.params:
         known["stage"] = stage_title(ctx, str(view.params["stage_id"]))
+        asked = stage_of(ctx, str(view.params["stage_id"]))
+        known["question"] = stage_text(ctx, asked, "prompt") if asked else ""
     if "owner" in view.params:
         known["owner"] = owner_name(ctx.tr, _member(Owner, view.params["owner"]))
     if "due" in view.params:

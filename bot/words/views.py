@@ -128,11 +128,14 @@ def _how_to_answer(ctx: Context, stage: Stage) -> str:
     if stage.kind is StageKind.TEXT:
         if Channel.GROUP in stage.channels and private:
             return tr.gettext(
-                "Reply to this message to answer, or use “Answer privately” to write to me alone."
+                "To answer, reply to this message (swipe it, or press it and choose Reply), or "
+                "press “Answer privately” to write to me alone."
             )
         if private:
-            return tr.gettext("Use “Answer privately” to write your answer to me alone.")
-        return tr.gettext("Reply to this message to answer.")
+            return tr.gettext("Press “Answer privately” to write your answer to me alone.")
+        return tr.gettext(
+            "To answer, reply to this message (swipe it, or press it and choose Reply)."
+        )
     if stage.kind is StageKind.CHOICE:
         return tr.gettext("Choose one with the buttons. Press again to take your choice back.")
     if stage.kind is StageKind.MULTI_CHOICE:
