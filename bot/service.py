@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Literal, cast
 
@@ -34,6 +34,7 @@ from bot.inbound import (
     Command,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -68,6 +69,10 @@ _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
 }
 
 
+# A group is told at most this often that messages sent as a chat act as nobody.
+ON_BEHALF_QUIET = timedelta(minutes=10)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -99,6 +104,8 @@ class Service:
         self.voice = Voice(bot_username, negotiate(default_language), retention_days)
         self.clock = clock
         self.admins = admins
+        # When each group was last told that a message sent as a chat acts as nobody.
+        self._told_on_behalf: dict[int, datetime] = {}
 
     def script_of(self, state: SessionState) -> Script | None:
         return self.library.get(state.script_id)
@@ -123,6 +130,8 @@ class Service:
                 await self._start(update_id, origin, request)
             case Pressed():
                 await self._pressed(update_id, origin, request.button)
+            case OnBehalf():
+                await self._on_behalf(update_id, origin, asks=request.asks)
             case BotMembership():
                 await self._membership(update_id, origin, request)
             case Migrated():
@@ -220,6 +229,22 @@ class Service:
             bind=accept,
             missing=texts.stale_button,
         )
+
+    async def _on_behalf(self, update_id: int | None, origin: Origin, *, asks: bool) -> None:
+        """A message sent as a channel or as the group acts as nobody. A command or a reply to
+        the bot is answered in the group (there is nobody to write to privately), at most once
+        every few minutes, so posting as a channel cannot spend the group's budget."""
+        chat_id, now = origin.chat_id or 0, self.clock()
+        last = self._told_on_behalf.get(chat_id)
+        if not asks or (last is not None and now - last < ON_BEHALF_QUIET):
+            await self._say(update_id, origin, None)
+            return
+        self._told_on_behalf[chat_id] = now
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(chat_id, origin.thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+        language = state.language if state else None
+        await self._say(update_id, origin, texts.not_a_person, language=language, aside=False)
 
     async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
         script_id = args[0] if args else DEFAULT_SCRIPT

@@ -17,6 +17,10 @@ from bot.offline.html import command_entities
 from bot.offline.wire import JSON
 from bot.offline.world import Message, Query, World
 
+# Telegram's stand-ins in ``from`` when a message is sent on behalf of a chat (``sender_chat``).
+ANONYMOUS_ADMIN: Final = 1087968824  # GroupAnonymousBot: an administrator posting as the group
+CHANNEL_BOT: Final = 136817688  # Channel_Bot: someone posting as a channel
+
 
 class UserSide(World):
     """The world, as the people in it act."""
@@ -70,6 +74,40 @@ class UserSide(World):
         if not command.startswith("/"):
             raise ValueError("commands start with '/'")
         return self.text(user_id, chat_id, command, reply_to=reply_to)
+
+    def as_chat(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        channel: JSON | None = None,
+        reply_to: int | None = None,
+    ) -> JSON:
+        """A message sent on behalf of a chat: by an anonymous administrator as the group
+        itself, or (``channel``, a channel's Chat JSON) by someone posting as that channel.
+
+        As on Telegram, ``from`` is then a shared stand-in bot and ``sender_chat`` the chat:
+        nothing says which person wrote it.
+        """
+        chat = self._group(chat_id)
+        stand_in = CHANNEL_BOT if channel is not None else ANONYMOUS_ADMIN
+        self._users.setdefault(
+            stand_in,
+            {
+                "id": stand_in,
+                "is_bot": True,
+                "first_name": "Channel" if channel is not None else "Group",
+                "username": "Channel_Bot" if channel is not None else "GroupAnonymousBot",
+            },
+        )
+        if reply_to is not None and self._live(chat.id, reply_to) is None:
+            raise ValueError(f"message {reply_to} does not exist in chat {chat_id}")
+        msg = self._store(
+            chat, stand_in, text=text, entities=command_entities(text), reply_to=reply_to
+        )
+        message = self._render(msg)
+        message["sender_chat"] = copy.deepcopy(channel) if channel is not None else chat.json()
+        return self._update("message", message)
 
     def start(self, user_id: int, payload: str | None = None) -> JSON:
         """The user opens the private chat (``t.me/<bot>?start=<payload>``) and presses Start."""

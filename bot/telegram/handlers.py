@@ -31,6 +31,7 @@ from bot.inbound import (
     Command,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -96,6 +97,9 @@ async def _handle(update: Update, context: Context, origin: Origin, request: Req
 async def on_command(update: Update, context: Context) -> None:
     """Any command of ``bot.commands``; the service answers one used in the wrong place."""
     message, user = update.message, update.effective_user
+    if message is not None and message.sender_chat is not None:
+        await _handle(update, context, _origin(message, None), OnBehalf(asks=True))
+        return  # sent as a channel or as the group: whoever is in ``from``, it is nobody
     if message is None or user is None or user.is_bot or not message.text:
         return  # bots (an anonymous admin, a linked channel) are nobody the engine knows
     name = message.text.split()[0][1:].split("@")[0].lower()
@@ -117,11 +121,17 @@ async def on_command(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """A message or an edit of one; the engine decides whether it answers a stage."""
     message, user = update.effective_message, update.effective_user
-    if message is None or user is None or user.is_bot or not message.text:
+    if message is None or user is None or not message.text:
         return
     replied = message.reply_to_message
     author = replied.from_user if replied else None
     to_bot = replied.message_id if replied and author and author.id == context.bot.id else None
+    if message.sender_chat is not None:  # as a channel or the group: nobody's answer
+        asks = to_bot is not None and update.edited_message is None
+        await _handle(update, context, _origin(message, None), OnBehalf(asks=asks))
+        return
+    if user.is_bot:
+        return
     request = Text(
         message.text, replies_to_bot_message=to_bot, edited=update.edited_message is not None
     )
