@@ -60,8 +60,9 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd update
 	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
 	exit $$rc
 
-bench: $(STAMP)                ## per-update cost (throughput), and a crowded group under Telegram's limits
+bench: $(STAMP)                ## per-update cost (throughput, against bare PTB), and a crowded group under Telegram's limits
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/group.py
 
 docker:                       ## the image (needs a Docker engine)

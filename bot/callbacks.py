@@ -32,6 +32,7 @@ class Action(StrEnum):
     QUOTE = "q"  # q|sid|1
     NUDGE = "n"  # n|sid|stage
     END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
+    PROGRESS = "p"  # p|sid|c3|done: where a commitment stands
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
 
 
@@ -47,6 +48,7 @@ _ARITY: dict[Action, int] = {
     Action.QUOTE: 1,
     Action.NUDGE: 1,
     Action.END: 1,
+    Action.PROGRESS: 2,
     Action.FORGET: 1,
 }
 

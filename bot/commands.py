@@ -46,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("summary", _G, _LEAD, N_("the draft summary, sent to you privately")),
     Command("cofacilitate", _G, _LEAD, N_("reply to someone to add them as co-facilitator")),
     Command("end", _G, _LEAD, N_("close the session and post the summary")),
+    Command("commitments", _G, _ALL, N_("the group's open commitments")),
     Command("help", _G, _ALL, N_("what you can do here")),
     Command("start", _P, _ALL, N_("start talking with me"), in_menu=False),
     Command("mydata", _P, _ALL, N_("everything I keep about you")),

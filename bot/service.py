@@ -27,7 +27,7 @@ from bot.engine import events as ev
 from bot.engine.effects import Cancel, Effect, Schedule
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Role, SessionState, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, SessionState, Visibility
 from bot.i18n.catalog import negotiate
 from bot.inbound import (
     BotMembership,
@@ -54,6 +54,7 @@ from bot.planner import (
 )
 from bot.storage import StorageError, Store, Tx
 from bot.words import shell as texts
+from bot.words.commitments import open_commitments
 from bot.words.shell import ShellText, private_chat_pointer
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ class Service:
         match cmd.name, place:
             case "newsession", _:
                 await self._open(update_id, origin, cmd.args)
+            case "commitments", _:
+                await self._commitments(update_id, origin)
             case "help", CommandPlace.GROUP:
                 await self._group_help(update_id, origin)
             case "help", _:
@@ -275,6 +278,16 @@ class Service:
         )
         text = texts.group_help(leads=leads, running=state is not None)
         language = state.language if state else None
+        await self._say(update_id, origin, text, language=language, aside=False)
+
+    async def _commitments(self, update_id: int | None, origin: Origin) -> None:
+        """The open commitments of every session this group held, ended ones included."""
+        async with self.store.read() as tx:
+            ids = await tx.sessions_of_place(origin.chat_id or 0, origin.thread_id)
+            states = [s for sid in ids if (s := await tx.load_state(sid)) is not None]
+        commitments = [c for state in states for c in state.commitments]
+        language = states[-1].language if states else None
+        text = open_commitments(commitments)
         await self._say(update_id, origin, text, language=language, aside=False)
 
     async def _mydata(self, update_id: int | None, origin: Origin) -> None:
@@ -587,6 +600,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.PROGRESS:
+                return ev.CommitmentStatusReported(
+                    event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])
+                )
             case Action.QUOTE if args[0] in _YES_NO:
                 return ev.QuoteConsentSet(event_id=pending, actor=actor, allow=args[0] == "1")
             case Action.NUDGE:

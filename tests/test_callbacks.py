@@ -30,6 +30,7 @@ def test_every_action_round_trips() -> None:
         Action.QUOTE: ("0",),
         Action.NUDGE: ("safe_story",),
         Action.END: ("1",),
+        Action.PROGRESS: ("c12", "in_progress"),
     }
     assert {*samples, Action.FORGET} == set(Action)
     for action, args in samples.items():

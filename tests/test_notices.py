@@ -57,6 +57,7 @@ SAMPLES: dict[str, str | int] = {
     "owner": "both",
     "due": "1m",
     "due_date": "2025-07-14",
+    "status": "in_progress",
 }
 
 
@@ -213,6 +214,11 @@ def _walk() -> list[NoticeView]:
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))
     d.goto("commit")
     seen += _notices(d.answer(POL, "commit", "We fix the lights"))
+    cid = d.state.commitments[-1].id
+    d.do(ev.CommitmentOwnerSet, actor=POL, commitment_id=cid, owner="police")
+    for who in (RES, POL):  # not the side that acts, then the side that does
+        report = ev.CommitmentStatusReported
+        seen += _notices(d.do(report, actor=who, commitment_id=cid, status="in_progress"))
     seen += _notices(d.do(ev.QuoteConsentSet, actor=POL, allow=True))
     seen += _notices(d.do(ev.Expired, idle_days=30))
     return seen

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.events import ReminderDue
-from bot.engine.state import Due, Owner, Role, Status, UserId
+from bot.engine.state import Due, Owner, Progress, Role, Status, UserId
 from bot.engine.summary import RoleCounts, Summary
 
 
@@ -71,6 +71,8 @@ class Notice(StrEnum):
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
+    STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
+    NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -128,6 +130,19 @@ class CommitmentView(_Frozen):
     open: bool
 
 
+class DueView(_Frozen):
+    """A commitment whose due date has come: what, who acts, where it stands, and the buttons
+    with which its owners' side (or a facilitator) reports its status."""
+
+    type: Literal["due"] = "due"
+    commitment_id: str
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    status: Progress
+    status_date: str | None  # ISO date of the last reported change; None while still open
+
+
 class StatusLine(_Frozen):
     name: str
     role: Role | None
@@ -176,6 +191,7 @@ View = Annotated[
     | PromptView
     | SharedAnswerView
     | CommitmentView
+    | DueView
     | StatusView
     | EndCheckView
     | SummaryView,

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Role, UserId, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -133,6 +133,17 @@ class CommitmentDueSet(_ByPerson):
     due: Due
 
 
+class CommitmentStatusReported(_ByPerson):
+    """Someone of the commitment's owners' side, or a facilitator, says where it stands.
+
+    Accepted after the session has ended too: commitments live on after their meeting.
+    """
+
+    type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
 class EndorsementToggled(_ByPerson):
     type: Literal["endorsement_toggled"] = "endorsement_toggled"
     commitment_id: str
@@ -207,12 +218,17 @@ class ParticipantErased(_ByPerson):
 
 
 class ReminderDue(_Event):
-    """A reminder the engine scheduled has come due (fed back by the shell)."""
+    """A reminder the engine scheduled has come due (fed back by the shell).
+
+    A stage's nudge or timebox, or (``purpose="due"``) a commitment's due date: then
+    ``commitment_id`` names it and ``stage_id`` is the stage it was proposed at.
+    """
 
     type: Literal["reminder_due"] = "reminder_due"
     stage_id: str
-    purpose: Literal["nudge", "timebox"]
+    purpose: Literal["nudge", "timebox", "due"]
     snoozed: int = 0  # how often it already came during a pause
+    commitment_id: str | None = None
 
 
 class BotRemoved(_Event):
@@ -246,6 +262,7 @@ Event = Annotated[
     | ChoiceToggled
     | CommitmentOwnerSet
     | CommitmentDueSet
+    | CommitmentStatusReported
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced

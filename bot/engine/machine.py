@@ -2,9 +2,10 @@
 
 Authority lives here and nowhere else: only facilitators (or chat administrators, as the shell
 reports them) move, pause or end a session; nobody answers a stage that is not open; an ended
-session accepts nothing but a participant's wish to be forgotten; nothing is kept of a person
-before they consent. A refused event changes nothing but is still recorded as applied, so its
-redelivery does not repeat the refusal.
+session accepts nothing but a participant's wish to be forgotten and what keeps its commitments
+alive (their due-date reminders, and their owners' reports of where they stand); nothing is
+kept of a person before they consent. A refused event changes nothing but is still recorded as
+applied, so its redelivery does not repeat the refusal.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.engine.effects import (
     Cancel,
     CommitmentView,
     Delete,
+    DueView,
     Edit,
     Effect,
     EndCheckView,
@@ -43,14 +45,17 @@ from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
     NOBODY,
+    SETTLED,
     Answer,
     Commitment,
     Draft,
     Due,
     Owner,
     Participant,
+    Role,
     SessionState,
     Status,
+    StatusChange,
     UserId,
     Visibility,
 )
@@ -151,8 +156,16 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
     return stage.id
 
 
+def _lives_on(e: ev.Event) -> bool:
+    """What an ended session still accepts: a wish to be forgotten, and what keeps its
+    commitments alive (their due-date reminders and reports of where they stand)."""
+    if isinstance(e, ev.ReminderDue):
+        return e.purpose == "due"
+    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported)
+
+
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
-    if s.status is Status.ENDED and not isinstance(e, ev.ParticipantErased):
+    if s.status is Status.ENDED and not _lives_on(e):
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
@@ -181,6 +194,7 @@ _BUTTON_EVENTS = (
     ev.EndorsementToggled,
     ev.QuoteConsentSet,
     ev.EndDeclined,
+    ev.CommitmentStatusReported,
 )
 
 
@@ -527,6 +541,7 @@ def _propose(
     card = _commitment_view(s, commitment)
     return [
         Send(to=Group(), view=card, key=f"commitment:{commitment.id}", reply_to=e.source_ref),
+        _due_reminder(s, commitment),
         _refresh_prompt(script, s, stage),
         _notice(
             e.actor,
@@ -679,8 +694,85 @@ def _due_set(script: Script, s: SessionState, e: ev.CommitmentDueSet, now: datet
     found.due_date = now + timedelta(days=days) if days is not None else None
     return [
         Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
+        _due_reminder(s, found),
         *_reply(Notice.DONE),
     ]
+
+
+def _due_reminder(s: SessionState, c: Commitment) -> Schedule | Cancel:
+    """The one reminder the group gets when a commitment's date comes (none without a date).
+
+    It lives in the reminders table like a stage's nudge, so it survives restarts, and it is
+    fed back after the session has ended too: commitments outlive their meeting.
+    """
+    name = f"due:{c.id}"
+    if c.due_date is None:
+        return Cancel(name=name)
+    due = ev.ReminderDue(
+        event_id=f"reminder:{s.session_id}:{_next_id(s, 'due')}",
+        stage_id=c.stage_id,
+        purpose="due",
+        commitment_id=c.id,
+    )
+    return Schedule(name=name, at=c.due_date, event=due)
+
+
+# Who stands on each owners' side: local leaders are residents, not officers.
+_SIDES: dict[Owner, frozenset[Role]] = {
+    Owner.POLICE: frozenset({Role.POLICE}),
+    Owner.RESIDENTS: frozenset({Role.RESIDENT, Role.LEADER}),
+    Owner.BOTH: frozenset({Role.POLICE, Role.RESIDENT, Role.LEADER}),
+}
+
+
+def may_report(s: SessionState, actor: UserId, owner: Owner | None) -> bool:
+    """A facilitator, or a participant of the side that acts, may say how a commitment stands."""
+    if s.is_facilitator(actor):
+        return True
+    participant = _active(s, actor)
+    return participant is not None and participant.role in _SIDES[owner or Owner.BOTH]
+
+
+def _due_view(c: Commitment) -> DueView:
+    return DueView(
+        commitment_id=c.id,
+        text=c.text,
+        owner=c.owner,
+        due_date=c.due_date.date().isoformat() if c.due_date else None,
+        status=c.status,
+        status_date=c.history[-1].at.date().isoformat() if c.history else None,
+    )
+
+
+def _status_reported(
+    script: Script, s: SessionState, e: ev.CommitmentStatusReported, now: datetime
+) -> Effects:
+    """A new status, dated; the reminder in the group shows it with one edit, the presser
+    hears it in a popup (free), and a commitment settled before its date needs no reminder."""
+    commitment = s.commitment(e.commitment_id)
+    if commitment is None:
+        return _reply(Notice.UNKNOWN_COMMITMENT)
+    if not may_report(s, e.actor, commitment.owner):
+        return _reply(Notice.NOT_OWNER, owner=(commitment.owner or Owner.BOTH).value)
+    saved = _reply(Notice.STATUS_SAVED, status=e.status.value)
+    if e.status is commitment.status:
+        return saved
+    commitment.history.append(StatusChange(status=e.status, at=now))
+    effects: Effects = []
+    if commitment.reminded_at is not None:
+        effects.append(Edit(key=f"due:{commitment.id}", view=_due_view(commitment)))
+    elif e.status in SETTLED:
+        effects.append(Cancel(name=f"due:{commitment.id}"))
+    return [*effects, *saved]
+
+
+def _commitment_due(s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
+    """The group's one reminder of a commitment whose date has come, unless it is settled."""
+    commitment = s.commitment(e.commitment_id or "")
+    if commitment is None or commitment.status in SETTLED or commitment.reminded_at:
+        return []
+    commitment.reminded_at = now
+    return [Send(to=Group(), view=_due_view(commitment), key=f"due:{commitment.id}")]
 
 
 def _endorsement_toggled(
@@ -876,6 +968,8 @@ def _nudge_requested(
 
 
 def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
+    if e.purpose == "due":
+        return _commitment_due(s, e, now)
     stage = _open_stage(script, s, e.stage_id)
     current = _current(script, s)
     if stage is None and s.status is Status.PAUSED and current and current.id == e.stage_id:
@@ -941,6 +1035,9 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
             commitment.proposer = NOBODY
         if commitment.proposer == NOBODY and not commitment.endorsers:
             effects += _withdraw(f"commitment:{commitment.id}")
+            effects.append(Cancel(name=f"due:{commitment.id}"))
+            if commitment.reminded_at is not None:
+                effects += _withdraw(f"due:{commitment.id}")
             continue
         kept.append(commitment)
         if touched:
@@ -989,6 +1086,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.ChoiceToggled: _choice_toggled,
     ev.CommitmentOwnerSet: _owner_set,
     ev.CommitmentDueSet: _due_set,
+    ev.CommitmentStatusReported: _status_reported,
     ev.EndorsementToggled: _endorsement_toggled,
     ev.QuoteConsentSet: _quote_consent,
     ev.Advanced: _advanced,

@@ -70,6 +70,22 @@ DUE_DAYS: dict[Due, int | None] = {
 }
 
 
+class Progress(StrEnum):
+    """Where a commitment stands, as its owners' side or a facilitator last reported it."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    STUCK = "stuck"
+    DROPPED = "dropped"
+
+
+# The statuses a report may set: "open" is where every commitment starts, never reported.
+REPORTED = (Progress.IN_PROGRESS, Progress.DONE, Progress.STUCK, Progress.DROPPED)
+# A commitment in one of these asks nothing more of anyone: no reminder, not listed as open.
+SETTLED = frozenset({Progress.DONE, Progress.DROPPED})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -124,6 +140,13 @@ class Draft(_Model):
     created_at: datetime
 
 
+class StatusChange(_Model):
+    """One report of where a commitment stands: no one's name, only what and when."""
+
+    status: Progress
+    at: datetime
+
+
 class Commitment(_Model):
     id: str
     stage_id: str
@@ -135,10 +158,23 @@ class Commitment(_Model):
     created_at: datetime
     source_ref: str | None = None
     endorsers: list[UserId] = Field(default_factory=list)
+    # Every reported change of status with its moment, oldest first; empty while still open.
+    history: list[StatusChange] = Field(default_factory=list)
+    # When the due-date reminder was posted in the group (its message is "due:<id>").
+    reminded_at: datetime | None = None
 
     @property
     def complete(self) -> bool:
         return self.owner is not None and self.due is not None
+
+    @property
+    def status(self) -> Progress:
+        return self.history[-1].status if self.history else Progress.OPEN
+
+    @property
+    def status_at(self) -> datetime:
+        """When the status last changed: the proposal itself while nobody reported one."""
+        return self.history[-1].at if self.history else self.created_at
 
 
 class SessionState(_Model):

@@ -225,12 +225,20 @@ _HELD = """
 ALTER TABLE answers ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 """
 
+_PROGRESS = """
+-- Where each commitment stands: every reported change as [{"status": …, "at": …}], oldest
+-- first (statuses and moments only, no one's id), and when its due-date reminder was posted.
+ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
     ("0003_retention", _RETENTION),
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
+    ("0006_commitment_progress", _PROGRESS),
 ]
 
 

@@ -615,8 +615,12 @@ class Store:
                 )
                 counts = {str(stage): int(n) for stage, n in await cur.fetchall()}
                 await cur.close()
-                for table in ("answers", "drafts", "private_bindings", "reminders", "outbox"):
+                for table in ("answers", "drafts", "private_bindings", "outbox"):
                     await tx._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
+                # Commitments outlive the stories: their due-date reminders (ids, no text) stay.
+                await tx._exec(
+                    "DELETE FROM reminders WHERE session_id = ? AND name NOT LIKE 'due:%'", (sid,)
+                )
                 await tx._exec(
                     "UPDATE sessions SET purged_at = ?, purged_counts_json = ? WHERE id = ?",
                     (ts(now), json.dumps(counts), sid),

@@ -25,6 +25,7 @@ from bot.engine.state import (
     Role,
     SessionState,
     Status,
+    StatusChange,
     Visibility,
 )
 from bot.storage.crypto import DataKey, StorageError
@@ -69,6 +70,10 @@ def loads(data: bytes | str) -> dict[str, Any]:
 
 def outbox_aad(outbox_id: int, session_id: str | None) -> bytes:
     return f"outbox|{outbox_id}|{session_id or ''}|payload".encode()
+
+
+def _history_json(history: list[StatusChange]) -> str:
+    return json.dumps([{"status": h.status.value, "at": ts(h.at)} for h in history])
 
 
 def _bool(value: int | None) -> bool | None:
@@ -250,11 +255,16 @@ class Tx:
                 created_at=parse_ts(created),
                 source_ref=ref,
                 endorsers=endorsers.get(cid, []),
+                history=[StatusChange.model_validate(h) for h in json.loads(history)],
+                reminded_at=parse_ts_or_none(reminded),
             )
-            for cid, stage, text, who, owner, due, due_date, created, ref in await self._all(
-                "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
-                " source_ref FROM commitments WHERE session_id = ? ORDER BY pos",
-                (session_id,),
+            for cid, stage, text, who, owner, due, due_date, created, ref, history, reminded in (
+                await self._all(
+                    "SELECT id, stage_id, text_enc, proposer, owner, due, due_date, created_at,"
+                    " source_ref, history_json, reminded_at FROM commitments"
+                    " WHERE session_id = ? ORDER BY pos",
+                    (session_id,),
+                )
             )
         ]
 
@@ -402,7 +412,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO commitments (session_id, id, pos, stage_id, text_enc, proposer, owner,"
-            " due, due_date, created_at, source_ref) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " due, due_date, created_at, source_ref, history_json, reminded_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -416,6 +427,8 @@ class Tx:
                     ts_or_none(c.due_date),
                     ts(c.created_at),
                     c.source_ref,
+                    _history_json(c.history),
+                    ts_or_none(c.reminded_at),
                 )
                 for i, c in enumerate(s.commitments)
             ],
@@ -463,6 +476,16 @@ class Tx:
         rows = await self._all(
             "SELECT id FROM sessions WHERE chat_id = ? AND status != ? ORDER BY rowid",
             (chat_id, Status.ENDED.value),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def sessions_of_place(self, chat_id: int, thread_id: int | None) -> list[str]:
+        """Every session ever held in a group (or one topic of it), ended ones too, oldest
+        first: their commitments live on."""
+        rows = await self._all(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ?"
+            " ORDER BY created_at, rowid",
+            (chat_id, thread_id),
         )
         return [str(r[0]) for r in rows]
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
-from bot.engine.state import Due, Owner, Role
+from bot.engine.state import REPORTED, Due, Owner, Progress, Role
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key
@@ -35,6 +35,18 @@ def owner_name(tr: Translator, owner: Owner | None) -> str:
         Owner.RESIDENTS: tr.pgettext("owner", "the residents"),
         Owner.BOTH: tr.pgettext("owner", "police and residents together"),
     }[owner]
+
+
+def progress_name(tr: Translator, status: Progress | None) -> str:
+    """Where a commitment stands, in a word or two."""
+    return {
+        None: tr.pgettext("progress", "open"),
+        Progress.OPEN: tr.pgettext("progress", "open"),
+        Progress.IN_PROGRESS: tr.pgettext("progress", "in progress"),
+        Progress.DONE: tr.pgettext("progress", "done"),
+        Progress.STUCK: tr.pgettext("progress", "stuck"),
+        Progress.DROPPED: tr.pgettext("progress", "dropped"),
+    }[status]
 
 
 def due_name(tr: Translator, due: Due | None, due_date: str | None) -> str:
@@ -178,3 +190,13 @@ def due_keys(ctx: Context, commitment_id: str) -> tuple[Key, ...]:
         Key(due_choice(ctx.tr, d), data=button(Action.DUE, sid, commitment_id, d.value))
         for d in Due
     )
+
+
+def progress_keys(ctx: Context, commitment_id: str) -> tuple[tuple[Key, ...], ...]:
+    """Two rows: the statuses a report may set, for the commitment's owners' side."""
+    sid = ctx.session_id
+    keys = [
+        Key(progress_name(ctx.tr, p), data=button(Action.PROGRESS, sid, commitment_id, p.value))
+        for p in REPORTED
+    ]
+    return (tuple(keys[:2]), tuple(keys[2:]))

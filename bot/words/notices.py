@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
-from bot.engine.state import Due, Owner, Role, Visibility
+from bot.engine.state import Due, Owner, Progress, Role, Visibility
 from bot.i18n.catalog import N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
@@ -33,6 +33,7 @@ from bot.words.names import (
     owner_keys,
     owner_name,
     private_link,
+    progress_name,
     role_name,
     stage_title,
 )
@@ -40,7 +41,7 @@ from bot.words.names import (
 log = logging.getLogger(__name__)
 
 Value = str | int
-_Choice = TypeVar("_Choice", Owner, Due)
+_Choice = TypeVar("_Choice", Owner, Due, Progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,17 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.STATUS_SAVED: NoticeText(
+        N_("Saved: {status}. Thank you."), params=("status",), placeholders=("status",)
+    ),
+    Notice.NOT_OWNER: NoticeText(
+        N_(
+            "Only those who act on this commitment ({owner}) or a facilitator can say how it "
+            "stands."
+        ),
+        params=("owner",),
+        placeholders=("owner",),
+    ),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 
@@ -289,6 +301,8 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "due" in view.params:
         due_date = str(view.params.get("due_date", "")) or None
         known["due"] = due_name(ctx.tr, _member(Due, view.params["due"]), due_date)
+    if "status" in view.params:
+        known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))

@@ -8,11 +8,13 @@ renderer so callers need not know which is which.
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
     CommitmentView,
+    DueView,
     EndCheckView,
     NoticeView,
     PromptView,
@@ -35,6 +37,8 @@ from bot.words.names import (
     owner_keys,
     owner_name,
     private_link,
+    progress_keys,
+    progress_name,
     role_name,
     script_title,
     stage_of,
@@ -59,6 +63,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _shared(view, ctx)
         case CommitmentView():
             return _commitment(view, ctx)
+        case DueView():
+            return _due(view, ctx)
         case StatusView():
             return _status(view, ctx)
         case EndCheckView():
@@ -270,6 +276,38 @@ def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
             (Key("👍 " + tr.gettext("Endorse"), data=button(Action.ENDORSE, sid, cid)),),
         )
     return Rendered("\n".join(lines), keys)
+
+
+def _due(view: DueView, ctx: Context) -> Rendered:
+    """The reminder of a commitment whose date has come, with the status buttons; edited in
+    place when someone reports where it stands."""
+    tr = ctx.tr
+    status = progress_name(tr, view.status)
+    if view.status_date is not None:
+        status = tr.gettext("{status} (since {date})").format(
+            status=status, date=_date(tr, view.status_date)
+        )
+    owner = owner_name(tr, view.owner)
+    lines = [
+        "⏰ " + tagged("b", tr.gettext("The date has come for one of our commitments:")),
+        escape(view.text),
+        "",
+        escape(tr.gettext("Who acts: {owner}").format(owner=owner)),
+        escape(tr.gettext("By when: {due}").format(due=_date(tr, view.due_date))),
+        escape(tr.gettext("Where it stands: {status}").format(status=status)),
+        "",
+        escape(
+            tr.gettext(
+                "How is it going? Those who act on it ({owner}) or a facilitator can say so "
+                "with the buttons."
+            ).format(owner=owner)
+        ),
+    ]
+    return Rendered("\n".join(lines), progress_keys(ctx, view.commitment_id))
+
+
+def _date(tr: Translator, iso: str | None) -> str:
+    return tr.format_date(date.fromisoformat(iso)) if iso else tr.pgettext("due", "no date")
 
 
 def _status_line(tr: Translator, line: StatusLine) -> str:

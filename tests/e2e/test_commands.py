@@ -33,7 +33,7 @@ async def test_the_menus_are_the_table_in_every_language(bot: Bot) -> None:
             c["command"] for c in bot.api.commands(scope=PRIVATE_SCOPE, language_code=language)
         ]
         assert private == [c.name for c in in_place(Place.PRIVATE, menu_only=True)]
-        assert group == ["newsession", "help"]
+        assert group == ["newsession", "commitments", "help"]
     admins = bot.api.commands(scope={"type": "all_chat_administrators"})
     assert "nudge" in [c["command"] for c in admins]
 

@@ -1,0 +1,174 @@
+"""The full bot beside bare python-telegram-bot, fed the same updates in the same run.
+
+Issue #14 asks how much heavier than a bare PTB ``Application`` the bot is. Whole sessions of a
+script run through the full bot (Application, handlers, engine, encrypted SQLite with its durable
+inbox and outbox, sender) against the in-memory Bot API; every update it handled is recorded.
+The same updates are then given to two bare Applications on the same kind of in-memory Bot API:
+one whose handler does nothing, and one whose handler sends one message per update (the least a
+bot doing this job does). It prints updates per second of each, the ratio (one-send baseline ÷
+full bot: how many times slower the bot is) beside its goal, and the full bot's cost per update
+by session size (is it flat in the number of participants?).
+
+The issue's goal is the ratio under a load of 1,000 groups; ``--groups`` sets how many sessions
+run here (the default keeps ``make bench`` short). Time is the machine's own: no Telegram
+limits, no latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.demo import Demo
+from bot.dialogues import Library
+from bot.engine.state import Role
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import FACILITATOR, GROUP_ID, Person
+from bot.storage import DataKey, Store
+from bot.telegram.app import RateLimits, build_application, start_runtime
+from bot.telegram.intake import Intake
+from bot.telegram.sender import Sender
+
+UNLIMITED = RateLimits(overall_per_second=1_000_000, group_per_minute=1_000_000)
+RATIO_GOAL = 2.0
+ROLES = (Role.POLICE, Role.RESIDENT, Role.RESIDENT, Role.LEADER)
+TOKEN = "123456:BASELINE"
+
+
+def crowd(size: int) -> tuple[Person, ...]:
+    return tuple(Person(5_000 + n, f"Person {n + 1}", ROLES[n % len(ROLES)]) for n in range(size))
+
+
+class RecordingIntake(Intake):
+    """The full bot's intake, keeping each update it was fed and how long handling took."""
+
+    updates: list[dict[str, Any]]
+    latencies: list[float]
+
+    async def feed(self, raw: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        await super().feed(raw)
+        self.latencies.append(time.perf_counter() - start)
+        self.updates.append(raw)
+
+
+def world(people: Sequence[Person]) -> FakeBotApi:
+    api = FakeBotApi(bot_username="ikiganiro_bot")
+    api.add_group(GROUP_ID, "Bench", admins=(FACILITATOR.user_id,))
+    for person in (FACILITATOR, *people):
+        api.add_user(person.user_id, person.name, language_code="en")
+    return api
+
+
+async def full_session(
+    script_id: str, path: Path, people: tuple[Person, ...]
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """One whole session through the full bot; returns the updates fed and their handling times."""
+    library = Library.load()
+    script = library[script_id]
+    api = world(people)
+    store = await Store.open(path, DataKey.generate())
+    app = build_application(TOKEN, request=api, limits=UNLIMITED)
+    try:
+        runtime = await start_runtime(app, store, library)
+        intake = RecordingIntake(app, runtime, Sender(app.bot, store, budget=UNLIMITED.budget()))
+        intake.updates, intake.latencies = [], []
+        demo = Demo(api, store, intake.feed, people=people)
+        await intake.feed(api.start(FACILITATOR.user_id))
+        await demo.command(FACILITATOR, f"/newsession {script.id}")
+        async with store.read() as tx:
+            demo.session_id = await tx.session_for_chat(GROUP_ID, None) or ""
+        for person in people:
+            await demo.join(person)
+        for stage in range(len(script.stages)):
+            await demo.command(FACILITATOR, "/next")
+            await demo.stage(script, stage)
+        await demo.end(FACILITATOR)
+        return intake.updates, intake.latencies
+    finally:
+        await app.shutdown()
+        await store.close()
+
+
+async def bare(updates: list[dict[str, Any]], api: FakeBotApi, *, send: bool) -> float:
+    """Seconds a bare PTB Application takes to process ``updates`` (one send each if ``send``)."""
+
+    async def nothing(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        return None
+
+    async def one_send(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None:
+            await context.bot.send_message(chat.id, "ok")
+
+    app = Application.builder().token(TOKEN).request(api).updater(None).build()
+    app.add_handler(TypeHandler(Update, one_send if send else nothing))
+    await app.initialize()
+    try:
+        started = time.perf_counter()
+        for raw in updates:
+            await app.process_update(Update.de_json(raw, app.bot))
+        return time.perf_counter() - started
+    finally:
+        await app.shutdown()
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+async def main_async(script: str, groups: int, size: int, sizes: Sequence[int]) -> bool:
+    people = crowd(size)
+    updates: list[dict[str, Any]] = []
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(groups):
+            fed, took = await full_session(script, Path(tmp) / f"g{index}.db", people)
+            updates += fed
+            latencies += took
+        by_size = {n: await full_session(script, Path(tmp) / f"n{n}.db", crowd(n)) for n in sizes}
+    api = world(people)
+    for person in (FACILITATOR, *people):
+        api.started(person.user_id)  # the bare bots may write to everyone privately
+    idle = await bare(updates, api, send=False)
+    sending = await bare(updates, api, send=True)
+    full = rate(len(updates), sum(latencies))
+    baseline = rate(len(updates), sending)
+    ratio = baseline / full
+    print(f"baseline: {groups} sessions of {script}, {size} people each, {len(updates)} updates")
+    print(f"  bare PTB, handler does nothing:  {rate(len(updates), idle):8.0f} updates/s")
+    print(f"  bare PTB, one send per update:   {baseline:8.0f} updates/s")
+    print(f"  full bot (stored, processed, sent): {full:5.0f} updates/s")
+    verdict = "ok" if ratio <= RATIO_GOAL else "NOT MET"
+    print(f"  ratio one-send / full bot: {ratio:.1f} (goal <= {RATIO_GOAL}) {verdict}")
+    for n, (_, took) in by_size.items():
+        first, last = took[: len(took) // 4], took[-len(took) // 4 :]
+        print(
+            f"  cost per update, {n:3d} people: median {statistics.median(took) * 1000:.1f} ms"
+            f" (first quarter {statistics.median(first) * 1000:.1f} ms,"
+            f" last quarter {statistics.median(last) * 1000:.1f} ms)"
+        )
+    return ratio <= RATIO_GOAL
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--script", default="community-safety")
+    parser.add_argument("--groups", type=int, default=3, help="sessions run through the full bot")
+    parser.add_argument("--people", type=int, default=20, help="participants per session")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[4, 20, 60])
+    args = parser.parse_args()
+    asyncio.run(main_async(args.script, args.groups, args.people, args.sizes))
+
+
+if __name__ == "__main__":
+    main()
