@@ -232,6 +232,13 @@ ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
 """
 
+_STANDING = """
+-- A participant who asked with /role to change their role (a role is otherwise chosen once),
+-- and one who left the group: no longer in the live session or its nudges; answers stay.
+ALTER TABLE participants ADD COLUMN role_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE participants ADD COLUMN left_group INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -239,6 +246,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
     ("0006_commitment_progress", _PROGRESS),
+    ("0007_participant_standing", _STANDING),
 ]
 
 
