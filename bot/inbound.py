@@ -76,6 +76,13 @@ class OnBehalf:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """Someone else left the group or was removed (``origin.chat_id`` says which group)."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class BotMembership:
     """The bot was added to (``present``) or removed from a chat."""
 
@@ -91,4 +98,6 @@ class Migrated:
     new_chat_id: int
 
 
-Request = Command | Text | NotText | Start | Pressed | OnBehalf | BotMembership | Migrated
+Request = (
+    Command | Text | NotText | Start | Pressed | OnBehalf | MemberLeft | BotMembership | Migrated
+)

@@ -29,6 +29,7 @@ from bot.callbacks import decode, parse_start
 from bot.inbound import (
     BotMembership,
     Command,
+    MemberLeft,
     Migrated,
     NotText,
     OnBehalf,
@@ -40,7 +41,7 @@ from bot.inbound import (
 )
 from bot.service import Service
 from bot.storage import Store
-from bot.telegram.admins import Administrators
+from bot.telegram.admins import Administrators, Members
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Runtime:
     service: Service
     store: Store
     admins: Administrators
+    members: Members
 
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -173,6 +175,35 @@ async def on_my_membership(update: Update, context: Context) -> None:
     await _handle(update, context, origin, request)
 
 
+async def on_member_change(update: Update, context: Context) -> None:
+    """Someone joined or left the group (a ``chat_member`` update, sent to administrators)."""
+    change = update.chat_member
+    if change is None:
+        return
+    user_id, chat_id = change.new_chat_member.user.id, change.chat.id
+    runtime(context).members.forget(chat_id, user_id)  # whatever happened, ask again
+    if change.new_chat_member.status in _GONE and change.old_chat_member.status not in _GONE:
+        await _handle(update, context, Origin(chat_id=chat_id), MemberLeft(user_id))
+
+
+async def on_joined(update: Update, context: Context) -> None:
+    """``new_chat_members``: whoever was remembered as gone is asked about again."""
+    message = update.effective_message
+    if message is not None:
+        for user in message.new_chat_members:
+            runtime(context).members.forget(message.chat_id, user.id)
+
+
+async def on_left(update: Update, context: Context) -> None:
+    """The ``left_chat_member`` service message: every bot in the group gets it."""
+    message = update.effective_message
+    gone = message.left_chat_member if message else None
+    if message is None or gone is None or gone.id == context.bot.id:
+        return  # the bot itself leaving is a my_chat_member update
+    runtime(context).members.forget(message.chat_id, gone.id)
+    await _handle(update, context, Origin(chat_id=message.chat_id), MemberLeft(gone.id))
+
+
 async def on_migrated(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
@@ -197,7 +228,10 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     new = filters.UpdateType.MESSAGE
     add = application.add_handler
     add(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrated))
+    add(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, on_left))
+    add(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, on_joined))
     add(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    add(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER))
     add(CallbackQueryHandler(on_button))
     add(CommandHandler(commands.NAMES, on_command, filters=new))
     add(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_text))
