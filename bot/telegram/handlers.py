@@ -39,6 +39,7 @@ from bot.inbound import (
 )
 from bot.service import Service
 from bot.storage import Store
+from bot.storage.faults import storage_fault
 from bot.telegram.admins import Administrators
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,13 @@ async def on_migrated(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log without the update's content (it may hold a story); the bot carries on."""
+    """Log without the update's content (it may hold a story); the bot carries on. A fault of
+    the storage (a full disk, a damaged page) is the intake's to judge and to say, in one line:
+    the update is kept and tried again, or the bot stops; no traceback for it here."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if context.error is not None and storage_fault(context.error) is not None:
+        log.info("update %s met a storage fault (%s)", update_id, type(context.error).__name__)
+        return
     log.error("update %s failed", update_id, exc_info=context.error)
 
 
