@@ -70,6 +70,7 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
+    SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
@@ -187,6 +188,19 @@ class SummaryView(_Frozen):
     summary: Summary
 
 
+class CharterView(_Frozen):
+    """The printable charter of the group's commitments: a document, not a message.
+
+    ``date`` is the day it stands for (the session's end, or the day it was asked for while the
+    session runs), ISO; ``place`` is where the group met, if a facilitator said so.
+    """
+
+    type: Literal["charter"] = "charter"
+    summary: Summary
+    date: str
+    place: str | None = None
+
+
 class RecordView(_Frozen):
     """The full per-stage record of the same summary, for a facilitator's private chat."""
 
@@ -204,6 +218,7 @@ View = Annotated[
     | StatusView
     | EndCheckView
     | SummaryView
+    | CharterView
     | RecordView,
     Field(discriminator="type"),
 ]

@@ -199,6 +199,15 @@ class Ended(_Privileged):
     confirmed: bool = False
 
 
+class SessionLanguageSet(_Privileged):
+    """A facilitator chose the language the session speaks to the group (and to everyone who
+    has not chosen their own)."""
+
+    type: Literal["session_language_set"] = "session_language_set"
+    language: str
+    by_button: bool = False
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -215,6 +224,20 @@ class SummaryRequested(_Privileged):
 
     type: Literal["summary_requested"] = "summary_requested"
     summary_missing: bool = False
+
+
+PLACE_MAX = 80  # characters of the place a charter names: a village, a commune, a hall
+
+
+class CharterRequested(_Privileged):
+    """Post the printable charter to the group again (``/charter``), also after the end.
+
+    ``place`` is where the group met, as the facilitator typed it after the command; without
+    it the charter leaves a line to write the place by hand.
+    """
+
+    type: Literal["charter_requested"] = "charter_requested"
+    place: Annotated[str, Field(min_length=1, max_length=PLACE_MAX)] | None = None
 
 
 class NudgeRequested(_Privileged):
@@ -282,8 +305,10 @@ Event = Annotated[
     | Resumed
     | Ended
     | EndDeclined
+    | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
+    | CharterRequested
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
@@ -301,5 +326,7 @@ PRIVILEGED = (
     Ended,
     StatusRequested,
     SummaryRequested,
+    CharterRequested,
     NudgeRequested,
+    SessionLanguageSet,
 )

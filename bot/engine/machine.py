@@ -18,6 +18,7 @@ from typing import Any
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     CommitmentView,
     Delete,
     DueView,
@@ -158,11 +159,12 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 
 def _lives_on(e: ev.Event) -> bool:
-    """What an ended session still accepts: a wish to be forgotten, and what keeps its
-    commitments alive (their due-date reminders and reports of where they stand)."""
+    """What an ended session still accepts: a wish to be forgotten, what keeps its
+    commitments alive (their due-date reminders and reports of where they stand), and its
+    charter asked for again."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
-    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported)
+    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported | ev.CharterRequested)
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
@@ -203,6 +205,8 @@ _BUTTON_EVENTS = (
 def _by_button(e: ev._ByPerson) -> bool:
     if isinstance(e, ev.NudgeRequested):
         return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.SessionLanguageSet):
+        return e.by_button  # the private question after /newsession, or /language in the group
     if isinstance(e, ev.Ended):
         return e.confirmed  # confirmed with the button of the question /end asked
     return isinstance(e, _BUTTON_EVENTS)
@@ -923,9 +927,39 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
         Edit(key="welcome", view=_welcome(script, s)),
         Edit(key="summary", view=SummaryView(summary=summary)),
         Pin(key="summary"),
+        # After the summary (queued later, so sent later): one document, one call of the group.
+        Send(to=Group(), view=charter_view(script, s, now), key="charter"),
         *[Send(to=Person(user_id=f), view=RecordView(summary=summary)) for f in s.facilitators],
     ]
     return effects
+
+
+def _session_language_set(
+    script: Script, s: SessionState, e: ev.SessionLanguageSet, now: datetime
+) -> Effects:
+    """The group's language; the welcome is redrawn so its Join button reads in it too."""
+    s.language = e.language
+    return [
+        Edit(key="welcome", view=_welcome(script, s)),
+        *_reply(Notice.SESSION_LANGUAGE, language=e.language),
+    ]
+
+
+def charter_view(
+    script: Script, s: SessionState, now: datetime, place: str | None = None
+) -> CharterView:
+    """The charter of what the summary holds, dated the day the session ended (or today).
+
+    Also what ``ikiganiro charter`` prints, so the file an operator writes and the one the
+    group got agree."""
+    day = (s.ended_at or now).date().isoformat()
+    return CharterView(summary=build_summary(script, s), date=day, place=place)
+
+
+def _charter_requested(
+    script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
+) -> Effects:
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
 def _status_requested(
@@ -1013,7 +1047,7 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     """Remove every trace of one person, and redraw everything the group was shown that held
     their words or name: shares, commitment cards, the welcome, the open prompt, the draft
-    summary and the final summary."""
+    summary, the final summary and the charter."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
@@ -1069,11 +1103,17 @@ def _redraw_summaries(script: Script, s: SessionState) -> Effects:
     """The summary wherever the group was shown it: the draft from the review on, the final
     one (the same message) once the session ended."""
     review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
+    effects: Effects = []
     if s.status is Status.ENDED or (review is not None and s.stage_index >= review):
-        return [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
-    if review is not None:  # gone back before the review, or never there: nothing may stay
-        return [Delete(key="summary")]
-    return []
+        effects = [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
+    elif review is not None:  # gone back before the review, or never there: nothing may stay
+        effects = [Delete(key="summary")]
+    # The charter, if one was posted (the shell knows; without one, this costs no call). Its
+    # place was words after /charter, not kept: the redrawn page leaves the line to write on.
+    day = s.ended_at or s.opened_at
+    if day is not None:
+        effects.append(Edit(key="charter", view=charter_view(script, s, day)))
+    return effects
 
 
 def _participant_erased(
@@ -1109,8 +1149,10 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Resumed: _resumed,
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
+    ev.SessionLanguageSet: _session_language_set,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
+    ev.CharterRequested: _charter_requested,
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,
