@@ -163,6 +163,14 @@ class Demo:
             raise DemoError(f"the bot never wrote to {person.name}")
         return int(from_bot[-1]["message_id"])
 
+    async def choose_language(self, person: Person) -> None:
+        """``/language xx`` privately, for someone who reads another language than the session."""
+        if person.chooses:
+            chosen = self.api.command(
+                person.user_id, person.user_id, f"/language {person.chooses}"
+            )
+            await self._feed(chosen)
+
     async def join(self, person: Person) -> None:
         await self._feed(self.api.start(person.user_id, f"j_{self.session_id}"))
         consent = self.last_private(person)
@@ -254,6 +262,7 @@ async def play(demo: Demo, script: Script, language: str) -> str:
         raise DemoError("the session did not open")
     demo.session_id = session_id
     for person in demo.people:
+        await demo.choose_language(person)
         await demo.join(person)
     for index in range(len(script.stages)):
         await demo.command(FACILITATOR, "/next")

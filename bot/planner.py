@@ -9,7 +9,8 @@ restart exactly as it was planned.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bot import delivery as op
 from bot.charter import charter_pdf
@@ -79,6 +80,8 @@ class Scene:
     script: Script
     place: Place
     origin: Origin
+    # The languages people chose with /language (by user id); everyone else reads the session's.
+    languages: Mapping[int, str] = field(default_factory=dict)
 
 
 def plan(effects: list[Effect], scene: Scene, voice: Voice) -> list[op.Operation]:
@@ -174,7 +177,7 @@ def _priority(key: str | None, *, edit: bool) -> op.Priority:
 
 def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Send:
     state = scene.state
-    language = _language_of(state, user_id, scene.origin)
+    language = _language_of(scene, user_id)
     rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
     # If they never opened a private chat with the bot, the group is shown how to.
     pointer = private_chat_pointer(voice.bot_username, state.session_id)(
@@ -194,7 +197,8 @@ def fallback(chat_id: int, thread_id: int | None, pointer: Rendered) -> op.Fallb
 def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:
     """An answer to whoever acted, where they acted: a popup, a reaction, or a message."""
     origin, state = scene.origin, scene.state
-    language = origin.language if origin.private or origin.callback_id else state.language
+    private = origin.private or origin.callback_id is not None
+    language = (origin.language or state.language) if private else state.language
     rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
     quiet = isinstance(effect.view, NoticeView) and effect.view.code is Notice.DONE
     if origin.callback_id is not None:
@@ -207,14 +211,13 @@ def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:
     return [message(origin.chat_id, origin.thread_id, rendered, None, reply_to)]
 
 
-def _language_of(state: SessionState, user_id: int, origin: Origin) -> str:
-    """A person reads in their own language; someone not yet joined, in the one they use."""
-    participant = state.participants.get(user_id)
-    if participant is not None and participant.language:
-        return participant.language
-    if participant is None and origin.language and (origin.private or origin.callback_id):
-        return origin.language
-    return state.language
+def _language_of(scene: Scene, user_id: int) -> str:
+    """A person reads the language they chose, or else the session's: never their phone's
+    (no phone speaks Kirundi, so it would put a Kirundi session's people in English)."""
+    chosen = scene.languages.get(user_id)
+    if chosen is None and user_id == scene.origin.user_id:
+        chosen = scene.origin.language  # not a participant yet: what the service found
+    return chosen or scene.state.language
 
 
 def keyboard(rendered: Rendered) -> op.Keyboard:

@@ -28,7 +28,7 @@ from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import Due, Owner, Progress, Role, SessionState, Status, Visibility
-from bot.i18n.catalog import negotiate
+from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
     Command,
@@ -112,7 +112,7 @@ class Service:
 
     async def handle(self, update_id: int | None, origin: Origin, request: Request) -> None:
         """Apply what a person did; the update is marked processed in the same transaction."""
-        origin = replace(origin, language=negotiate(origin.language))  # Telegram's tag, or none
+        origin = await self._chosen_language(origin)
         match request:
             case Command():
                 await self._command(update_id, origin, request)
@@ -129,6 +129,15 @@ class Service:
             case Migrated():
                 await self._migrated(update_id, origin, request.new_chat_id)
 
+    async def _chosen_language(self, origin: Origin) -> Origin:
+        """The language the person chose with /language, or none: Telegram's ``language_code``
+        is the phone's, and no phone speaks Kirundi, so it decides nothing here."""
+        chosen = None
+        if origin.user_id is not None:
+            async with self.store.read() as tx:
+                chosen = await tx.user_language(origin.user_id)
+        return replace(origin, language=chosen)
+
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
         async with self.store.write() as tx:
@@ -138,9 +147,10 @@ class Service:
 
     async def _command(self, update_id: int | None, origin: Origin, cmd: Command) -> None:
         place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
+        unknown = texts.unknown_command
         if commands.find(cmd.name, place) is None:
             wrong = texts.group_only if origin.private else texts.private_only
-            await self._say(update_id, origin, wrong)
+            await self._say(update_id, origin, wrong if cmd.name in commands.NAMES else unknown)
             return
         match cmd.name, place:
             case "newsession", _:
@@ -151,6 +161,10 @@ class Service:
                 await self._group_help(update_id, origin)
             case "help", _:
                 await self._say(update_id, origin, texts.private_help)
+            case "language", CommandPlace.GROUP:
+                await self._session_language(update_id, origin, cmd.args)
+            case "language", _:
+                await self._own_language(update_id, origin, cmd.args)
             case "mydata", _:
                 await self._mydata(update_id, origin)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
@@ -216,6 +230,9 @@ class Service:
         if pressed is not None and pressed.action is Action.FORGET:
             await self._forget(update_id, origin, erase=pressed.args[0] == "1")
             return
+        if pressed is not None and pressed.action is Action.LANGUAGE:
+            await self._own_language(update_id, origin, pressed.args)
+            return
         event = _button_event(pressed, origin) if pressed is not None else None
         if pressed is None or event is None:
             await self._say(update_id, origin, texts.stale_button)
@@ -231,6 +248,8 @@ class Service:
         )
 
     async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        if args and args[0].lower() in LANGUAGES and self.library.get(args[0]) is None:
+            args = (DEFAULT_SCRIPT, *args)  # "/newsession rn": the default script, in Kirundi
         script_id = args[0] if args else DEFAULT_SCRIPT
         language = negotiate(args[1], self.voice.default_language) if len(args) > 1 else None
         script = self.library.get(script_id)
@@ -247,7 +266,20 @@ class Service:
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
+                if language is None:
+                    await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
+        """The language was not named: the opener may change it with one press, privately.
+        Only if they can be reached there: it is worth no pointer in the group."""
+        if origin.user_id is None:
+            return
+        offer = texts.session_language_offer(state.session_id, state.language)
+        rendered = self.voice.shell(offer, origin.language or state.language)
+        await tx.enqueue(
+            state.session_id, op.dump(message(origin.user_id, None, rendered, None, None))
+        )
 
     async def _charter(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
         """The charter of the chat's latest session, ended or not, posted to the group; the
@@ -290,7 +322,38 @@ class Service:
                 s for sid in await tx.sessions_of_user(user_id) if (s := await tx.load_state(sid))
             ]
         entries = [(s, sc) for s in states if (sc := self.script_of(s)) is not None]
-        await self._say(update_id, origin, texts.my_data(user_id, entries))
+        await self._say(update_id, origin, texts.my_data(user_id, entries, origin.language))
+
+    async def _own_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language in private (or its button): the person's own language, in every session;
+        without a known code, the choices as buttons."""
+        code = args[0].lower() if args else ""
+        if code not in LANGUAGES:
+            offer = texts.language_offer(origin.language, unknown=code or None)
+            await self._say(update_id, origin, offer)
+            return
+        async with self.store.write() as tx:
+            await tx.set_user_language(_actor(origin), code)
+            chosen = replace(origin, language=code)
+            await self._queue(tx, chosen, texts.language_chosen(code), None)
+            await _mark(tx, update_id)
+
+    async def _session_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language xx in the group: the session's language, if a facilitator asks."""
+        code = args[0].lower() if args else ""
+        if code in LANGUAGES:
+            event = ev.SessionLanguageSet(event_id=_PENDING, actor=_actor(origin), language=code)
+            await self._act(update_id, origin, event, missing=texts.no_session)
+            return
+        async with self.store.read() as tx:
+            found = await self._session_of(tx, origin)
+            state = await tx.load_state(found) if found else None
+        current = state.language if state else self.voice.default_language
+        await self._say(update_id, origin, texts.session_language_how(current))
 
     async def _forget(self, update_id: int | None, origin: Origin, *, erase: bool) -> None:
         """Erase a person from every session and every table, after their confirmation."""
@@ -451,7 +514,9 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
-        operations = plan(effects, Scene(new, script, place, origin), self.voice)
+        people = [*new.participants, *new.facilitators]
+        languages = await tx.user_languages(people)
+        operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
         for operation in [*operations, *menus(state, new, place, self.voice)]:
             await tx.enqueue(sid, op.dump(operation))
         return list(effects)
@@ -488,7 +553,9 @@ class Service:
         session already open) is theirs alone: in a group it goes to their private chat, and
         if they never opened one the group is shown, at most every few minutes, how to.
         """
-        reader = language or (origin.language if origin.private or origin.callback_id else None)
+        spoken = language or await self._session_language_of(tx, origin, session_id)
+        private = origin.private or origin.callback_id is not None
+        reader = (origin.language or spoken) if private else spoken
         rendered = self.voice.shell(text, reader)
         operation: op.Operation
         if origin.callback_id is not None:
@@ -496,7 +563,7 @@ class Service:
         elif origin.chat_id is None:
             return
         elif aside and not origin.private and origin.user_id is not None:
-            personal = self.voice.shell(text, origin.language)
+            personal = self.voice.shell(text, origin.language or spoken)
             pointer = self.voice.shell(
                 private_chat_pointer(self.voice.bot_username, session_id), reader
             )
@@ -507,6 +574,15 @@ class Service:
             reply_to = None if origin.private else origin.message_id
             operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
+
+    async def _session_language_of(
+        self, tx: Tx, origin: Origin, session_id: str | None
+    ) -> str | None:
+        """The language of the session a shell text is about (the one named, else the one of
+        the chat, or of the person's private chat): what someone who never chose reads."""
+        found = session_id or await self._session_of(tx, origin)
+        state = await tx.load_state(found) if found else None
+        return state.language if state else None
 
     async def _seen_index(self, state: SessionState, script: Script) -> tuple[int, bool]:
         """The stage the group has been shown, and whether the open stage's prompt is missing.
@@ -632,11 +708,9 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
     try:
         match pressed.action:
             case Action.CONSENT if args[0] in _YES_NO:  # anything else is no answer at all
-                yes = args[0] == "1"
-                name, language = (origin.first_name, origin.language) if yes else ("", None)
-                return ev.Consented(
-                    event_id=pending, actor=actor, accept=yes, name=name, language=language
-                )
+                yes = args[0] == "1"  # the language is the person's own choice, kept apart
+                name = origin.first_name if yes else ""
+                return ev.Consented(event_id=pending, actor=actor, accept=yes, name=name)
             case Action.ROLE:
                 return ev.RoleChosen(event_id=pending, actor=actor, role=Role(args[0]))
             case Action.CHOICE:
@@ -668,6 +742,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:
+                return ev.SessionLanguageSet(
+                    event_id=pending, actor=actor, language=args[0], by_button=True
+                )
     except ValueError:
         return None
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -110,9 +111,10 @@ async def play(script_id: str, language: str) -> FakeBotApi:
             )
             sender = demo_sender(application.bot, store, pace)
             intake = Intake(application, runtime, sender, clock=demo_clock)
-            await play_demo(
-                Demo(api, store, paced(pace, intake.feed)), library[script_id], language
-            )
+            # Nobody chooses another language with /language: all read the session's.
+            people = tuple(p if p.chooses is None else replace(p, chooses=None) for p in PEOPLE)
+            demo = Demo(api, store, paced(pace, intake.feed), people)
+            await play_demo(demo, library[script_id], language)
             await sender.drain(patient=True)
         finally:
             await application.shutdown()

@@ -199,6 +199,15 @@ class Ended(_Privileged):
     confirmed: bool = False
 
 
+class SessionLanguageSet(_Privileged):
+    """A facilitator chose the language the session speaks to the group (and to everyone who
+    has not chosen their own)."""
+
+    type: Literal["session_language_set"] = "session_language_set"
+    language: str
+    by_button: bool = False
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -296,6 +305,7 @@ Event = Annotated[
     | Resumed
     | Ended
     | EndDeclined
+    | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
     | CharterRequested
@@ -318,4 +328,5 @@ PRIVILEGED = (
     SummaryRequested,
     CharterRequested,
     NudgeRequested,
+    SessionLanguageSet,
 )

@@ -205,6 +205,8 @@ _BUTTON_EVENTS = (
 def _by_button(e: ev._ByPerson) -> bool:
     if isinstance(e, ev.NudgeRequested):
         return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.SessionLanguageSet):
+        return e.by_button  # the private question after /newsession, or /language in the group
     if isinstance(e, ev.Ended):
         return e.confirmed  # confirmed with the button of the question /end asked
     return isinstance(e, _BUTTON_EVENTS)
@@ -932,6 +934,17 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
     return effects
 
 
+def _session_language_set(
+    script: Script, s: SessionState, e: ev.SessionLanguageSet, now: datetime
+) -> Effects:
+    """The group's language; the welcome is redrawn so its Join button reads in it too."""
+    s.language = e.language
+    return [
+        Edit(key="welcome", view=_welcome(script, s)),
+        *_reply(Notice.SESSION_LANGUAGE, language=e.language),
+    ]
+
+
 def charter_view(
     script: Script, s: SessionState, now: datetime, place: str | None = None
 ) -> CharterView:
@@ -1136,6 +1149,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Resumed: _resumed,
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
+    ev.SessionLanguageSet: _session_language_set,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.CharterRequested: _charter_requested,

@@ -237,6 +237,15 @@ _CHAT_TITLE = """
 ALTER TABLE sessions ADD COLUMN chat_title_enc BLOB;
 """
 
+_LANGUAGES = """
+-- The language a person chose with /language, for every session: a code, nothing more. A person
+-- who never chose has no row and reads each session's own language. /forget deletes the row.
+CREATE TABLE languages (
+    user_id  INTEGER PRIMARY KEY,
+    language TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -245,6 +254,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0005_held_answers", _HELD),
     ("0006_commitment_progress", _PROGRESS),
     ("0007_chat_title", _CHAT_TITLE),
+    ("0008_languages", _LANGUAGES),
 ]
 
 

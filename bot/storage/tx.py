@@ -615,10 +615,33 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def user_language(self, user_id: int) -> str | None:
+        """The language this person chose with /language, or None if they never chose."""
+        row = await self._one("SELECT language FROM languages WHERE user_id = ?", (user_id,))
+        return None if row is None else str(row[0])
+
+    async def user_languages(self, user_ids: list[int]) -> dict[int, str]:
+        """The chosen languages of those of ``user_ids`` who chose one."""
+        found: dict[int, str] = {}
+        for start in range(0, len(user_ids), 500):  # below SQLite's limit on parameters
+            chunk = tuple(user_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT user_id, language FROM languages WHERE user_id IN ({marks})"  # noqa: S608
+            found.update({int(u): str(lang) for u, lang in await self._all(sql, chunk)})
+        return found
+
+    async def set_user_language(self, user_id: int, language: str) -> None:
+        await self._exec(
+            "INSERT INTO languages (user_id, language) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
+            (user_id, language),
+        )
+
     async def forget_user(self, user_id: int) -> None:
         """Remove whatever still names this person; the audit keeps the action, not the actor."""
         u = (user_id,)
         await self._exec("DELETE FROM private_bindings WHERE user_id = ?", u)
+        await self._exec("DELETE FROM languages WHERE user_id = ?", u)
         await self._exec("DELETE FROM commitments WHERE proposer = ?", u)
         for table in (
             "participants",

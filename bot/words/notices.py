@@ -24,7 +24,7 @@ from typing import TypeVar
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
 from bot.engine.state import Due, Owner, Progress, Role, Visibility
-from bot.i18n.catalog import N_
+from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
 from bot.words.names import (
@@ -210,6 +210,14 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.SESSION_LANGUAGE: NoticeText(
+        N_(
+            "From now on I write to this group in {language}. Each of you can choose your own "
+            "language by sending /language to me privately."
+        ),
+        params=("language",),
+        placeholders=("language",),
+    ),
     Notice.STATUS_SAVED: NoticeText(
         N_("Saved: {status}. Thank you."), params=("status",), placeholders=("status",)
     ),
@@ -302,6 +310,9 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "due" in view.params:
         due_date = str(view.params.get("due_date", "")) or None
         known["due"] = due_name(ctx.tr, _member(Due, view.params["due"]), due_date)
+    if "language" in view.params:  # each language in its own name, never translated
+        code = str(view.params["language"])
+        known["language"] = LANGUAGE_NAMES.get(code, code)
     if "status" in view.params:
         known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
     if "role" in view.params:

@@ -14,6 +14,7 @@ import pytest
 from bot.cli import main
 from bot.demo import play
 from bot.dialogues import Library
+from bot.i18n.catalog import translator
 from bot.offline.cast import COMMITMENTS, FACILITATOR, GROUP_ID, PEOPLE
 from bot.storage import DataKey, generate_key
 from tests.test_charter import text_of
@@ -74,7 +75,10 @@ async def test_someone_forgotten_after_the_end_leaves_the_charter_too(bot: Bot) 
     assert said in text_of(bot.api.documents(GROUP_ID)[0][1])
     posted = group_methods(bot).count("sendDocument")
     await bot.feed(bot.api.command(jean.user_id, jean.user_id, "/forget"))
-    await bot.demo.press_label(jean, jean.user_id, "Yes, erase everything")
+    # Jean chose no language: he reads the session's (French), whatever his phone's.
+    await bot.demo.press_label(
+        jean, jean.user_id, translator("fr").gettext("Yes, erase everything")
+    )
     await bot.flush()
     ((_, content),) = bot.api.documents(GROUP_ID)
     assert said not in text_of(content)
@@ -90,7 +94,7 @@ async def test_a_participant_cannot_post_the_charter_and_is_told_privately(bot: 
     await bot.demo.command(person, "/charter")
     await bot.flush()
     assert group_methods(bot) == before  # not a call of the group's budget
-    assert bot.api.sent_texts(person.user_id)[-1] == (
+    assert bot.api.sent_texts(person.user_id)[-1] == translator("fr").gettext(
         "Only the session's facilitators can do that."
     )
 

@@ -44,6 +44,7 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.SummaryRequested: {},
     ev.NudgeRequested: {"stage_id": "vision"},
     ev.CharterRequested: {"place": "Gitega"},
+    ev.SessionLanguageSet: {"language": "rn"},
 }
 
 
