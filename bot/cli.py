@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from bot.dialogues import DEFAULT_SCRIPT, DIALOGUES_DIR, check
 
+DEMO_CHARTER = "ikiganiro-charter.pdf"
+
 if TYPE_CHECKING:
     from bot.storage import DataKey
 
@@ -39,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--script", default=DEFAULT_SCRIPT)
     demo.add_argument("--language", default="en")
+    demo.add_argument(
+        "--charter",
+        type=Path,
+        default=Path(DEMO_CHARTER),
+        help=f"where to write the charter the group got (default: {DEMO_CHARTER})",
+    )
+    charter = commands.add_parser(
+        "charter", help="write a session's printable charter (PDF) from the database"
+    )
+    charter.add_argument("session_id")
+    charter.add_argument("--language", help="default: the session's language")
+    charter.add_argument("--second-language", help="a second language, side by side")
+    charter.add_argument("--place", help="where the group met (else a line to write it on)")
+    charter.add_argument("-o", "--output", type=Path, required=True, help="the PDF to write")
     commands.add_parser("run", help="serve Telegram by long polling (needs the environment)")
     commands.add_parser("keygen", help="print a new IKIGANIRO_DATA_KEY")
     backup = commands.add_parser("backup", help="a consistent copy of the database, while it runs")
@@ -50,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(paths: list[Path]) -> int:
-    from bot.i18n.check import check_catalog, shipped_catalogs, template_out_of_date
+    from bot.i18n.check import (
+        check_catalog,
+        language_of,
+        shipped_catalogs,
+        template_out_of_date,
+    )
+    from bot.words.fit import notices_over_limits
     from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
@@ -58,6 +80,8 @@ def _check(paths: list[Path]) -> int:
     problems = [str(problem) for problem in check(scripts)] if scripts else []
     if not paths:  # the code's own words: notice declarations, and the template they feed
         problems += declaration_problems() + template_out_of_date()
+        for shipped in catalogs:  # each language's notices with long values, against Telegram
+            problems += notices_over_limits(language_of(shipped))
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:
@@ -166,14 +190,45 @@ def _run() -> int:
     return 0
 
 
-def _demo(script: str, language: str) -> int:
+def _demo(script: str, language: str, charter: Path) -> int:
     from bot.demo import DemoError, run_demo
 
     try:
-        print(asyncio.run(run_demo(script, language)))
+        print(asyncio.run(run_demo(script, language, charter=charter)))
     except DemoError as error:
         print(error, file=sys.stderr)
         return 2
+    return 0
+
+
+def _charter(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.charter.export import CharterError, session_charter
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
+
+    try:
+        db, key = _database()
+        content = asyncio.run(
+            session_charter(
+                db,
+                key,
+                args.session_id,
+                language=args.language,
+                second_language=args.second_language,
+                place=args.place,
+                now=datetime.now(UTC),
+            )
+        )
+        args.output.write_bytes(content)
+    except (ConfigError, StorageError, CharterError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"charter written to {args.output}")
     return 0
 
 
@@ -196,7 +251,16 @@ class _Redact(logging.Filter):
 
 # Libraries whose lines below WARNING carry what people wrote (PTB prints every update it
 # fetches at DEBUG, story and author's name included) or the token (httpx prints request URLs).
-QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "hpack")
+QUIET_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "apscheduler",
+    "aiosqlite",
+    "hpack",
+    "fontTools",
+    "fpdf",
+)
 
 
 class _LibrariesQuiet(logging.Filter):
@@ -229,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check(args.paths)
     if args.command == "demo":
-        return _demo(args.script, args.language)
+        return _demo(args.script, args.language, args.charter)
+    if args.command == "charter":
+        return _charter(args)
     if args.command == "run":
         return _run()
     if args.command == "keygen":

@@ -26,6 +26,7 @@ class Origin:
     language: str | None = None
     first_name: str = ""
     is_admin: bool = False  # a chat administrator, as Telegram said (False when it would not)
+    chat_title: str | None = None  # a group's name, as Telegram shows it (the charter's heading)
 
 
 @dataclass(frozen=True, slots=True)

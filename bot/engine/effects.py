@@ -74,6 +74,7 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
+    SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
@@ -185,7 +186,29 @@ class EndCheckView(_Frozen):
 
 
 class SummaryView(_Frozen):
+    """The take-home summary the group keeps (as a draft at the review stage, then final)."""
+
     type: Literal["summary"] = "summary"
+    summary: Summary
+
+
+class CharterView(_Frozen):
+    """The printable charter of the group's commitments: a document, not a message.
+
+    ``date`` is the day it stands for (the session's end, or the day it was asked for while the
+    session runs), ISO; ``place`` is where the group met, if a facilitator said so.
+    """
+
+    type: Literal["charter"] = "charter"
+    summary: Summary
+    date: str
+    place: str | None = None
+
+
+class RecordView(_Frozen):
+    """The full per-stage record of the same summary, for a facilitator's private chat."""
+
+    type: Literal["record"] = "record"
     summary: Summary
 
 
@@ -198,7 +221,9 @@ View = Annotated[
     | DueView
     | StatusView
     | EndCheckView
-    | SummaryView,
+    | SummaryView
+    | CharterView
+    | RecordView,
     Field(discriminator="type"),
 ]
 

@@ -171,17 +171,24 @@ class Advanced(_Privileged):
     ``seen_index`` is the stage index the group had been shown when the facilitator acted (the
     shell fills it from what was delivered). If the session has moved on since, the move was
     meant for a stage already left and is not applied; None means unknown: apply it.
+
+    ``prompt_missing``: the shell has no sign the group was shown the open stage's prompt (its
+    delivery failed or was never confirmed, and nobody has acted on the stage). The facilitator
+    pressing /next sees nothing to move on from, so the move shows that prompt again instead.
     """
 
     type: Literal["advanced"] = "advanced"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class WentBack(_Privileged):
-    """Return to the previous stage; ``seen_index`` as for ``Advanced``."""
+    """Return to the previous stage; ``seen_index`` and ``prompt_missing`` as for
+    ``Advanced``."""
 
     type: Literal["went_back"] = "went_back"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class Paused(_Privileged):
@@ -203,6 +210,15 @@ class Ended(_Privileged):
     confirmed: bool = False
 
 
+class SessionLanguageSet(_Privileged):
+    """A facilitator chose the language the session speaks to the group (and to everyone who
+    has not chosen their own)."""
+
+    type: Literal["session_language_set"] = "session_language_set"
+    language: str
+    by_button: bool = False
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -214,7 +230,25 @@ class StatusRequested(_Privileged):
 
 
 class SummaryRequested(_Privileged):
+    """``summary_missing``: the session has ended and the shell has no sign its summary reached
+    the group (the post failed, or was never confirmed): it is posted again."""
+
     type: Literal["summary_requested"] = "summary_requested"
+    summary_missing: bool = False
+
+
+PLACE_MAX = 80  # characters of the place a charter names: a village, a commune, a hall
+
+
+class CharterRequested(_Privileged):
+    """Post the printable charter to the group again (``/charter``), also after the end.
+
+    ``place`` is where the group met, as the facilitator typed it after the command; without
+    it the charter leaves a line to write the place by hand.
+    """
+
+    type: Literal["charter_requested"] = "charter_requested"
+    place: Annotated[str, Field(min_length=1, max_length=PLACE_MAX)] | None = None
 
 
 class NudgeRequested(_Privileged):
@@ -291,8 +325,10 @@ Event = Annotated[
     | Resumed
     | Ended
     | EndDeclined
+    | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
+    | CharterRequested
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
@@ -311,5 +347,7 @@ PRIVILEGED = (
     Ended,
     StatusRequested,
     SummaryRequested,
+    CharterRequested,
     NudgeRequested,
+    SessionLanguageSet,
 )

@@ -18,6 +18,7 @@ from typing import Any
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     CommitmentView,
     Delete,
     DueView,
@@ -31,6 +32,7 @@ from bot.engine.effects import (
     Pin,
     PromptView,
     React,
+    RecordView,
     Reply,
     Schedule,
     Send,
@@ -158,15 +160,17 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 
 def _lives_on(e: ev.Event) -> bool:
-    """What an ended session still accepts: a wish to be forgotten, and what keeps its
-    commitments alive (their due-date reminders and reports of where they stand)."""
+    """What an ended session still accepts: a wish to be forgotten, what keeps its
+    commitments alive (their due-date reminders and reports of where they stand), and its
+    charter asked for again."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
-    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported)
+    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported | ev.CharterRequested)
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
-    if s.status is Status.ENDED and not _lives_on(e):
+    again = isinstance(e, ev.SummaryRequested) and e.summary_missing  # the summary went missing
+    if s.status is Status.ENDED and not (_lives_on(e) or again):
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
@@ -204,6 +208,8 @@ _BUTTON_EVENTS = (
 def _by_button(e: ev._ByPerson) -> bool:
     if isinstance(e, ev.NudgeRequested):
         return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.SessionLanguageSet):
+        return e.by_button  # the private question after /newsession, or /language in the group
     if isinstance(e, ev.Ended):
         return e.confirmed  # confirmed with the button of the question /end asked
     return isinstance(e, _BUTTON_EVENTS)
@@ -348,7 +354,7 @@ def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> 
     ]
     if stage.kind is StageKind.REVIEW:
         effects.append(
-            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="draft")
+            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary")
         )
     for purpose, minutes in (
         ("nudge", stage.nudge_after_minutes),
@@ -845,7 +851,7 @@ def _quote_consent(
     effects: Effects = _reply(Notice.QUOTE_CONSENT_SAVED, allow=int(e.allow))
     stage = _current(script, s)
     if stage is not None and stage.kind is StageKind.REVIEW:
-        effects.insert(0, Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+        effects.insert(0, Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 
@@ -853,19 +859,26 @@ def _moved_already(script: Script, s: SessionState, e: ev.Advanced | ev.WentBack
     """A privately told refusal if the move was issued from a stage the session has left.
 
     A facilitator who sees nothing happen presses /next again; both presses carry the stage the
-    group was shown, so the second one, meant for a stage already left, moves nothing.
+    group was shown, so the second one, meant for a stage already left, moves nothing. If the
+    open stage's prompt never reached the group (``prompt_missing``), it is shown again: the
+    facilitator has nothing else to go on.
     """
     stage = _current(script, s)
     if e.seen_index is None or e.seen_index == s.stage_index or stage is None:
         return []
+    again: Effects = []
+    if e.prompt_missing:
+        view = _prompt_view(script, s, stage, open_=_open_stage(script, s, stage.id) is not None)
+        again.append(Send(to=Group(), view=view, key=f"prompt:{stage.id}"))
     return [
+        *again,
         _notice(
             e.actor,
             Notice.ALREADY_ON_STAGE,
             stage_id=stage.id,
             number=s.stage_index + 1,
             total=len(script.stages),
-        )
+        ),
     ]
 
 
@@ -947,12 +960,46 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
     # A draft nobody chose to share was never entrusted to the group: it is not kept.
     s.drafts.clear()
     effects += [Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c)) for c in s.commitments]
+    summary = build_summary(script, s)
+    # The final summary replaces the draft shown at the review (an edit of the same message),
+    # so the group is not handed a second long post; without a draft on screen, the edit posts.
     effects += [
         Edit(key="welcome", view=_welcome(script, s)),
-        Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
+        Edit(key="summary", view=SummaryView(summary=summary)),
         Pin(key="summary"),
+        # After the summary (queued later, so sent later): one document, one call of the group.
+        Send(to=Group(), view=charter_view(script, s, now), key="charter"),
+        *[Send(to=Person(user_id=f), view=RecordView(summary=summary)) for f in s.facilitators],
     ]
     return effects
+
+
+def _session_language_set(
+    script: Script, s: SessionState, e: ev.SessionLanguageSet, now: datetime
+) -> Effects:
+    """The group's language; the welcome is redrawn so its Join button reads in it too."""
+    s.language = e.language
+    return [
+        Edit(key="welcome", view=_welcome(script, s)),
+        *_reply(Notice.SESSION_LANGUAGE, language=e.language),
+    ]
+
+
+def charter_view(
+    script: Script, s: SessionState, now: datetime, place: str | None = None
+) -> CharterView:
+    """The charter of what the summary holds, dated the day the session ended (or today).
+
+    Also what ``ikiganiro charter`` prints, so the file an operator writes and the one the
+    group got agree."""
+    day = (s.ended_at or now).date().isoformat()
+    return CharterView(summary=build_summary(script, s), date=day, place=place)
+
+
+def _charter_requested(
+    script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
+) -> Effects:
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
 def _status_requested(
@@ -988,7 +1035,12 @@ def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
 def _summary_requested(
     script: Script, s: SessionState, e: ev.SummaryRequested, now: datetime
 ) -> Effects:
-    return [Send(to=Person(user_id=e.actor), view=SummaryView(summary=build_summary(script, s)))]
+    """The full per-stage record, privately: the facilitators' view of the session so far.
+    After the end, only when the group's summary went missing: it is posted there again."""
+    if s.status is Status.ENDED:
+        view = SummaryView(summary=build_summary(script, s))
+        return [Send(to=Group(), view=view, key="summary"), Pin(key="summary")]
+    return [Send(to=Person(user_id=e.actor), view=RecordView(summary=build_summary(script, s)))]
 
 
 def _nudge_requested(
@@ -1035,7 +1087,7 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     """Remove every trace of one person, and redraw everything the group was shown that held
     their words or name: shares, commitment cards, the welcome, the open prompt, the draft
-    summary and the final summary."""
+    summary, the final summary and the charter."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
@@ -1088,17 +1140,19 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
 
 
 def _redraw_summaries(script: Script, s: SessionState) -> Effects:
-    """The draft summary wherever the group was shown it, and the final one once posted."""
+    """The summary wherever the group was shown it: the draft from the review on, the final
+    one (the same message) once the session ended."""
     review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
     effects: Effects = []
-    if review is not None:
-        if s.stage_index >= review:
-            view = SummaryView(summary=build_summary(script, s))
-            effects.append(Edit(key="draft", view=view))
-        else:  # gone back before the review, or never there: nothing of theirs may stay
-            effects.append(Delete(key="draft"))
-    if s.status is Status.ENDED:
-        effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
+    if s.status is Status.ENDED or (review is not None and s.stage_index >= review):
+        effects = [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
+    elif review is not None:  # gone back before the review, or never there: nothing may stay
+        effects = [Delete(key="summary")]
+    # The charter, if one was posted (the shell knows; without one, this costs no call). Its
+    # place was words after /charter, not kept: the redrawn page leaves the line to write on.
+    day = s.ended_at or s.opened_at
+    if day is not None:
+        effects.append(Edit(key="charter", view=charter_view(script, s, day)))
     return effects
 
 
@@ -1146,8 +1200,10 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Resumed: _resumed,
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
+    ev.SessionLanguageSet: _session_language_set,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
+    ev.CharterRequested: _charter_requested,
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,

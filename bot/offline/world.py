@@ -72,6 +72,8 @@ class Message:
     deleted: bool = False
     pinned: bool = False
     reactions: list[str] = field(default_factory=list)
+    document: JSON | None = None  # file_id, file_unique_id, file_name, mime_type, file_size
+    caption: str | None = None
 
 
 @dataclass
@@ -91,6 +93,7 @@ class World:
         "_allowed_updates",
         "_blocked",
         "_chats",
+        "_files",
         "_messages",
         "_queries",
         "_query_seq",
@@ -125,6 +128,7 @@ class World:
         self._users: dict[int, JSON] = {}
         self._chats: dict[int, Chat] = {}
         self._messages: dict[int, dict[int, Message]] = {}
+        self._files: dict[str, bytes] = {}  # file_id -> the bytes a document carried
         self._started: set[int] = set()
         self._blocked: set[int] = set()
         self._queue: list[JSON] = []
@@ -283,6 +287,14 @@ class World:
         """The chat as stored, if the server knows it."""
         return self._chats.get(chat_id)
 
+    def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """Every document in the chat still there, oldest first: (file name, its bytes)."""
+        return [
+            (str(msg.document["file_name"]), self._files[msg.document["file_id"]])
+            for msg in self.in_order(chat_id)
+            if msg.document is not None and not msg.deleted
+        ]
+
     def stored(self, chat_id: int, message_id: int) -> Message | None:
         """The stored message record (deleted ones too), if it ever existed."""
         return self._messages.get(chat_id, {}).get(message_id)
@@ -408,6 +420,10 @@ class World:
             data["text"] = msg.text
             if msg.entities:
                 data["entities"] = msg.entities
+        if msg.document is not None:
+            data["document"] = msg.document
+            if msg.caption is not None:
+                data["caption"] = msg.caption
         data.update(msg.service)
         if msg.reply_markup is not None:
             data["reply_markup"] = msg.reply_markup

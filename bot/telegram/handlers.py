@@ -41,6 +41,7 @@ from bot.inbound import (
 )
 from bot.service import Service
 from bot.storage import Store
+from bot.storage.faults import storage_fault
 from bot.telegram.admins import Administrators, Members
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ def _origin(message: Message | None, user: User | None, callback_id: str | None 
         message_id=message.message_id if message else None,
         private=message is not None and message.chat.type == ChatType.PRIVATE,
         callback_id=callback_id,
-        language=user.language_code if user else None,
         first_name=_name(user) if user else "",
+        chat_title=message.chat.title if message else None,
     )
 
 
@@ -97,7 +98,8 @@ async def _handle(update: Update, context: Context, origin: Origin, request: Req
 
 
 async def on_command(update: Update, context: Context) -> None:
-    """Any command of ``bot.commands``; the service answers one used in the wrong place."""
+    """Any command of ``bot.commands`` (and, privately, any other); the service answers one
+    used in the wrong place, or unknown."""
     message, user = update.message, update.effective_user
     if message is not None and message.sender_chat is not None:
         await _handle(update, context, _origin(message, None), OnBehalf(asks=True))
@@ -171,7 +173,7 @@ async def on_my_membership(update: Update, context: Context) -> None:
         was_present=change.old_chat_member.status not in _GONE,
         group=change.chat.type != ChatType.PRIVATE,
     )
-    origin = Origin(chat_id=change.chat.id, language=change.from_user.language_code)
+    origin = Origin(chat_id=change.chat.id)
     await _handle(update, context, origin, request)
 
 
@@ -215,8 +217,13 @@ async def on_migrated(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log without the update's content (it may hold a story); the bot carries on."""
+    """Log without the update's content (it may hold a story); the bot carries on. A fault of
+    the storage (a full disk, a damaged page) is the intake's to judge and to say, in one line:
+    the update is kept and tried again, or the bot stops; no traceback for it here."""
     update_id = update.update_id if isinstance(update, Update) else None
+    if context.error is not None and storage_fault(context.error) is not None:
+        log.info("update %s met a storage fault (%s)", update_id, type(context.error).__name__)
+        return
     log.error("update %s failed", update_id, exc_info=context.error)
 
 
@@ -234,6 +241,8 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER))
     add(CallbackQueryHandler(on_button))
     add(CommandHandler(commands.NAMES, on_command, filters=new))
+    # Any other command in the private chat is answered too (in a group it may be another bot's).
+    add(MessageHandler(new & filters.ChatType.PRIVATE & filters.COMMAND, on_command))
     add(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_text))
     add(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text))
     add(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.COMMAND, on_not_text))

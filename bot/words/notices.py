@@ -24,7 +24,7 @@ from typing import TypeVar
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
 from bot.engine.state import Due, Owner, Progress, Role, Visibility
-from bot.i18n.catalog import N_
+from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
 from bot.words.names import (
@@ -34,6 +34,7 @@ from bot.words.names import (
     owner_name,
     private_link,
     progress_name,
+    role_choice,
     role_name,
     stage_title,
 )
@@ -84,8 +85,8 @@ NOTICES: dict[Notice, NoticeText] = {
     ),
     Notice.JOINED: NoticeText(
         N_(
-            "You have joined as {role}. Go back to the group: reply to the bot's prompt there, or "
-            "write to me here when a stage allows private answers."
+            "You have joined. Your role: {role}. Go back to the group: reply to the bot's prompt "
+            "there, or write to me here when a stage allows private answers."
         ),
         params=("role",),
         placeholders=("role",),
@@ -228,6 +229,14 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.SESSION_LANGUAGE: NoticeText(
+        N_(
+            "From now on I write to this group in {language}. Each of you can choose your own "
+            "language by sending /language to me privately."
+        ),
+        params=("language",),
+        placeholders=("language",),
+    ),
     Notice.STATUS_SAVED: NoticeText(
         N_("Saved: {status}. Thank you."), params=("status",), placeholders=("status",)
     ),
@@ -320,6 +329,9 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "due" in view.params:
         due_date = str(view.params.get("due_date", "")) or None
         known["due"] = due_name(ctx.tr, _member(Due, view.params["due"]), due_date)
+    if "language" in view.params:  # each language in its own name, never translated
+        code = str(view.params["language"])
+        known["language"] = LANGUAGE_NAMES.get(code, code)
     if "status" in view.params:
         known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
     if "role" in view.params:
@@ -382,7 +394,8 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
         )
     if view.code in (Notice.CHOOSE_ROLE, Notice.CHANGE_ROLE):
         return tuple(
-            (Key(role_name(tr, role), data=button(Action.ROLE, sid, role.value)),) for role in Role
+            (Key(role_choice(tr, role), data=button(Action.ROLE, sid, role.value)),)
+            for role in Role
         )
     if view.code is Notice.SHARE_CHOICE:
         labels = {

@@ -13,11 +13,13 @@ from html import escape
 
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
+    CharterView,
     CommitmentView,
     DueView,
     EndCheckView,
     NoticeView,
     PromptView,
+    RecordView,
     SharedAnswerView,
     StatusLine,
     StatusView,
@@ -28,6 +30,7 @@ from bot.engine.effects import (
 from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
 from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
+from bot.words.charter import caption as charter_caption
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
     counts_line,
@@ -46,7 +49,7 @@ from bot.words.names import (
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_summary
+from bot.words.summary import render_record, render_summary
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -71,6 +74,10 @@ def render(view: View, ctx: Context) -> Rendered:
             return _end_check(view, ctx)
         case SummaryView():
             return Rendered(render_summary(view.summary, ctx))
+        case CharterView():  # a document: as text, the words that go with it
+            return Rendered(escape(charter_caption(ctx.tr)))
+        case RecordView():
+            return Rendered(render_record(view.summary, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
