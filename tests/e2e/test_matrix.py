@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from bot.callbacks import Action, button
+from bot.callbacks import PERSONAL, Action, button
 from bot.commands import COMMANDS, Place
 from bot.engine.state import Role, SessionState
 from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE, Person
@@ -186,7 +186,7 @@ def _press(action: Action, *args: str, where: str = "private") -> Act:
     async def act(bot: Bot, actor: str) -> None:
         person = ACTORS[actor]
         assert person is not None
-        sid = "-" if action is Action.FORGET else bot.demo.session_id
+        sid = "-" if action in PERSONAL else bot.demo.session_id
         values = [a.replace("{cid}", _commitment(await bot.state())) for a in args]
         data = button(action, sid, *values)
         chat = GROUP_ID if where == "group" else person.user_id
@@ -213,12 +213,15 @@ GROUP_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "/cofacilitate": ("priority", _group_command("cofacilitate"), LEADS),
     "/end": ("priority", _group_command("end"), LEADS),  # asks first, audited
     "/commitments": ("priority", _group_command("commitments"), NOBODY),  # lists only
+    "/charter": ("commit", _group_command("charter Mutumba"), LEADS),
+    "/language (group)": ("priority", _group_command("language fr"), LEADS),
     "/help (group)": ("priority", _group_command("help"), NOBODY),
     "reply to the prompt": ("story", _reply_to_prompt, PARTICIPANTS),
 }
 PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "/start": ("story", _private("/start"), NOBODY),
     "/role": ("story", _private("/role"), PARTICIPANTS),
+    "/language (private)": ("story", _private("/language fr"), NOBODY),  # their own, kept apart
     "/mydata": ("story", _private("/mydata"), NOBODY),
     "/forget": ("story", _private("/forget"), NOBODY),  # only asks
     "/help (private)": ("story", _private("/help"), NOBODY),
@@ -242,6 +245,8 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "nudge button": ("priority", _press(Action.NUDGE, "priority"), LEADS),
     "End the session": ("priority", _press(Action.END, "1"), LEADS),
     "Not yet": ("priority", _press(Action.END, "0"), NOBODY),
+    "my language": ("story", _press(Action.LANGUAGE, "fr"), NOBODY),  # their own, kept apart
+    "session language": ("priority", _press(Action.SESSION_LANGUAGE, "fr"), LEADS),
     "forget: yes": ("story", _press(Action.FORGET, "1"), IN_THE_SESSION),
     "forget: no": ("story", _press(Action.FORGET, "0"), NOBODY),
 }  # fmt: skip
@@ -252,6 +257,8 @@ def test_the_matrix_covers_every_command_and_button() -> None:
     assert named == {f"/{c.name}" for c in COMMANDS}
     group = {a.split(" (")[0] for a in GROUP_ACTS if a.startswith("/")}
     assert group == {f"/{c.name}" for c in COMMANDS if c.place is Place.GROUP}
+    private = {a.split(" (")[0] for a in PERSONAL_ACTS if a.startswith("/")}
+    assert private == {f"/{c.name}" for c in COMMANDS if c.place is Place.PRIVATE}
     pressed = {
         action
         for _, act, _ in PERSONAL_ACTS.values()
@@ -281,7 +288,8 @@ def _audit(path: Path) -> list[tuple[Any, ...]]:
 # The facilitators' acts: audited with their actor when carried out, without when refused.
 PRIVILEGED = {
     "/next", "/back", "/pause", "/resume", "/status", "/nudge", "/summary", "/cofacilitate",
-    "/end", "nudge button", "End the session",
+    "/end", "nudge button", "End the session", "/charter", "/language (group)",
+    "session language",
 }  # fmt: skip
 
 
