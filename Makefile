@@ -62,16 +62,17 @@ i18n-review: $(STAMP)         ## rewrite docs/kirundi-review.md (Kirundi, back-t
 run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
 	$(BIN)/ikiganiro run
 
-KILLS ?= 20
+KILLS ?= 50
 SEED  ?= 7
 ODD   ?= 10000
 FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
 # Each soak prints its figures beside its goals; all run, and the target fails if any did.
-soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd updates (ODD=), sessions under faults (FAULT_SEEDS=)
+soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
 	@rc=0; \
 	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/oddities.py --count $(ODD) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
+	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
 bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), a crowded group under Telegram's limits, a 200-person charter

@@ -99,7 +99,9 @@ async def play(script_id: str, language: str) -> FakeBotApi:
     library = Library.load()
     pace = SimulatedPace()
     api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,), members=[p.user_id for p in PEOPLE]
+    )
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=language)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-words-") as tmp:

@@ -198,6 +198,9 @@ def _walk() -> list[NoticeView]:
     effects = d.goto("story")  # the role chosen while a stage is open, too
     seen += _notices(effects)
     seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))
+    seen += _notices(d.do(ev.RoleChosen, actor=RES, role="leader"))  # chosen once: kept
+    d.do(ev.RoleChangeAsked, actor=RES)
+    seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))  # asked: changed
     seen += _notices(d.do(ev.LinkOpened, actor=POL, purpose="answer"))
     seen += _notices(d.answer(POL, "story", "ab"))
     seen += _notices(d.answer(POL, "story", "x" * 51))

@@ -32,10 +32,14 @@ class Notice(StrEnum):
     CONSENT_REQUEST = "consent_request"
     CONSENT_DECLINED = "consent_declined"
     CHOOSE_ROLE = "choose_role"
+    CHANGE_ROLE = "change_role"  # /role: the role question again, for a change
+    ROLE_KEPT = "role_kept"  # an old role button: a role is chosen once
+    ROLE_CHANGED = "role_changed"
     JOINED = "joined"
     ALREADY_JOINED = "already_joined"
     JOIN_FIRST = "join_first"
     NOT_FACILITATOR = "not_facilitator"
+    NOT_A_MEMBER = "not_a_member"  # not in the session's group (now)
     STAGE_NOT_OPEN = "stage_not_open"
     NOT_RUNNING = "not_running"
     SESSION_ENDED = "session_ended"

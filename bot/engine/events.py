@@ -24,6 +24,10 @@ class _Event(BaseModel):
 
 class _ByPerson(_Event):
     actor: UserId
+    # Whether the actor is in the session's group now, as Telegram told the shell: filled for
+    # the acts that need it (joining, answering, voting, endorsing); None when not asked or
+    # Telegram would not say. False is refused: someone who left takes no further part.
+    actor_is_member: bool | None = None
 
 
 class _Privileged(_ByPerson):
@@ -63,6 +67,13 @@ class Consented(_ByPerson):
 class RoleChosen(_ByPerson):
     type: Literal["role_chosen"] = "role_chosen"
     role: Role
+
+
+class RoleChangeAsked(_ByPerson):
+    """``/role`` in private: the participant asks to change the role they chose; the next
+    role button they press sets it, and everything counted by role is counted again."""
+
+    type: Literal["role_change_asked"] = "role_change_asked"
 
 
 class Answered(_ByPerson):
@@ -266,6 +277,14 @@ class ReminderDue(_Event):
     commitment_id: str | None = None
 
 
+class MemberLeft(_Event):
+    """Someone left the group (or was removed): out of the live session and its nudges, and no
+    longer a facilitator; what they said stays, as their consent says."""
+
+    type: Literal["member_left"] = "member_left"
+    user_id: UserId
+
+
 class BotRemoved(_Event):
     """The bot was removed from the group: nothing more can reach it."""
 
@@ -289,6 +308,7 @@ Event = Annotated[
     | Joined
     | Consented
     | RoleChosen
+    | RoleChangeAsked
     | Answered
     | Said
     | LinkOpened
@@ -313,6 +333,7 @@ Event = Annotated[
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
+    | MemberLeft
     | BotRemoved
     | Expired,
     Field(discriminator="type"),

@@ -119,6 +119,7 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
             return ev.Answered(
                 event_id=e.event_id,
                 actor=e.actor,
+                actor_is_member=e.actor_is_member,
                 stage_id=stage_id,
                 text=e.text,
                 channel=e.channel,
@@ -131,7 +132,7 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
                 return e if _private_stage(script, s) else None  # the question, asked again
             if e.purpose == "hello":
                 return None
-            return ev.Joined(event_id=e.event_id, actor=e.actor)
+            return ev.Joined(event_id=e.event_id, actor=e.actor, actor_is_member=e.actor_is_member)
     return e
 
 
@@ -183,6 +184,8 @@ def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effec
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
+    if isinstance(e, ev._ByPerson) and e.actor_is_member is False:
+        return _tell(e, Notice.NOT_A_MEMBER)  # not in the group: joins, answers, votes nothing
     if isinstance(e, ev.PRIVILEGED) and not _authorised(s, e):
         return _tell(e, Notice.NOT_FACILITATOR)
     handler = _HANDLERS[type(e)]
@@ -412,6 +415,11 @@ def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Eff
     participant = s.participants.get(e.actor)
     if participant is not None and participant.active:
         return _tell(e, Notice.ALREADY_JOINED)
+    if participant is not None and participant.left:
+        participant.left = False  # back in the group, and here again with the role they chose
+        if participant.role is not None:
+            welcome = Edit(key="welcome", view=_welcome(script, s))
+            return [welcome, _notice(e.actor, Notice.JOINED, role=participant.role.value)]
     if participant is not None:  # consented, role still to choose
         return [_notice(e.actor, Notice.CHOOSE_ROLE)]
     # Nothing is kept before consent: the request itself carries all we need.
@@ -446,17 +454,49 @@ def _consented(script: Script, s: SessionState, e: ev.Consented, now: datetime) 
 
 
 def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetime) -> Effects:
+    """A role is chosen once: an old role button pressed again changes nothing (it says how
+    to change a role), unless the participant asked with /role; then everything counted by
+    role (welcome, open prompt, commitment cards, draft) is counted again."""
     participant = s.participants.get(e.actor)
     if participant is None or not participant.consented:
         return _reply(Notice.JOIN_FIRST)
+    if participant.role is not None and not participant.role_change:
+        return _reply(Notice.ROLE_KEPT, role=participant.role.value)
     first_time = participant.role is None
-    participant.role = e.role
+    participant.role, participant.role_change = e.role, False
     effects: Effects = [Edit(key="welcome", view=_welcome(script, s))]
     if first_time:
-        effects.append(_notice(e.actor, Notice.JOINED, role=e.role.value))
-    else:
-        effects += _reply(Notice.DONE)
+        return [*effects, _notice(e.actor, Notice.JOINED, role=e.role.value)]
+    return [
+        *effects,
+        *_recount(script, s, e.actor),
+        *_reply(Notice.ROLE_CHANGED, role=e.role.value),
+    ]
+
+
+def _recount(script: Script, s: SessionState, user_id: UserId) -> Effects:
+    """What the group was shown that counts this person by role, redrawn after a change."""
+    effects: Effects = [
+        Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c))
+        for c in s.commitments
+        if user_id in c.endorsers or c.proposer == user_id
+    ]
+    stage = _current(script, s)
+    if stage is not None and s.status is not Status.ENDED:
+        effects.append(_refresh_prompt(script, s, stage))
+        if stage.kind is StageKind.REVIEW:
+            effects.append(Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
     return effects
+
+
+def _role_change_asked(
+    script: Script, s: SessionState, e: ev.RoleChangeAsked, now: datetime
+) -> Effects:
+    participant = _active(s, e.actor)
+    if participant is None:
+        return _tell(e, Notice.JOIN_FIRST)
+    participant.role_change = True
+    return [_notice(e.actor, Notice.CHANGE_ROLE)]
 
 
 # Characters that show nothing beyond the format characters (zero-width space, joiners, the
@@ -1139,6 +1179,16 @@ def _participant_erased(
     return [*_erase(script, s, e.actor), *_reply(Notice.ERASED)]
 
 
+def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetime) -> Effects:
+    if e.user_id in s.facilitators:
+        s.facilitators.remove(e.user_id)
+    participant = s.participants.get(e.user_id)
+    if participant is None or participant.left:
+        return []
+    participant.left = True
+    return [Edit(key="welcome", view=_welcome(script, s))]
+
+
 def _bot_removed(script: Script, s: SessionState, e: ev.BotRemoved, now: datetime) -> Effects:
     if s.status in (Status.RUNNING, Status.LOBBY):
         s.status = Status.PAUSED
@@ -1152,6 +1202,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.LinkOpened: _link_opened,
     ev.Consented: _consented,
     ev.RoleChosen: _role_chosen,
+    ev.RoleChangeAsked: _role_change_asked,
     ev.Answered: _answered,
     ev.ShareChosen: _share_chosen,
     ev.AnswerEdited: _answer_edited,
@@ -1174,6 +1225,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,
+    ev.MemberLeft: _member_left,
     ev.BotRemoved: _bot_removed,
     ev.Expired: _expired,
 }

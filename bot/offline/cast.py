@@ -108,6 +108,11 @@ COMMITMENTS = (
 
 def demo_world(api: World) -> None:
     """The group and the people of the demo, as the Bot API server knows them."""
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID,
+        GROUP_TITLE,
+        admins=(FACILITATOR.user_id,),
+        members=[p.user_id for p in PEOPLE],
+    )
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=person.language)

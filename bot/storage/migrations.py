@@ -246,6 +246,13 @@ CREATE TABLE languages (
 );
 """
 
+_STANDING = """
+-- A participant who asked with /role to change their role (a role is otherwise chosen once),
+-- and one who left the group: no longer in the live session or its nudges; answers stay.
+ALTER TABLE participants ADD COLUMN role_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE participants ADD COLUMN left_group INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -255,6 +262,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0006_commitment_progress", _PROGRESS),
     ("0007_chat_title", _CHAT_TITLE),
     ("0008_languages", _LANGUAGES),
+    ("0009_participant_standing", _STANDING),
 ]
 
 

@@ -169,9 +169,10 @@ class Tx:
 
     async def _load_participants(self, session_id: str) -> dict[int, Participant]:
         participants: dict[int, Participant] = {}
-        for uid, name, lang, consented, cver, role, joined, quote in await self._all(
+        for uid, name, lang, consented, cver, role, joined, quote, change, gone in await self._all(
             "SELECT user_id, name_enc, language, consented, consent_version, role, joined_at,"
-            " quote_consent FROM participants WHERE session_id = ? ORDER BY pos",
+            " quote_consent, role_change, left_group FROM participants WHERE session_id = ?"
+            " ORDER BY pos",
             (session_id,),
         ):
             participants[uid] = Participant(
@@ -183,6 +184,8 @@ class Tx:
                 role=None if role is None else Role(role),
                 joined_at=parse_ts(joined),
                 quote_consent=_bool(quote),
+                role_change=bool(change),
+                left=bool(gone),
             )
         return participants
 
@@ -335,7 +338,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO participants (session_id, user_id, pos, name_enc, language, consented,"
-            " consent_version, role, joined_at, quote_consent) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " consent_version, role, joined_at, quote_consent, role_change, left_group)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -348,6 +352,8 @@ class Tx:
                     None if p.role is None else p.role.value,
                     ts(p.joined_at),
                     None if p.quote_consent is None else int(p.quote_consent),
+                    int(p.role_change),
+                    int(p.left),
                 )
                 for i, p in enumerate(s.participants.values())
             ],

@@ -44,6 +44,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot import delivery as op
 from bot.storage import Store
+from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
 from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
 from bot.telegram.schedule import Row, choose, reserve
@@ -137,8 +138,11 @@ class Sender:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception:
-                log.exception("sending failed; trying again shortly")
+            except Exception as error:
+                if storage_fault(error) is None:
+                    log.exception("sending failed; trying again shortly")
+                else:  # the disk or the file: said in one line (the intake stops on damage)
+                    log.warning("sending paused: the database failed (%s)", error)
             with contextlib.suppress(TimeoutError):
                 await unless_stopped(asyncio.wait_for(self._wake.wait(), every), stop)
 

@@ -93,11 +93,30 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("role",),
         placeholders=("role",),
     ),
+    Notice.CHANGE_ROLE: NoticeText(
+        N_(
+            "Which role should I count you in from now on? Your answers, votes and endorsements "
+            "will be counted in the new role, also on what the group has already been shown."
+        )
+    ),
+    Notice.ROLE_KEPT: NoticeText(
+        N_(
+            "You chose your role once: {role}. To change it, send /role to me in our private chat."
+        ),
+        params=("role",),
+        placeholders=("role",),
+    ),
+    Notice.ROLE_CHANGED: NoticeText(
+        N_("From now on you are counted as {role}."), params=("role",), placeholders=("role",)
+    ),
     Notice.ALREADY_JOINED: NoticeText(N_("You have already joined this session.")),
     Notice.JOIN_FIRST: NoticeText(
         N_("Please join the session first with the Join button in the group.")
     ),
     Notice.NOT_FACILITATOR: NoticeText(N_("Only the session's facilitators can do that.")),
+    Notice.NOT_A_MEMBER: NoticeText(
+        N_("Only members of the group can take part in its session; join the group first.")
+    ),
     Notice.STAGE_NOT_OPEN: NoticeText(N_("That stage is not open for answers now.")),
     Notice.NOT_RUNNING: NoticeText(N_("The session is not running at the moment.")),
     Notice.SESSION_ENDED: NoticeText(N_("This session has ended.")),
@@ -385,7 +404,7 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
                 Key(tr.gettext("No, thank you"), data=button(Action.CONSENT, sid, "0")),
             ),
         )
-    if view.code is Notice.CHOOSE_ROLE:
+    if view.code in (Notice.CHOOSE_ROLE, Notice.CHANGE_ROLE):
         return tuple(
             (Key(role_choice(tr, role), data=button(Action.ROLE, sid, role.value)),)
             for role in Role
