@@ -24,10 +24,19 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, Effect, Schedule
+from bot.engine.effects import Cancel, Effect, Relay, Schedule
+from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Progress, Role, SessionState, Visibility
+from bot.engine.state import (
+    Due,
+    EarlierCommitment,
+    Owner,
+    Progress,
+    Role,
+    SessionState,
+    Visibility,
+)
 from bot.i18n.catalog import negotiate
 from bot.inbound import (
     BotMembership,
@@ -237,11 +246,22 @@ class Service:
                 await self._queue(tx, origin, unknown, None)
             else:
                 session_id = secrets.token_hex(4)
-                state = new_session(session_id, script, language or self.voice.default_language)
+                earlier = await self._earlier(tx, script, chat_id, thread_id)
+                language = language or self.voice.default_language
+                state = new_session(session_id, script, language, earlier)
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
             await _mark(tx, update_id)
+
+    async def _earlier(
+        self, tx: Tx, script: Script, chat_id: int, thread_id: int | None
+    ) -> list[EarlierCommitment]:
+        """For a follow-up script: the group's earlier commitments (``bot.engine.followup``)."""
+        if not script.follows_up:
+            return []
+        ids = await tx.sessions_of_place(chat_id, thread_id)
+        return earlier_commitments([s for i in ids if (s := await tx.load_state(i)) is not None])
 
     async def _group_help(self, update_id: int | None, origin: Origin) -> None:
         chat_id, user_id = origin.chat_id or 0, _actor(origin)
@@ -424,6 +444,8 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
+            elif isinstance(effect, Relay):
+                await self._run(tx, effect.session_id, effect.event, None, Origin())
         operations = plan(effects, Scene(new, script, place, origin), self.voice)
         for operation in [*operations, *menus(state, new, place, self.voice)]:
             await tx.enqueue(sid, op.dump(operation))

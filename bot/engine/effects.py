@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.engine.events import ReminderDue
+from bot.engine.events import CommitmentStatusCarried, ReminderDue
 from bot.engine.state import Due, Owner, Progress, Role, Status, UserId
 from bot.engine.summary import RoleCounts, Summary
 
@@ -73,6 +73,7 @@ class Notice(StrEnum):
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
+    NO_EARLIER = "no_earlier"  # a follow-up stage finds no earlier commitment to go through
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -143,6 +144,22 @@ class DueView(_Frozen):
     status_date: str | None  # ISO date of the last reported change; None while still open
 
 
+class EarlierView(_Frozen):
+    """One earlier commitment as a follow-up session goes through it: where it stands, the
+    status buttons, and (while on show) how to say what helped and what got in the way."""
+
+    type: Literal["earlier"] = "earlier"
+    key: str
+    number: int
+    total: int
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    status: Progress
+    status_date: str | None
+    open: bool
+
+
 class StatusLine(_Frozen):
     name: str
     role: Role | None
@@ -192,6 +209,7 @@ View = Annotated[
     | SharedAnswerView
     | CommitmentView
     | DueView
+    | EarlierView
     | StatusView
     | EndCheckView
     | SummaryView,
@@ -278,7 +296,16 @@ class Cancel(_Frozen):
     name: str
 
 
+class Relay(_Frozen):
+    """Apply ``event`` to another session of the group (a follow-up's report of an earlier
+    commitment's status, carried to the session that made it), in the same transaction."""
+
+    type: Literal["relay"] = "relay"
+    session_id: str
+    event: CommitmentStatusCarried
+
+
 Effect = Annotated[
-    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel,
+    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel | Relay,
     Field(discriminator="type"),
 ]

@@ -73,6 +73,7 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+    about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
 class Said(_ByPerson):
@@ -140,6 +141,15 @@ class CommitmentStatusReported(_ByPerson):
     """
 
     type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
+class CommitmentStatusCarried(_Event):
+    """A status reported for this session's commitment in a later follow-up session, which
+    checked who reported it; carried back here so the commitment's own record is whole."""
+
+    type: Literal["commitment_status_carried"] = "commitment_status_carried"
     commitment_id: str
     status: Progress
 
@@ -263,6 +273,7 @@ Event = Annotated[
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported
+    | CommitmentStatusCarried
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced

@@ -16,6 +16,7 @@ from bot.engine.state import (
     Commitment,
     Due,
     Owner,
+    Progress,
     Role,
     SessionState,
     Status,
@@ -79,6 +80,24 @@ class CommitmentLine(_Frozen):
     endorsements: RoleCounts
     shared: bool
     complete: bool = True  # False: a proposal still without who acts or by when
+    status: Progress = Progress.OPEN  # where it stands, and since when (ISO date; None: open)
+    status_date: str | None = None
+
+
+class StatusStep(_Frozen):
+    status: Progress
+    date: str  # ISO date
+
+
+class EarlierLine(_Frozen):
+    """An earlier commitment as a follow-up went through it: its whole history of reports,
+    and what was said of it (quoted as the authors allowed)."""
+
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    history: tuple[StatusStep, ...]
+    notes: tuple[Quote, ...] = ()
 
 
 class Summary(_Frozen):
@@ -94,6 +113,7 @@ class Summary(_Frozen):
     # k of disclosure control (the script's privacy_threshold): no count by role below it is
     # shown as a number; see ``bot.words.names.summary_counts``.
     threshold: int = 1
+    earlier: tuple[EarlierLine, ...] = ()  # a follow-up's earlier commitments, with history
 
 
 def is_shared(commitment: Commitment, state: SessionState) -> bool:
@@ -157,6 +177,10 @@ def build_summary(script: Script, state: SessionState) -> Summary:
     for stage in stages:
         if stage.kind not in CHOICE_KINDS and stage.kind is not StageKind.COMMITMENT:
             stage_quotes, stage_withheld = _quotes(state, stage)
+            if stage.kind is StageKind.EARLIER:  # its notes are quoted under each commitment
+                stage_withheld += sum(
+                    _quotes(state, stage, about=c.key)[1] for c in state.earlier
+                )
             quotes += stage_quotes
             withheld += stage_withheld
     return Summary(
@@ -170,7 +194,27 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         commitments=tuple(_commitment_lines(state)),
         withheld=withheld,
         threshold=script.privacy_threshold,
+        earlier=tuple(_earlier_lines(script, state)),
     )
+
+
+def _earlier_lines(script: Script, state: SessionState) -> list[EarlierLine]:
+    stage = next((s for s in script.stages if s.kind is StageKind.EARLIER), None)
+    lines = []
+    for c in state.earlier:
+        notes, _ = _quotes(state, stage, about=c.key) if stage is not None else ([], 0)
+        lines.append(
+            EarlierLine(
+                text=c.text,
+                owner=c.owner,
+                due_date=c.due_date.date().isoformat() if c.due_date else None,
+                history=tuple(
+                    StatusStep(status=h.status, date=h.at.date().isoformat()) for h in c.history
+                ),
+                notes=tuple(notes),
+            )
+        )
+    return lines
 
 
 def _balance(state: SessionState, stage: Stage) -> StageBalance:
@@ -198,11 +242,16 @@ def _choice_result(state: SessionState, stage: Stage) -> ChoiceResult:
     return ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies)
 
 
-def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
-    """The quotable answers of a text stage, and how many were counted but withheld."""
+def _quotes(
+    state: SessionState, stage: Stage, about: str | None = None
+) -> tuple[list[Quote], int]:
+    """The quotable answers of a text stage (those about one earlier commitment, if given),
+    and how many were counted but withheld."""
     quotes: list[Quote] = []
     withheld = 0
     for answer in state.answers_for(stage.id):
+        if answer.about != about:
+            continue
         author = state.participants.get(answer.user_id)
         if author is None or answer.held:  # a held post is not shown anywhere yet
             continue
@@ -237,6 +286,8 @@ def _commitment_lines(state: SessionState) -> list[CommitmentLine]:
             endorsements=endorsement_counts(c, state),
             shared=is_shared(c, state),
             complete=c.complete,
+            status=c.status,
+            status_date=c.history[-1].at.date().isoformat() if c.history else None,
         )
         for c in state.commitments
     ]

@@ -232,6 +232,28 @@ ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
 """
 
+_FOLLOW_UP = """
+-- A follow-up session's copies of the group's earlier commitments (no one's id: the text, who
+-- acts, the dates and the status history), and the one on show.
+CREATE TABLE earlier_commitments (
+    session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    pos           INTEGER NOT NULL,
+    origin        TEXT NOT NULL,
+    commitment_id TEXT NOT NULL,
+    text_enc      BLOB NOT NULL,
+    owner         TEXT,
+    due_date      TEXT,
+    created_at    TEXT NOT NULL,
+    history_json  TEXT NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+ALTER TABLE sessions ADD COLUMN earlier_index INTEGER NOT NULL DEFAULT 0;
+-- The earlier commitment (its key) a follow-up answer or draft speaks of.
+ALTER TABLE answers ADD COLUMN about TEXT;
+ALTER TABLE drafts ADD COLUMN about TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -239,6 +261,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
     ("0006_commitment_progress", _PROGRESS),
+    ("0007_follow_up", _FOLLOW_UP),
 ]
 
 

@@ -209,6 +209,9 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.NO_EARLIER: NoticeText(
+        N_("This group has no earlier commitments to look at yet. The facilitator can go on.")
+    ),
     Notice.STATUS_SAVED: NoticeText(
         N_("Saved: {status}. Thank you."), params=("status",), placeholders=("status",)
     ),

@@ -11,6 +11,7 @@ from html import escape
 
 from bot.engine.summary import ChoiceResult, CommitmentLine, Quote, StageBalance, Summary
 from bot.i18n.catalog import Translator
+from bot.words.followup import render_earlier, status_note
 from bot.words.markup import Context, tagged
 from bot.words.names import (
     due_name,
@@ -44,6 +45,7 @@ def render_summary(summary: Summary, ctx: Context) -> str:
         lines += _choice(result, ctx, k)
     lines += _quotes(summary.quotes, ctx)
     lines += _withheld(tr, summary.withheld)
+    lines += render_earlier(summary, tr)
     lines += _commitments(tr, summary.commitments, k)
     lines += ["", "<b>" + escape(tr.gettext("Safety is everybody's business.")) + "</b>"]
     return "\n".join(lines)
@@ -151,6 +153,7 @@ def _commitments(tr: Translator, commitments: tuple[CommitmentLine, ...], k: int
                     counts=summary_counts(tr, line.endorsements, k),
                 )
             )
+            + status_note(tr, line.status, line.status_date)
         )
     if any(line.shared for line in commitments):
         lines.append(

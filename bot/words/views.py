@@ -15,6 +15,7 @@ from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
     CommitmentView,
     DueView,
+    EarlierView,
     EndCheckView,
     NoticeView,
     PromptView,
@@ -25,7 +26,7 @@ from bot.engine.effects import (
     View,
     WelcomeView,
 )
-from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Stage, StageKind
 from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key, Rendered, tagged
@@ -65,6 +66,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _commitment(view, ctx)
         case DueView():
             return _due(view, ctx)
+        case EarlierView():
+            return _earlier(view, ctx)
         case StatusView():
             return _status(view, ctx)
         case EndCheckView():
@@ -118,6 +121,11 @@ def _welcome(view: WelcomeView, ctx: Context) -> Rendered:
 def _how_to_answer(ctx: Context, stage: Stage) -> str:
     tr = ctx.tr
     private = bool(stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS})
+    if stage.kind is StageKind.EARLIER:
+        return tr.gettext(
+            "For each commitment below, those who act on it say where it stands with its buttons, "
+            "and anyone replies to its card: what helped, and what got in the way."
+        )
     if stage.kind is StageKind.TEXT:
         if Channel.GROUP in stage.channels and private:
             return tr.gettext(
@@ -216,7 +224,7 @@ def _option_keys(ctx: Context, stage: Stage) -> Keys:
 def _answer_keys(ctx: Context, stage: Stage) -> Keys:
     """An open stage's buttons besides its options: answer privately, or consent to quotes."""
     tr = ctx.tr
-    if stage.kind is StageKind.TEXT and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
+    if stage.kind in TEXT_KINDS and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
         return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
     if stage.kind is StageKind.REVIEW:
         return (
@@ -304,6 +312,37 @@ def _due(view: DueView, ctx: Context) -> Rendered:
         ),
     ]
     return Rendered("\n".join(lines), progress_keys(ctx, view.commitment_id))
+
+
+def _earlier(view: EarlierView, ctx: Context) -> Rendered:
+    """One earlier commitment in a follow-up: where it stands, with the status buttons while
+    the group is on it."""
+    tr = ctx.tr
+    status = progress_name(tr, view.status)
+    if view.status_date is not None:
+        status = tr.gettext("{status} (since {date})").format(
+            status=status, date=_date(tr, view.status_date)
+        )
+    heading = tr.gettext("Commitment {number} of {total}:").format(
+        number=view.number, total=view.total
+    )
+    lines = [
+        "🤝 " + tagged("b", heading),
+        escape(view.text),
+        "",
+        escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
+        escape(tr.gettext("By when: {due}").format(due=_date(tr, view.due_date))),
+        escape(tr.gettext("Where it stands: {status}").format(status=status)),
+    ]
+    if not view.open:
+        return Rendered("\n".join(lines))
+    lines += [
+        "",
+        escape(
+            tr.gettext("Reply to this message: what helped, and what got in the way?")
+        ),
+    ]
+    return Rendered("\n".join(lines), progress_keys(ctx, view.key))
 
 
 def _date(tr: Translator, iso: str | None) -> str:
