@@ -43,7 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("resume", _G, _LEAD, N_("continue the session")),
     Command("status", _G, _LEAD, N_("who has answered, sent to you privately")),
     Command("nudge", _G, _LEAD, N_("remind the quiet ones privately")),
-    Command("summary", _G, _LEAD, N_("the draft summary, sent to you privately")),
+    Command("summary", _G, _LEAD, N_("the full record so far, sent to you privately")),
     Command("cofacilitate", _G, _LEAD, N_("reply to someone to add them as co-facilitator")),
     Command("end", _G, _LEAD, N_("close the session and post the summary")),
     Command("commitments", _G, _ALL, N_("the group's open commitments")),

@@ -198,7 +198,16 @@ class EndCheckView(_Frozen):
 
 
 class SummaryView(_Frozen):
+    """The take-home summary the group keeps (as a draft at the review stage, then final)."""
+
     type: Literal["summary"] = "summary"
+    summary: Summary
+
+
+class RecordView(_Frozen):
+    """The full per-stage record of the same summary, for a facilitator's private chat."""
+
+    type: Literal["record"] = "record"
     summary: Summary
 
 
@@ -212,7 +221,8 @@ View = Annotated[
     | EarlierView
     | StatusView
     | EndCheckView
-    | SummaryView,
+    | SummaryView
+    | RecordView,
     Field(discriminator="type"),
 ]
 

@@ -32,6 +32,7 @@ from bot.engine.effects import (
     Pin,
     PromptView,
     React,
+    RecordView,
     Relay,
     Reply,
     Schedule,
@@ -383,7 +384,7 @@ def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> 
     ]
     if stage.kind is StageKind.REVIEW:
         effects.append(
-            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="draft")
+            Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary")
         )
     if stage.kind is StageKind.EARLIER:
         effects += _first_earlier(s)
@@ -897,7 +898,7 @@ def _quote_consent(
     effects: Effects = _reply(Notice.QUOTE_CONSENT_SAVED, allow=int(e.allow))
     stage = _current(script, s)
     if stage is not None and stage.kind is StageKind.REVIEW:
-        effects.insert(0, Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
+        effects.insert(0, Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
     return effects
 
 
@@ -1052,10 +1053,14 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
     # A draft nobody chose to share was never entrusted to the group: it is not kept.
     s.drafts.clear()
     effects += [Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c)) for c in s.commitments]
+    summary = build_summary(script, s)
+    # The final summary replaces the draft shown at the review (an edit of the same message),
+    # so the group is not handed a second long post; without a draft on screen, the edit posts.
     effects += [
         Edit(key="welcome", view=_welcome(script, s)),
-        Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary"),
+        Edit(key="summary", view=SummaryView(summary=summary)),
         Pin(key="summary"),
+        *[Send(to=Person(user_id=f), view=RecordView(summary=summary)) for f in s.facilitators],
     ]
     return effects
 
@@ -1093,7 +1098,8 @@ def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
 def _summary_requested(
     script: Script, s: SessionState, e: ev.SummaryRequested, now: datetime
 ) -> Effects:
-    return [Send(to=Person(user_id=e.actor), view=SummaryView(summary=build_summary(script, s)))]
+    """The full per-stage record, privately: the facilitators' view of the session so far."""
+    return [Send(to=Person(user_id=e.actor), view=RecordView(summary=build_summary(script, s)))]
 
 
 def _nudge_requested(
@@ -1193,18 +1199,14 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
 
 
 def _redraw_summaries(script: Script, s: SessionState) -> Effects:
-    """The draft summary wherever the group was shown it, and the final one once posted."""
+    """The summary wherever the group was shown it: the draft from the review on, the final
+    one (the same message) once the session ended."""
     review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
-    effects: Effects = []
-    if review is not None:
-        if s.stage_index >= review:
-            view = SummaryView(summary=build_summary(script, s))
-            effects.append(Edit(key="draft", view=view))
-        else:  # gone back before the review, or never there: nothing of theirs may stay
-            effects.append(Delete(key="draft"))
-    if s.status is Status.ENDED:
-        effects.append(Edit(key="summary", view=SummaryView(summary=build_summary(script, s))))
-    return effects
+    if s.status is Status.ENDED or (review is not None and s.stage_index >= review):
+        return [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
+    if review is not None:  # gone back before the review, or never there: nothing may stay
+        return [Delete(key="summary")]
+    return []
 
 
 def _participant_erased(

@@ -85,7 +85,13 @@ class Stage(_Strict):
     timebox_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
     nudge_after_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
     in_summary: bool = True
+    # False: the stage's answers are in the facilitators' full record, not the take-home
+    # summary (introductions: worth reading once, not worth carrying home).
+    in_take_home: bool = True
     quote_with_consent: bool = False
+    # The group says Agree / Not sure / Disagree to each answer it can see; the summary's
+    # shared vision is made of these statements, those both police and residents agree on first.
+    agree: bool = False
 
     @property
     def channels(self) -> frozenset[Channel]:
@@ -142,6 +148,10 @@ class Stage(_Strict):
             raise _FieldError("nudge_after_minutes", f"a {self.kind} stage has nobody to nudge")
         if self.quote_with_consent and self.kind not in TEXT_KINDS:
             raise _FieldError("quote_with_consent", "only text stages hold stories to quote")
+        if self.agree and self.kind is not StageKind.TEXT:
+            raise _FieldError("agree", "only the answers of a text stage can be agreed on")
+        if self.agree and not self.in_summary:
+            raise _FieldError("agree", "a shared vision left out of the summary is not shared")
         return self
 
 

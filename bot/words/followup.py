@@ -3,14 +3,18 @@ it became, and when) and what was said of it, quoted as its authors allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from html import escape
 
-from bot.engine.state import Progress
+from bot.engine.state import Progress, Role
 from bot.engine.summary import EarlierLine, Summary
 from bot.i18n.catalog import Translator
 from bot.words.markup import tagged
-from bot.words.names import owner_name, progress_name, role_name
+from bot.words.names import owner_name, progress_name
+
+# How the summary renders one quote: (text, author or None, role or None, translator) -> line.
+QuoteLine = Callable[[str, str | None, Role | None, Translator], str]
 
 
 def _day(tr: Translator, iso: str | None) -> str:
@@ -38,8 +42,9 @@ def history_line(tr: Translator, line: EarlierLine) -> str:
     return " → ".join(steps)
 
 
-def render_earlier(summary: Summary, tr: Translator) -> list[str]:
-    """The section "Our earlier commitments", or nothing outside a follow-up."""
+def render_earlier(summary: Summary, tr: Translator, quote: QuoteLine) -> list[str]:
+    """The section "Our earlier commitments", or nothing outside a follow-up; ``quote`` renders
+    a note as every quote of the summary is rendered."""
     if not summary.earlier:
         return []
     lines = ["", tagged("b", tr.gettext("Our earlier commitments"))]
@@ -49,13 +54,5 @@ def render_earlier(summary: Summary, tr: Translator) -> list[str]:
         )
         lines.append("• " + escape(head))
         lines.append("  " + escape(history_line(tr, line)))
-        for note in line.notes:
-            who = tr.gettext("anonymous")
-            if note.author is not None:
-                who = tr.gettext("{name}, {role}").format(
-                    name=note.author, role=role_name(tr, note.role)
-                )
-            lines.append(
-                "  – " + escape(tr.gettext("“{text}” — {who}").format(text=note.text, who=who))
-            )
+        lines += ["  " + quote(note.text, note.author, note.role, tr) for note in line.notes]
     return lines

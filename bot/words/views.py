@@ -19,6 +19,7 @@ from bot.engine.effects import (
     EndCheckView,
     NoticeView,
     PromptView,
+    RecordView,
     SharedAnswerView,
     StatusLine,
     StatusView,
@@ -47,7 +48,7 @@ from bot.words.names import (
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_summary
+from bot.words.summary import render_record, render_summary
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -74,6 +75,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _end_check(view, ctx)
         case SummaryView():
             return Rendered(render_summary(view.summary, ctx))
+        case RecordView():
+            return Rendered(render_record(view.summary, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 

@@ -17,6 +17,7 @@ from bot.engine.effects import (
     Person,
     Pin,
     PromptView,
+    RecordView,
     Reply,
     Schedule,
     Send,
@@ -129,7 +130,7 @@ def test_moving_while_paused_is_refused(session: Driver, cls: type) -> None:
 
 def test_entering_the_review_posts_a_draft_summary(lobby: Driver) -> None:
     effects = lobby.goto("review")
-    drafts = keyed(effects, "draft")
+    drafts = keyed(effects, "summary")
     assert len(drafts) == 1
     assert drafts[0].to == Group()
     assert isinstance(drafts[0].view, SummaryView)
@@ -174,11 +175,16 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
     effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
 
     assert (lobby.state.status, lobby.state.ended_at) == (Status.ENDED, NOW + timedelta(hours=1))
-    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
-    assert summary.to == Group()
+    # An edit of the summary message: it replaces the draft if the group saw one, else posts.
+    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Edit)]
     assert summary.view.summary.final is True
     assert Pin(key="summary") in effects
     assert effects.index(Pin(key="summary")) > effects.index(summary)
+    (record,) = [
+        e for e in effects if isinstance(e.view if isinstance(e, Send) else None, RecordView)
+    ]
+    assert record.to == Person(user_id=FAC)  # the full per-stage record, privately
+    assert record.view.summary == summary.view.summary
     assert keyed(effects, "prompt:commit")[0].view.open is False
     cards = keyed(effects, f"commitment:{cid}")
     assert len(cards) == 1
@@ -212,7 +218,7 @@ def test_a_session_nobody_acts_in_ends_by_itself_with_its_summary(
     assert isinstance(notice, Send)
     assert notice.to == Group()
     assert (notice.view.code, notice.view.params) == (Notice.EXPIRED, {"days": 30})
-    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
+    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Edit)]
     assert summary.view.summary.final is True
     assert Pin(key="summary") in effects
     assert lobby.state.drafts == {}  # as at any end: what was never shared is not kept
@@ -463,7 +469,7 @@ def test_after_bot_removed_from_the_lobby_resume_returns_to_the_lobby(lobby: Dri
 def test_quote_consent_is_saved_and_refreshes_the_draft_at_the_review(lobby: Driver) -> None:
     effects = lobby.do(ev.QuoteConsentSet, actor=POL, allow=True)
     assert lobby.state.participants[POL].quote_consent is True
-    assert keyed(effects, "draft") == []
+    assert keyed(effects, "summary") == []
     assert replies(effects) == [Notice.QUOTE_CONSENT_SAVED]
     assert effects[-1].view.params == {"allow": 1}
 
@@ -471,12 +477,12 @@ def test_quote_consent_is_saved_and_refreshes_the_draft_at_the_review(lobby: Dri
     lobby.answer(RES, "vision", "my vision for the street")
     lobby.goto("review")
     effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=True)
-    (draft,) = keyed(effects, "draft")
+    (draft,) = keyed(effects, "summary")
     assert isinstance(draft, Edit)
     assert [q.text for q in draft.view.summary.quotes] == ["my vision for the street"]
     effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=False)
     assert lobby.state.participants[RES].quote_consent is False
-    assert keyed(effects, "draft")[0].view.summary.quotes == ()
+    assert keyed(effects, "summary")[0].view.summary.quotes == ()
 
 
 def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:

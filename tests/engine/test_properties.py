@@ -32,6 +32,7 @@ from bot.engine.effects import (
     Group,
     Pin,
     PromptView,
+    RecordView,
     Schedule,
     Send,
     SharedAnswerView,
@@ -576,7 +577,7 @@ def check_effects(script: Script, state: SessionState, effects: list[Any]) -> No
         elif isinstance(view, StatusView):
             assert view.participants == active
             assert len(view.answered) + len(view.quiet) == active.total
-        elif isinstance(view, SummaryView):
+        elif isinstance(view, SummaryView | RecordView):
             check_summary(script, state, view.summary)
         elif isinstance(view, SharedAnswerView) and view.author is None:
             dump = effect.model_dump_json()
