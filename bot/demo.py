@@ -263,7 +263,6 @@ class Demo:
                     person, GROUP_ID, prompt, button(Action.QUOTE, self.session_id, allow)
                 )
 
-
     async def look_back(self) -> None:
         """A follow-up's earlier commitments, card by card: someone of the side that acts
         says where it stands (unless it was said already), two people say what helped and

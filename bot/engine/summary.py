@@ -225,9 +225,7 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         if stage.kind not in CHOICE_KINDS and stage.kind is not StageKind.COMMITMENT:
             stage_quotes, stage_withheld = _quotes(state, stage)
             if stage.kind is StageKind.EARLIER:  # its notes are quoted under each commitment
-                stage_withheld += sum(
-                    _quotes(state, stage, about=c.key)[1] for c in state.earlier
-                )
+                stage_withheld += sum(_quotes(state, stage, about=c.key)[1] for c in state.earlier)
             quotes += stage_quotes
             withheld += stage_withheld
     return Summary(

@@ -643,6 +643,12 @@ class Tx:
         ):
             await self._exec(f"DELETE FROM {table} WHERE user_id = ?", u)  # noqa: S608
         await self._exec("UPDATE audit SET actor = NULL WHERE actor = ?", u)
+        # A follow-up's copy of a commitment withdrawn with its proposer goes with it.
+        await self._exec(
+            "DELETE FROM earlier_commitments WHERE NOT EXISTS (SELECT 1 FROM commitments c"
+            " WHERE c.session_id = earlier_commitments.origin"
+            " AND c.id = earlier_commitments.commitment_id)"
+        )
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         ids = (new_chat_id, old_chat_id)

@@ -32,7 +32,7 @@ def status_note(tr: Translator, status: Progress, status_date: str | None) -> st
 
 
 def history_line(tr: Translator, line: EarlierLine) -> str:
-    """"open → in progress (2 Jul 2025) → done (14 Jul 2025)": every report, dated."""
+    """ "open → in progress (2 Jul 2025) → done (14 Jul 2025)": every report, dated."""
     steps = [progress_name(tr, None)] + [
         tr.gettext("{status} ({date})").format(
             status=progress_name(tr, step.status), date=_day(tr, step.date)

@@ -341,9 +341,7 @@ def _earlier(view: EarlierView, ctx: Context) -> Rendered:
         return Rendered("\n".join(lines))
     lines += [
         "",
-        escape(
-            tr.gettext("Reply to this message: what helped, and what got in the way?")
-        ),
+        escape(tr.gettext("Reply to this message: what helped, and what got in the way?")),
     ]
     return Rendered("\n".join(lines), progress_keys(ctx, view.key))
 
