@@ -183,6 +183,14 @@ class Demo:
             raise DemoError(f"the bot never wrote to {person.name}")
         return int(from_bot[-1]["message_id"])
 
+    async def choose_language(self, person: Person) -> None:
+        """``/language xx`` privately, for someone who reads another language than the session."""
+        if person.chooses:
+            chosen = self.api.command(
+                person.user_id, person.user_id, f"/language {person.chooses}"
+            )
+            await self._feed(chosen)
+
     async def join(self, person: Person) -> None:
         await self._feed(self.api.start(person.user_id, f"j_{self.session_id}"))
         consent = self.last_private(person)
@@ -310,6 +318,7 @@ async def play(demo: Demo, script: Script, language: str) -> str:
         raise DemoError("the session did not open")
     demo.session_id = session_id
     for person in demo.people:
+        await demo.choose_language(person)
         await demo.join(person)
     for index in range(len(script.stages)):
         await demo.command(FACILITATOR, "/next")
@@ -331,12 +340,13 @@ def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
     return library, script
 
 
-async def run_demo(script_id: str, language: str) -> str:
+async def run_demo(script_id: str, language: str, *, charter: Path | None = None) -> str:
     """Run a whole session; returns the group's chat, then the summary, as printable text.
 
-    A follow-up script needs commitments to follow up: the default session is played first,
-    in the same database, then weeks pass, then the follow-up; what is printed starts after
-    the first session's end (its reminders, then the follow-up meeting).
+    The charter the group got at the end is written to ``charter`` (if given), and the text
+    ends saying where. A follow-up script needs commitments to follow up: the default session
+    is played first, in the same database, then weeks pass, then the follow-up; what is printed
+    starts after the first session's end (its reminders, then the follow-up meeting).
     """
     library, script = demo_script(script_id, language)
     pace = SimulatedPace()
@@ -376,5 +386,20 @@ async def run_demo(script_id: str, language: str) -> str:
             "The summary",
             rule,
             summary_text,
+            *_charter_written(api, charter),
         ]
     )
+
+
+def _charter_written(api: FakeBotApi, path: Path | None) -> list[str]:
+    """The charter the group was sent, written to ``path``; the lines that say where."""
+    documents = api.documents(GROUP_ID)
+    if path is None or not documents:
+        return []
+    name, content = documents[-1]
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise DemoError(f"cannot write the charter to {path}: {error.strerror}") from None
+    rule = "─" * 72
+    return ["", rule, "The charter", rule, f"{name}, as the group got it: written to {path}"]

@@ -31,12 +31,15 @@ def test_every_action_round_trips() -> None:
         Action.NUDGE: ("safe_story",),
         Action.END: ("1",),
         Action.PROGRESS: ("c12", "in_progress"),
+        Action.SESSION_LANGUAGE: ("rn",),
     }
-    assert {*samples, Action.FORGET} == set(Action)
+    assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():
         data = button(action, "3fa9c2d1", *args)
         assert decode(data) == Button(action, "3fa9c2d1", args)
     assert decode(button(Action.FORGET, "-", "1")) == Button(Action.FORGET, "-", ("1",))
+    assert decode(button(Action.LANGUAGE, "-", "fr")) == Button(Action.LANGUAGE, "-", ("fr",))
+    assert decode("l|3fa9c2d1|fr") is None  # a person's language names no session
 
 
 def test_the_longest_real_button_fits_in_64_bytes() -> None:

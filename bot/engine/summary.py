@@ -119,8 +119,8 @@ class CommitmentLine(_Frozen):
     endorsements: RoleCounts
     shared: bool
     complete: bool = True  # False: a proposal still without who acts or by when
-    status: Progress = Progress.OPEN  # where it stands, and since when (ISO date; None: open)
-    status_date: str | None = None
+    status: Progress = Progress.OPEN  # where it stands, as last reported
+    status_date: str | None = None  # ISO date of that report; None while never reported
 
 
 class StatusStep(_Frozen):
