@@ -27,7 +27,7 @@ from bot.engine import events as ev
 from bot.engine.effects import Cancel, Effect, Schedule
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Progress, Role, SessionState, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, SessionState, Visibility
 from bot.i18n.catalog import negotiate
 from bot.inbound import (
     BotMembership,
@@ -575,6 +575,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.AGREE:
+                return ev.AgreementSet(
+                    event_id=pending, actor=actor, answer_id=args[0], vote=Agreement(args[1])
+                )
             case Action.PROGRESS:
                 return ev.CommitmentStatusReported(
                     event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])

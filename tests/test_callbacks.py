@@ -31,6 +31,7 @@ def test_every_action_round_trips() -> None:
         Action.NUDGE: ("safe_story",),
         Action.END: ("1",),
         Action.PROGRESS: ("c12", "in_progress"),
+        Action.AGREE: ("a123", "disagree"),
     }
     assert {*samples, Action.FORGET} == set(Action)
     for action, args in samples.items():

@@ -47,6 +47,14 @@ class Visibility(StrEnum):
     FACILITATORS = "facilitators"  # to facilitators only; counted, never quoted
 
 
+class Agreement(StrEnum):
+    """What someone says to a statement of the shared vision (an answer to an ``agree`` stage)."""
+
+    AGREE = "agree"
+    UNSURE = "unsure"
+    DISAGREE = "disagree"
+
+
 class Owner(StrEnum):
     """Who will act on a commitment."""
 
@@ -192,6 +200,8 @@ class SessionState(_Model):
     # stage id -> user id -> chosen option ids, in the order chosen
     choices: dict[str, dict[UserId, list[str]]] = Field(default_factory=dict)
     commitments: list[Commitment] = Field(default_factory=list)
+    # answer id -> user id -> what they said to it: one vote per person per statement.
+    agreements: dict[str, dict[UserId, Agreement]] = Field(default_factory=dict)
     opened_at: datetime | None = None
     ended_at: datetime | None = None
     stage_opened_at: datetime | None = None

@@ -232,6 +232,18 @@ ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
 """
 
+_AGREEMENTS = """
+-- One vote per person per statement of the shared vision (an answer to an ``agree`` stage).
+CREATE TABLE agreements (
+    session_id TEXT NOT NULL,
+    answer_id  TEXT NOT NULL,
+    user_id    INTEGER NOT NULL,
+    vote       TEXT NOT NULL,
+    UNIQUE (session_id, answer_id, user_id)
+);
+CREATE INDEX agreements_user ON agreements (user_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -239,6 +251,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
     ("0006_commitment_progress", _PROGRESS),
+    ("0007_agreements", _AGREEMENTS),
 ]
 
 

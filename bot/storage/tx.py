@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.engine.state import (
+    Agreement,
     Answer,
     Commitment,
     Draft,
@@ -88,6 +89,7 @@ _CHILD_TABLES = (
     "choices",
     "endorsements",
     "commitments",
+    "agreements",
 )
 
 # Applied event ids kept per session: the most recent ones, in the order they were stored.
@@ -153,6 +155,7 @@ class Tx:
             answers=await self._load_answers(session_id),
             drafts=await self._load_drafts(session_id),
             choices=await self._load_choices(session_id),
+            agreements=await self._load_agreements(session_id),
             commitments=await self._load_commitments(session_id),
             opened_at=parse_ts_or_none(opened),
             ended_at=parse_ts_or_none(ended),
@@ -222,6 +225,15 @@ class Tx:
             )
         }
 
+    async def _load_agreements(self, session_id: str) -> dict[str, dict[int, Agreement]]:
+        agreements: dict[str, dict[int, Agreement]] = {}
+        for answer_id, uid, vote in await self._all(
+            "SELECT answer_id, user_id, vote FROM agreements WHERE session_id = ? ORDER BY rowid",
+            (session_id,),
+        ):
+            agreements.setdefault(answer_id, {})[uid] = Agreement(vote)
+        return agreements
+
     async def _load_choices(self, session_id: str) -> dict[str, dict[int, list[str]]]:
         """The ``user_id NULL`` row of a stage brings back its tally even when it is empty."""
         choices: dict[str, dict[int, list[str]]] = {}
@@ -290,6 +302,7 @@ class Tx:
         await self._save_answers(state)
         await self._save_drafts(state)
         await self._save_choices(state)
+        await self._save_agreements(state)
         await self._save_commitments(state)
         await self._save_endorsements(state)
         await self._save_applied(state)
@@ -396,6 +409,17 @@ class Tx:
             ],
         )
 
+    async def _save_agreements(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
+            "INSERT INTO agreements (session_id, answer_id, user_id, vote) VALUES (?,?,?,?)",
+            [
+                (sid, answer_id, uid, vote.value)
+                for answer_id, votes in s.agreements.items()
+                for uid, vote in votes.items()
+            ],
+        )
+
     async def _save_choices(self, s: SessionState) -> None:
         """One row per (stage, voter), plus a ``user_id NULL`` row so an emptied tally stays."""
         sid = s.session_id
@@ -498,6 +522,7 @@ class Tx:
             " UNION SELECT session_id FROM commitments WHERE proposer = :u"
             " UNION SELECT session_id FROM endorsements WHERE user_id = :u"
             " UNION SELECT session_id FROM choices WHERE user_id = :u"
+            " UNION SELECT session_id FROM agreements WHERE user_id = :u"
             " UNION SELECT session_id FROM facilitators WHERE user_id = :u"
             " ORDER BY 1",
             {"u": user_id},  # type: ignore[arg-type]
@@ -584,6 +609,7 @@ class Tx:
             "choices",
             "endorsements",
             "facilitators",
+            "agreements",
         ):
             await self._exec(f"DELETE FROM {table} WHERE user_id = ?", u)  # noqa: S608
         await self._exec("UPDATE audit SET actor = NULL WHERE actor = ?", u)
