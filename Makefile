@@ -65,6 +65,7 @@ bench: $(STAMP)                ## per-update cost (throughput, against bare PTB)
 	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/group.py
 	$(BIN)/python bench/summary_length.py
+	$(BIN)/python bench/votes.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .
