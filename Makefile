@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
 
-.PHONY: demo test transcripts lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker docker-check lock clean
+.PHONY: demo test transcripts lint typecheck check i18n-extract i18n-update i18n-compile i18n-review run soak bench docker docker-check lock clean
 
 demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
 	$(BIN)/ikiganiro demo
@@ -44,6 +44,9 @@ i18n-extract: $(STAMP)        ## refresh locales/ikiganiro.pot from the code and
 i18n-update: i18n-extract     ## merge the template into every catalog
 	$(BIN)/pybabel update -D ikiganiro -i locales/ikiganiro.pot -d locales --no-wrap
 	$(BIN)/python -m bot.i18n.plurals $(wildcard locales/*/LC_MESSAGES/ikiganiro.po)
+
+i18n-review: $(STAMP)         ## rewrite docs/kirundi-review.md (Kirundi, back-translation, note) from the rn catalog
+	$(BIN)/python -m bot.i18n.review
 
 run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
 	$(BIN)/ikiganiro run

@@ -50,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(paths: list[Path]) -> int:
-    from bot.i18n.check import check_catalog, shipped_catalogs, template_out_of_date
+    from bot.i18n.check import (
+        check_catalog,
+        language_of,
+        shipped_catalogs,
+        template_out_of_date,
+    )
+    from bot.words.fit import notices_over_limits
     from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
@@ -58,6 +64,8 @@ def _check(paths: list[Path]) -> int:
     problems = [str(problem) for problem in check(scripts)] if scripts else []
     if not paths:  # the code's own words: notice declarations, and the template they feed
         problems += declaration_problems() + template_out_of_date()
+        for shipped in catalogs:  # each language's notices with long values, against Telegram
+            problems += notices_over_limits(language_of(shipped))
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:

@@ -27,7 +27,16 @@ from bot.engine import events as ev
 from bot.engine.effects import Cancel, Effect, Schedule
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Agreement, Due, Owner, Progress, Role, SessionState, Visibility
+from bot.engine.state import (
+    Agreement,
+    Due,
+    Owner,
+    Progress,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
 from bot.i18n.catalog import negotiate
 from bot.inbound import (
     BotMembership,
@@ -51,7 +60,7 @@ from bot.planner import (
     popup,
     source_ref,
 )
-from bot.storage import StorageError, Store, Tx
+from bot.storage import Sighting, StorageError, Store, Tx
 from bot.words import shell as texts
 from bot.words.commitments import open_commitments
 from bot.words.shell import ShellText, private_chat_pointer
@@ -166,7 +175,11 @@ class Service:
                 await self._act(update_id, origin, added, missing=texts.no_session)
             case name, _:
                 lead = commands.LEAD_EVENTS[name](event_id=_PENDING, actor=_actor(origin))
-                await self._act(update_id, origin, cast(ev.Event, lead), missing=texts.no_session)
+                ended = await self._just_ended(origin) if name == "summary" else None
+                await self._act(
+                    update_id, origin, cast(ev.Event, lead), session_id=ended,
+                    missing=texts.no_session,
+                )  # fmt: skip
 
     async def _text(self, update_id: int | None, origin: Origin, said: Text) -> None:
         ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
@@ -390,9 +403,14 @@ class Service:
             return Result.UNCHANGED
         if event.event_id == _PENDING:
             event = event.model_copy(update={"event_id": _event_id(update_id, session_id)})
+        if isinstance(event, ev.SummaryRequested) and state.status is Status.ENDED:
+            # Posted with its id unread may be the review's draft, which the end's edit of
+            # the final summary could not reach: only a known id proves the final is there.
+            missing = not await self._shown(state.session_id, "summary", ())
+            event = event.model_copy(update={"summary_missing": missing})
         if isinstance(event, ev.Advanced | ev.WentBack) and event.seen_index is None:
-            seen = await self._seen_index(state, script)
-            event = event.model_copy(update={"seen_index": seen})
+            seen, missing = await self._seen_index(state, script)
+            event = event.model_copy(update={"seen_index": seen, "prompt_missing": missing})
         applied = await self._apply(tx, state, script, event, origin, Place(*located))
         if applied is not None and isinstance(event, ev.PRIVILEGED):
             # A refusal is on record too, but not who was refused: a stranger leaves no id.
@@ -481,20 +499,55 @@ class Service:
             operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
 
-    async def _seen_index(self, state: SessionState, script: Script) -> int:
-        """The stage the group has been shown: the open one, unless its prompt still waits in
-        the outbox (the group's budget is spent), in which case the one before it. A /next
-        pressed again because nothing seemed to happen then moves nothing (the engine says
-        so privately). A prompt that could not be sent at all does not hold the session up."""
+    async def _seen_index(self, state: SessionState, script: Script) -> tuple[int, bool]:
+        """The stage the group has been shown, and whether the open stage's prompt is missing.
+
+        The open stage, unless its prompt still waits in the outbox (the group's budget is
+        spent): then the one before it, and a /next pressed again because nothing seemed to
+        happen moves nothing (the engine says so privately). If the prompt is not on its way
+        and there is no sign it arrived (no message id kept, Telegram never said it was posted,
+        nobody answered or chose on the stage), it went missing on the way: the one before
+        it too, and the engine shows the prompt again instead of moving on."""
         index = state.stage_index
         if not 0 <= index < len(script.stages):
-            return index
-        prompt = f"prompt:{script.stages[index].id}"
-        waiting = {
-            (session_id, payload.get("op"), payload.get("key"))
-            for _, session_id, payload in await self.store.outbox_pending(limit=1000)
-        }
-        return index - 1 if (state.session_id, "send", prompt) in waiting else index
+            return index, False
+        stage_id = script.stages[index].id
+        prompt = f"prompt:{stage_id}"
+        if await self._waiting(state.session_id, prompt):
+            return index - 1, False
+        sighting = await self.store.sighting(state.session_id, prompt)
+        acted = bool(
+            state.answers_for(stage_id)
+            or state.choices.get(stage_id)
+            or any(c.stage_id == stage_id for c in state.commitments)
+        )
+        if acted or sighting in (Sighting.KNOWN, Sighting.POSTED):
+            return index, False
+        return index - 1, True
+
+    async def _just_ended(self, origin: Origin) -> str | None:
+        """For /summary in a group with no open session: the session that ended there last,
+        whose summary the engine posts again if it never reached the group."""
+        if origin.private or origin.chat_id is None:
+            return None
+        async with self.store.read() as tx:
+            if await tx.session_for_chat(origin.chat_id, origin.thread_id):
+                return None
+            return await tx.last_ended_session(origin.chat_id, origin.thread_id)
+
+    async def _waiting(self, session_id: str, key: str) -> bool:
+        """Whether a post of the live message ``key`` is still waiting in the outbox."""
+        return any(
+            (sid, payload.get("op"), payload.get("key")) == (session_id, "send", key)
+            for _, sid, payload in await self.store.outbox_pending(limit=1000)
+        )
+
+    async def _shown(self, session_id: str, key: str, seen: tuple[Sighting, ...]) -> bool:
+        """Whether the live message ``key`` reached its chat or is on its way: its id is kept,
+        it waits in the outbox, or its sighting is one of ``seen``."""
+        if await self._waiting(session_id, key):
+            return True
+        return await self.store.sighting(session_id, key) in (Sighting.KNOWN, *seen)
 
     async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
         if origin.private:
@@ -508,7 +561,22 @@ class Service:
         if bot_message is None or origin.chat_id is None:
             return None
         found = await self.store.message_key(origin.chat_id, bot_message)
-        return found[1] if found else None
+        if found:
+            return found[1]
+        return await self._unsure_prompt(origin.chat_id, origin.thread_id)
+
+    async def _unsure_prompt(self, chat_id: int, thread_id: int | None) -> str | None:
+        """A reply to a message of the bot's whose id it does not know: the open stage's prompt,
+        if that prompt was posted without a readable answer (or may have been). People reply to
+        what they see; a commitment, which only a reply proposes, would be lost otherwise."""
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(chat_id, thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+        script = self.script_of(state) if state else None
+        if state is None or script is None or not 0 <= state.stage_index < len(script.stages):
+            return None
+        prompt = f"prompt:{script.stages[state.stage_index].id}"
+        return prompt if await self.store.unsure(state.session_id, prompt) else None
 
     async def _with_admin(
         self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin

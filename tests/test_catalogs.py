@@ -23,15 +23,19 @@ from bot.i18n.check import (
     added_markup,
     changed_placeholders,
     check_catalog,
+    fuzzy,
     language_of,
     missing_from,
+    off_glossary,
     over_limits,
     plural_rule_mismatch,
     read_catalog,
+    read_glossary,
     shipped_catalogs,
     template_out_of_date,
     untranslated,
 )
+from bot.words.fit import notices_over_limits
 
 SHIPPED = shipped_catalogs()
 
@@ -69,6 +73,21 @@ def test_stated_length_limits_hold(path: Path) -> None:
 
 
 @catalogs
+def test_no_entry_is_fuzzy(path: Path) -> None:
+    assert fuzzy(_read(path)) == []
+
+
+@catalogs
+def test_glossary_terms_are_translated_with_the_glossarys_words(path: Path) -> None:
+    assert off_glossary(_read(path), language_of(path), read_glossary()) == []
+
+
+@pytest.mark.parametrize("language", [language_of(path) for path in SHIPPED])
+def test_notices_fit_telegram_with_long_values(language: str) -> None:
+    assert notices_over_limits(language) == []
+
+
+@catalogs
 def test_catalog_is_in_step_with_the_template(path: Path) -> None:
     assert missing_from(_read(path), _read(TEMPLATE)) == []
 
@@ -92,6 +111,13 @@ msgstr "Rejoindre la session"
 
 msgid "Not yet"
 msgstr ""
+
+#, fuzzy
+msgid "Thank you"
+msgstr "Merci"
+
+msgid "Ask a facilitator."
+msgstr "Demandez à un facilitateur."
 """
 
 
@@ -112,7 +138,11 @@ def test_each_check_catches_what_it_is_for(tmp_path: Path) -> None:
     assert "'Join': 20 characters, at most 10" in text
     assert "'New message': missing" in text
     assert "Plural-Forms is 'nplurals=1; plural=0;' but Babel's rule for 'fr' is" in text
-    assert len(problems) == 6
+    assert "'Thank you': fuzzy" in text
+    assert "'session' is not translated with the glossary's word (session)" in text
+    assert "'Ask a facilitator.': 'facilitator' is not translated with the glossary's" in text
+    assert "'facilitator' is translated with a word the glossary avoids (facilitat)" in text
+    assert len(problems) == 10
 
 
 @catalogs

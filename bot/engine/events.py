@@ -168,17 +168,24 @@ class Advanced(_Privileged):
     ``seen_index`` is the stage index the group had been shown when the facilitator acted (the
     shell fills it from what was delivered). If the session has moved on since, the move was
     meant for a stage already left and is not applied; None means unknown: apply it.
+
+    ``prompt_missing``: the shell has no sign the group was shown the open stage's prompt (its
+    delivery failed or was never confirmed, and nobody has acted on the stage). The facilitator
+    pressing /next sees nothing to move on from, so the move shows that prompt again instead.
     """
 
     type: Literal["advanced"] = "advanced"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class WentBack(_Privileged):
-    """Return to the previous stage; ``seen_index`` as for ``Advanced``."""
+    """Return to the previous stage; ``seen_index`` and ``prompt_missing`` as for
+    ``Advanced``."""
 
     type: Literal["went_back"] = "went_back"
     seen_index: int | None = None
+    prompt_missing: bool = False
 
 
 class Paused(_Privileged):
@@ -211,7 +218,11 @@ class StatusRequested(_Privileged):
 
 
 class SummaryRequested(_Privileged):
+    """``summary_missing``: the session has ended and the shell has no sign its summary reached
+    the group (the post failed, or was never confirmed): it is posted again."""
+
     type: Literal["summary_requested"] = "summary_requested"
+    summary_missing: bool = False
 
 
 class NudgeRequested(_Privileged):

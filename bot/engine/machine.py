@@ -169,7 +169,8 @@ def _lives_on(e: ev.Event) -> bool:
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
-    if s.status is Status.ENDED and not _lives_on(e):
+    again = isinstance(e, ev.SummaryRequested) and e.summary_missing  # the summary went missing
+    if s.status is Status.ENDED and not (_lives_on(e) or again):
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
@@ -903,19 +904,26 @@ def _moved_already(script: Script, s: SessionState, e: ev.Advanced | ev.WentBack
     """A privately told refusal if the move was issued from a stage the session has left.
 
     A facilitator who sees nothing happen presses /next again; both presses carry the stage the
-    group was shown, so the second one, meant for a stage already left, moves nothing.
+    group was shown, so the second one, meant for a stage already left, moves nothing. If the
+    open stage's prompt never reached the group (``prompt_missing``), it is shown again: the
+    facilitator has nothing else to go on.
     """
     stage = _current(script, s)
     if e.seen_index is None or e.seen_index == s.stage_index or stage is None:
         return []
+    again: Effects = []
+    if e.prompt_missing:
+        view = _prompt_view(script, s, stage, open_=_open_stage(script, s, stage.id) is not None)
+        again.append(Send(to=Group(), view=view, key=f"prompt:{stage.id}"))
     return [
+        *again,
         _notice(
             e.actor,
             Notice.ALREADY_ON_STAGE,
             stage_id=stage.id,
             number=s.stage_index + 1,
             total=len(script.stages),
-        )
+        ),
     ]
 
 
@@ -1042,7 +1050,11 @@ def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
 def _summary_requested(
     script: Script, s: SessionState, e: ev.SummaryRequested, now: datetime
 ) -> Effects:
-    """The full per-stage record, privately: the facilitators' view of the session so far."""
+    """The full per-stage record, privately: the facilitators' view of the session so far.
+    After the end, only when the group's summary went missing: it is posted there again."""
+    if s.status is Status.ENDED:
+        view = SummaryView(summary=build_summary(script, s))
+        return [Send(to=Group(), view=view, key="summary"), Pin(key="summary")]
     return [Send(to=Person(user_id=e.actor), view=RecordView(summary=build_summary(script, s)))]
 
 

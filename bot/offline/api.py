@@ -236,6 +236,8 @@ class FakeBotApi(UserSide, BaseRequest):
         self._took_slot(call)
         if call.fault is not None or not (name == "getUpdates" and result == []):
             self.calls.append(call)  # idle polls would drown the record
+        if call.fault is FaultKind.NULL_RESULT:  # done, but answered with nothing to read
+            result = None
         return self._record(call, (200, {"ok": True, "result": result}), log=False)
 
     def _record(

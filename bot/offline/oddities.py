@@ -63,6 +63,8 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.OWNER: ("c1", "both"),
     Action.DUE: ("c1", "1m"),
     Action.ENDORSE: ("c1",),
+    Action.AGREE: ("a1", "agree"),
+    Action.PROGRESS: ("c1", "done"),
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),

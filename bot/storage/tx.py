@@ -495,6 +495,15 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def last_ended_session(self, chat_id: int, thread_id: int | None) -> str | None:
+        """The session of this chat (and forum topic) that ended last, if any."""
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ? AND status = ?"
+            " ORDER BY ended_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id, Status.ENDED.value),
+        )
+        return None if row is None else str(row[0])
+
     async def sessions_in_chat(self, chat_id: int) -> list[str]:
         """Every session of a chat not yet ended, in all its forum topics."""
         rows = await self._all(

@@ -18,11 +18,12 @@ from bot.words.markup import Context, Key
 
 
 def role_name(tr: Translator, role: Role | None) -> str:
+    """A role as a label after a name or "Your role:": a noun, never a sentence about someone."""
     names = {
         Role.POLICE: tr.pgettext("role", "police officer"),
         Role.RESIDENT: tr.pgettext("role", "community member"),
         Role.LEADER: tr.pgettext("role", "local leader"),
-        Role.UNSAID: tr.pgettext("role", "prefers not to say"),
+        Role.UNSAID: tr.pgettext("role", "role not said"),
     }
     return names[role] if role else tr.pgettext("role", "no role yet")
 
@@ -46,6 +47,13 @@ def agreement_keys(ctx: Context, answer_id: str) -> tuple[Key, ...]:
         )
         for vote in Agreement
     )
+
+
+def role_choice(tr: Translator, role: Role) -> str:
+    """A role as its button says it: the person pressing it speaks ("I prefer not to say")."""
+    if role is Role.UNSAID:
+        return tr.pgettext("role button", "I prefer not to say")
+    return role_name(tr, role)
 
 
 def owner_name(tr: Translator, owner: Owner | None) -> str:

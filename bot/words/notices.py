@@ -35,6 +35,7 @@ from bot.words.names import (
     owner_name,
     private_link,
     progress_name,
+    role_choice,
     role_name,
     stage_title,
 )
@@ -85,8 +86,8 @@ NOTICES: dict[Notice, NoticeText] = {
     ),
     Notice.JOINED: NoticeText(
         N_(
-            "You have joined as {role}. Go back to the group: reply to the bot's prompt there, or "
-            "write to me here when a stage allows private answers."
+            "You have joined. Your role: {role}. Go back to the group: reply to the bot's prompt "
+            "there, or write to me here when a stage allows private answers."
         ),
         params=("role",),
         placeholders=("role",),
@@ -373,7 +374,8 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
         )
     if view.code is Notice.CHOOSE_ROLE:
         return tuple(
-            (Key(role_name(tr, role), data=button(Action.ROLE, sid, role.value)),) for role in Role
+            (Key(role_choice(tr, role), data=button(Action.ROLE, sid, role.value)),)
+            for role in Role
         )
     if view.code is Notice.SHARE_CHOICE:
         labels = {

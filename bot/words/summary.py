@@ -227,7 +227,7 @@ def _quote_line(text: str, author: str | None, role: Role | None, tr: Translator
     if author is None:
         attribution = tr.gettext("anonymous")
     else:
-        attribution = tr.gettext("{name}, {role}").format(name=author, role=role_name(tr, role))
+        attribution = tr.gettext("{name} ({role})").format(name=author, role=role_name(tr, role))
     return escape(tr.gettext("• “{text}” — {who}").format(text=text, who=attribution))
 
 

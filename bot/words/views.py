@@ -263,7 +263,7 @@ def _statement(view: StatementView, ctx: Context) -> Rendered:
     text = view.text if len(view.text) <= EXCERPT else view.text[: EXCERPT - 1].rstrip() + "…"
     lines = [
         "🗳 " + tagged("b", ctx.tr.gettext("Do you agree with this statement?")),
-        escape(f"“{text}”"),
+        escape(ctx.tr.gettext("“{text}”").format(text=text)),
         _tally_line(view.tally, ctx),
     ]
     return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))

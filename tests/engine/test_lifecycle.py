@@ -532,3 +532,26 @@ def test_a_move_from_the_stage_on_show_or_of_unknown_origin_is_applied(session: 
     assert session.current == "intro"
     session.do(ev.Advanced, actor=FAC, seen_index=None)
     assert session.current == "story"
+
+
+def test_a_next_while_the_prompt_went_missing_shows_it_again(session: Driver) -> None:
+    """The shell found no sign the group saw the open stage's prompt (its post went without
+    an answer twice): /next shows it again, and tells the facilitator where the group is."""
+    session.advance()
+    before = session.state
+    event = session.event(
+        ev.Advanced, actor=FAC, seen_index=session.state.stage_index - 1, prompt_missing=True
+    )
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert [e.key for e in effects if isinstance(e, Send)] == ["prompt:vision", None]
+    assert session.current == "vision"
+
+
+def test_a_summary_that_went_missing_after_the_end_is_posted_again(session: Driver) -> None:
+    session.do(ev.Ended, actor=FAC, confirmed=True)
+    effects = session.do(ev.SummaryRequested, actor=FAC, summary_missing=True)
+    assert [e.key for e in effects if isinstance(e, Send)] == ["summary"]
+    assert Pin(key="summary") in effects
+    refused = session.do(ev.SummaryRequested, actor=POL, summary_missing=True)
+    assert keyed(refused, "summary") == []  # a participant cannot make the bot post it
