@@ -70,6 +70,7 @@ async def session(size: int, directory: Path) -> dict[str, float]:
     people = crowd(size)
     for person in people:
         api.add_user(person.user_id, person.name, language_code=person.language)
+    api.add_members(GROUP_ID, [p.user_id for p in people])
     store = await Store.open(directory / "group.db", DataKey.generate())
     app = build_application("123456:BENCH", request=api, limits=DEMO_LIMITS)
     try:

@@ -183,7 +183,16 @@ class Demo:
             raise DemoError("the session did not open")
         self.session_id = session_id
         for person in self.people:
+            await self.choose_language(person)
             await self.join(person)
+
+    async def choose_language(self, person: Person) -> None:
+        """``/language xx`` privately, for someone who reads another language than the session."""
+        if person.chooses:
+            chosen = self.api.command(
+                person.user_id, person.user_id, f"/language {person.chooses}"
+            )
+            await self._feed(chosen)
 
     async def join(self, person: Person) -> None:
         await self._feed(self.api.start(person.user_id, f"j_{self.session_id}"))
@@ -307,8 +316,12 @@ def demo_script(script_id: str, language: str) -> tuple[Library, Script]:
     return library, script
 
 
-async def run_demo(script_id: str, language: str) -> str:
-    """Run a whole session; returns the group's chat, then the summary, as printable text."""
+async def run_demo(script_id: str, language: str, *, charter: Path | None = None) -> str:
+    """Run a whole session; returns the group's chat, then the summary, as printable text.
+
+    The charter the group got at the end is written to ``charter`` (if given), and the text
+    ends saying where.
+    """
     library, script = demo_script(script_id, language)
     pace = SimulatedPace()
     api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
@@ -340,5 +353,20 @@ async def run_demo(script_id: str, language: str) -> str:
             "The summary",
             rule,
             summary_text,
+            *_charter_written(api, charter),
         ]
     )
+
+
+def _charter_written(api: FakeBotApi, path: Path | None) -> list[str]:
+    """The charter the group was sent, written to ``path``; the lines that say where."""
+    documents = api.documents(GROUP_ID)
+    if path is None or not documents:
+        return []
+    name, content = documents[-1]
+    try:
+        path.write_bytes(content)
+    except OSError as error:
+        raise DemoError(f"cannot write the charter to {path}: {error.strerror}") from None
+    rule = "─" * 72
+    return ["", rule, "The charter", rule, f"{name}, as the group got it: written to {path}"]

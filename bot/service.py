@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Literal, cast
 
@@ -24,7 +24,7 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, Effect, Schedule
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import (
@@ -37,12 +37,14 @@ from bot.engine.state import (
     Status,
     Visibility,
 )
-from bot.i18n.catalog import negotiate
+from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
     Command,
+    MemberLeft,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -69,6 +71,23 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 AdminCheck = Callable[[int, int], Awaitable[bool]]  # (chat id, user id) -> administrator?
+# (chat id, user id) -> in the chat now? None when Telegram would not say.
+MemberCheck = Callable[[int, int], Awaitable[bool | None]]
+
+# What only a member of the session's group may do: join, answer, vote, endorse, share, settle.
+_MEMBERS_ONLY = (
+    ev.LinkOpened,
+    ev.Consented,
+    ev.RoleChosen,
+    ev.Said,
+    ev.ShareChosen,
+    ev.ChoiceToggled,
+    ev.EndorsementToggled,
+    ev.CommitmentOwnerSet,
+    ev.CommitmentDueSet,
+    ev.CommitmentStatusReported,
+    ev.QuoteConsentSet,
+)
 
 _PENDING = "pending"  # an event's id until its session, and so its id, is known
 _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
@@ -76,6 +95,10 @@ _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
     StartKind.ANSWER: "answer",
     StartKind.HELLO: "hello",
 }
+
+
+# A group is told at most this often that messages sent as a chat act as nobody.
+ON_BEHALF_QUIET = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -92,6 +115,10 @@ async def _nobody_is_admin(_chat_id: int, _user_id: int) -> bool:
     return False
 
 
+async def _nobody_asked(_chat_id: int, _user_id: int) -> bool | None:
+    return None
+
+
 class Service:
     def __init__(
         self,
@@ -103,12 +130,16 @@ class Service:
         clock: Clock = utcnow,
         retention_days: int = 90,
         admins: AdminCheck = _nobody_is_admin,
+        members: MemberCheck = _nobody_asked,
     ) -> None:
         self.store = store
         self.library = library
         self.voice = Voice(bot_username, negotiate(default_language), retention_days)
         self.clock = clock
         self.admins = admins
+        self.members = members
+        # When each group was last told that a message sent as a chat acts as nobody.
+        self._told_on_behalf: dict[int, datetime] = {}
 
     def script_of(self, state: SessionState) -> Script | None:
         return self.library.get(state.script_id)
@@ -121,7 +152,7 @@ class Service:
 
     async def handle(self, update_id: int | None, origin: Origin, request: Request) -> None:
         """Apply what a person did; the update is marked processed in the same transaction."""
-        origin = replace(origin, language=negotiate(origin.language))  # Telegram's tag, or none
+        origin = await self._chosen_language(origin)
         match request:
             case Command():
                 await self._command(update_id, origin, request)
@@ -133,10 +164,23 @@ class Service:
                 await self._start(update_id, origin, request)
             case Pressed():
                 await self._pressed(update_id, origin, request.button)
+            case OnBehalf():
+                await self._on_behalf(update_id, origin, asks=request.asks)
+            case MemberLeft():
+                await self._member_left(update_id, origin, request.user_id)
             case BotMembership():
                 await self._membership(update_id, origin, request)
             case Migrated():
                 await self._migrated(update_id, origin, request.new_chat_id)
+
+    async def _chosen_language(self, origin: Origin) -> Origin:
+        """The language the person chose with /language, or none: Telegram's ``language_code``
+        is the phone's, and no phone speaks Kirundi, so it decides nothing here."""
+        chosen = None
+        if origin.user_id is not None:
+            async with self.store.read() as tx:
+                chosen = await tx.user_language(origin.user_id)
+        return replace(origin, language=chosen)
 
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
@@ -147,9 +191,10 @@ class Service:
 
     async def _command(self, update_id: int | None, origin: Origin, cmd: Command) -> None:
         place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
+        unknown = texts.unknown_command
         if commands.find(cmd.name, place) is None:
             wrong = texts.group_only if origin.private else texts.private_only
-            await self._say(update_id, origin, wrong)
+            await self._say(update_id, origin, wrong if cmd.name in commands.NAMES else unknown)
             return
         match cmd.name, place:
             case "newsession", _:
@@ -160,12 +205,21 @@ class Service:
                 await self._group_help(update_id, origin)
             case "help", _:
                 await self._say(update_id, origin, texts.private_help)
+            case "language", CommandPlace.GROUP:
+                await self._session_language(update_id, origin, cmd.args)
+            case "language", _:
+                await self._own_language(update_id, origin, cmd.args)
+            case "role", _:
+                asked = ev.RoleChangeAsked(event_id=_PENDING, actor=_actor(origin))
+                await self._act(update_id, origin, asked, missing=texts.no_private_session)
             case "mydata", _:
                 await self._mydata(update_id, origin)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
                 await self._say(update_id, origin, texts.forget_confirm)
             case "start", _:
                 await self._start(update_id, origin, Start(link=None))
+            case "charter", _:
+                await self._charter(update_id, origin, cmd.args)
             case "cofacilitate", _ if cmd.replied_user is None or cmd.replied_is_bot:
                 await self._say(update_id, origin, texts.cofacilitate_how)
             case "cofacilitate", _:
@@ -223,6 +277,9 @@ class Service:
         if pressed is not None and pressed.action is Action.FORGET:
             await self._forget(update_id, origin, erase=pressed.args[0] == "1")
             return
+        if pressed is not None and pressed.action is Action.LANGUAGE:
+            await self._own_language(update_id, origin, pressed.args)
+            return
         event = _button_event(pressed, origin) if pressed is not None else None
         if pressed is None or event is None:
             await self._say(update_id, origin, texts.stale_button)
@@ -237,7 +294,29 @@ class Service:
             missing=texts.stale_button,
         )
 
+    async def _on_behalf(self, update_id: int | None, origin: Origin, *, asks: bool) -> None:
+        """A message sent as a channel or as the group acts as nobody. A command or a reply to
+        the bot is answered in the group (there is nobody to write to privately), at most once
+        every few minutes, so posting as a channel cannot spend the group's budget."""
+        chat_id, now = origin.chat_id or 0, self.clock()
+        last = self._told_on_behalf.get(chat_id)
+        quiet = last is not None and now - last < ON_BEHALF_QUIET
+        async with self.store.write() as tx:
+            session_id = await tx.session_for_chat(chat_id, origin.thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+            if asks and session_id is not None:  # on record, like any refused command
+                await tx.audit(session_id, None, "on_behalf.refused")
+            if asks and not quiet:
+                self._told_on_behalf[chat_id] = now
+                language = state.language if state else None
+                await self._queue(
+                    tx, origin, texts.not_a_person, None, language=language, aside=False
+                )
+            await _mark(tx, update_id)
+
     async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        if args and args[0].lower() in LANGUAGES and self.library.get(args[0]) is None:
+            args = (DEFAULT_SCRIPT, *args)  # "/newsession rn": the default script, in Kirundi
         script_id = args[0] if args else DEFAULT_SCRIPT
         language = negotiate(args[1], self.voice.default_language) if len(args) > 1 else None
         script = self.library.get(script_id)
@@ -254,7 +333,32 @@ class Service:
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
+                if language is None:
+                    await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
+        """The language was not named: the opener may change it with one press, privately.
+        Only if they can be reached there: it is worth no pointer in the group."""
+        if origin.user_id is None:
+            return
+        offer = texts.session_language_offer(state.session_id, state.language)
+        rendered = self.voice.shell(offer, origin.language or state.language)
+        await tx.enqueue(
+            state.session_id, op.dump(message(origin.user_id, None, rendered, None, None))
+        )
+
+    async def _charter(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        """The charter of the chat's latest session, ended or not, posted to the group; the
+        words after /charter name the place."""
+        place = " ".join(args).strip() or None
+        if place is not None and len(place) > ev.PLACE_MAX:
+            await self._say(update_id, origin, texts.place_too_long(ev.PLACE_MAX))
+            return
+        async with self.store.read() as tx:
+            session_id = await tx.latest_session(origin.chat_id or 0, origin.thread_id)
+        event = ev.CharterRequested(event_id=_PENDING, actor=_actor(origin), place=place)
+        await self._act(update_id, origin, event, session_id=session_id, missing=texts.no_session)
 
     async def _group_help(self, update_id: int | None, origin: Origin) -> None:
         chat_id, user_id = origin.chat_id or 0, _actor(origin)
@@ -285,7 +389,38 @@ class Service:
                 s for sid in await tx.sessions_of_user(user_id) if (s := await tx.load_state(sid))
             ]
         entries = [(s, sc) for s in states if (sc := self.script_of(s)) is not None]
-        await self._say(update_id, origin, texts.my_data(user_id, entries))
+        await self._say(update_id, origin, texts.my_data(user_id, entries, origin.language))
+
+    async def _own_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language in private (or its button): the person's own language, in every session;
+        without a known code, the choices as buttons."""
+        code = args[0].lower() if args else ""
+        if code not in LANGUAGES:
+            offer = texts.language_offer(origin.language, unknown=code or None)
+            await self._say(update_id, origin, offer)
+            return
+        async with self.store.write() as tx:
+            await tx.set_user_language(_actor(origin), code)
+            chosen = replace(origin, language=code)
+            await self._queue(tx, chosen, texts.language_chosen(code), None)
+            await _mark(tx, update_id)
+
+    async def _session_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language xx in the group: the session's language, if a facilitator asks."""
+        code = args[0].lower() if args else ""
+        if code in LANGUAGES:
+            event = ev.SessionLanguageSet(event_id=_PENDING, actor=_actor(origin), language=code)
+            await self._act(update_id, origin, event, missing=texts.no_session)
+            return
+        async with self.store.read() as tx:
+            found = await self._session_of(tx, origin)
+            state = await tx.load_state(found) if found else None
+        current = state.language if state else self.voice.default_language
+        await self._say(update_id, origin, texts.session_language_how(current))
 
     async def _forget(self, update_id: int | None, origin: Origin, *, erase: bool) -> None:
         """Erase a person from every session and every table, after their confirmation."""
@@ -324,6 +459,20 @@ class Service:
             await self._say(update_id, hello, texts.hello_group, language=origin.language)
         else:
             await self._say(update_id, origin, None)
+
+    async def _member_left(self, update_id: int | None, origin: Origin, user_id: int) -> None:
+        """Someone left the group: out of every live session of the chat and its nudges.
+
+        Telegram is asked first (the handler dropped what was remembered): an old update
+        replayed after they came back, or one that is not what it claims, changes nothing."""
+        if await self.members(origin.chat_id or 0, user_id):
+            await self._say(update_id, origin, None)
+            return
+        async with self.store.write() as tx:
+            for session_id in await tx.sessions_in_chat(origin.chat_id or 0):
+                left = ev.MemberLeft(event_id=_PENDING, user_id=user_id)
+                await self._run(tx, session_id, left, update_id, Origin())
+            await _mark(tx, update_id)
 
     async def _migrated(self, update_id: int | None, origin: Origin, new_chat_id: int) -> None:
         async with self.store.write() as tx:
@@ -370,6 +519,8 @@ class Service:
         binding where it happened; say ``missing`` or ``unchanged`` if that is what came of it."""
         if isinstance(event, ev.PrivilegedEvent):
             event = await self._with_admin(event, session_id, origin)
+        if isinstance(event, _MEMBERS_ONLY):
+            event = await self._with_member(event, session_id, origin)
         async with self.store.write() as tx:
             found = session_id or await self._session_of(tx, origin)
             result = await self._run(tx, found, event, update_id, origin) if found else None
@@ -435,6 +586,10 @@ class Service:
             return None
         sid = new.session_id
         await tx.save_state(new, place.chat_id, place.thread_id)
+        if origin.chat_title and not origin.private and origin.chat_id == place.chat_id:
+            await tx.set_chat_title(sid, origin.chat_title)
+        if any(_is_charter(effect) for effect in effects):
+            place = replace(place, title=await tx.chat_title(sid))
         for effect in effects:
             if isinstance(effect, Schedule):
                 await tx.schedule(
@@ -442,7 +597,9 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
-        operations = plan(effects, Scene(new, script, place, origin), self.voice)
+        people = [*new.participants, *new.facilitators]
+        languages = await tx.user_languages(people)
+        operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
         for operation in [*operations, *menus(state, new, place, self.voice)]:
             await tx.enqueue(sid, op.dump(operation))
         return list(effects)
@@ -479,7 +636,9 @@ class Service:
         session already open) is theirs alone: in a group it goes to their private chat, and
         if they never opened one the group is shown, at most every few minutes, how to.
         """
-        reader = language or (origin.language if origin.private or origin.callback_id else None)
+        spoken = language or await self._session_language_of(tx, origin, session_id)
+        private = origin.private or origin.callback_id is not None
+        reader = (origin.language or spoken) if private else spoken
         rendered = self.voice.shell(text, reader)
         operation: op.Operation
         if origin.callback_id is not None:
@@ -487,7 +646,7 @@ class Service:
         elif origin.chat_id is None:
             return
         elif aside and not origin.private and origin.user_id is not None:
-            personal = self.voice.shell(text, origin.language)
+            personal = self.voice.shell(text, origin.language or spoken)
             pointer = self.voice.shell(
                 private_chat_pointer(self.voice.bot_username, session_id), reader
             )
@@ -498,6 +657,15 @@ class Service:
             reply_to = None if origin.private else origin.message_id
             operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
+
+    async def _session_language_of(
+        self, tx: Tx, origin: Origin, session_id: str | None
+    ) -> str | None:
+        """The language of the session a shell text is about (the one named, else the one of
+        the chat, or of the person's private chat): what someone who never chose reads."""
+        found = session_id or await self._session_of(tx, origin)
+        state = await tx.load_state(found) if found else None
+        return state.language if state else None
 
     async def _seen_index(self, state: SessionState, script: Script) -> tuple[int, bool]:
         """The stage the group has been shown, and whether the open stage's prompt is missing.
@@ -578,6 +746,26 @@ class Service:
         prompt = f"prompt:{script.stages[state.stage_index].id}"
         return prompt if await self.store.unsure(state.session_id, prompt) else None
 
+    async def _with_member(
+        self, event: ev.Event, session_id: str | None, origin: Origin
+    ) -> ev.Event:
+        """Whether the actor is in the session's group now (``getChatMember``, cached by the
+        shell), asked outside any transaction. Writing in the group shows it without asking;
+        declining, or only opening the private chat, needs no membership."""
+        if isinstance(event, ev.Consented) and not event.accept:
+            return event
+        if isinstance(event, ev.LinkOpened) and event.purpose == "hello":
+            return event
+        if not origin.private and origin.callback_id is None:
+            return event.model_copy(update={"actor_is_member": True})
+        async with self.store.read() as tx:
+            found = session_id or await self._session_of(tx, origin)
+            located = await tx.session_chat(found) if found else None
+        if located is None:
+            return event
+        member = await self.members(located[0], _actor(origin))
+        return event.model_copy(update={"actor_is_member": member})
+
     async def _with_admin(
         self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin
     ) -> ev.Event:
@@ -590,6 +778,10 @@ class Service:
             chat_id = located[0] if located else None
         admin = chat_id is not None and await self.admins(chat_id, event.actor)
         return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _is_charter(effect: Effect) -> bool:
+    return isinstance(effect, Send | Edit) and isinstance(effect.view, CharterView)
 
 
 def _actor(origin: Origin) -> int:
@@ -619,11 +811,9 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
     try:
         match pressed.action:
             case Action.CONSENT if args[0] in _YES_NO:  # anything else is no answer at all
-                yes = args[0] == "1"
-                name, language = (origin.first_name, origin.language) if yes else ("", None)
-                return ev.Consented(
-                    event_id=pending, actor=actor, accept=yes, name=name, language=language
-                )
+                yes = args[0] == "1"  # the language is the person's own choice, kept apart
+                name = origin.first_name if yes else ""
+                return ev.Consented(event_id=pending, actor=actor, accept=yes, name=name)
             case Action.ROLE:
                 return ev.RoleChosen(event_id=pending, actor=actor, role=Role(args[0]))
             case Action.CHOICE:
@@ -659,6 +849,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:
+                return ev.SessionLanguageSet(
+                    event_id=pending, actor=actor, language=args[0], by_button=True
+                )
     except ValueError:
         return None
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,9 @@ async def play(script_id: str, language: str) -> FakeBotApi:
     library = Library.load()
     pace = SimulatedPace()
     api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,), members=[p.user_id for p in PEOPLE]
+    )
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=language)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-words-") as tmp:
@@ -110,9 +113,10 @@ async def play(script_id: str, language: str) -> FakeBotApi:
             )
             sender = demo_sender(application.bot, store, pace)
             intake = Intake(application, runtime, sender, clock=demo_clock)
-            await play_demo(
-                Demo(api, store, paced(pace, intake.feed)), library[script_id], language
-            )
+            # Nobody chooses another language with /language: all read the session's.
+            people = tuple(p if p.chooses is None else replace(p, chooses=None) for p in PEOPLE)
+            demo = Demo(api, store, paced(pace, intake.feed), people)
+            await play_demo(demo, library[script_id], language)
             await sender.drain(patient=True)
         finally:
             await application.shutdown()

@@ -59,6 +59,7 @@ SAMPLES: dict[str, str | int] = {
     "due_date": "2025-07-14",
     "status": "in_progress",
     "vote": "unsure",
+    "language": "rn",
 }
 
 
@@ -189,6 +190,7 @@ def _walk() -> list[NoticeView]:
     """A session that makes the engine send every notice that carries parameters."""
     d = Driver(full_script())
     seen = _notices(d.open(FAC))
+    seen += _notices(d.do(ev.SessionLanguageSet, actor=FAC, language="fr"))
     for user in (POL, RES):
         d.do(ev.Joined, actor=user)
         seen += _notices(d.do(ev.Consented, actor=user, accept=True, name=f"U{user}"))
@@ -197,6 +199,10 @@ def _walk() -> list[NoticeView]:
     effects = d.goto("story")  # the role chosen while a stage is open, too
     seen += _notices(effects)
     seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))
+    seen += _notices(d.do(ev.RoleChosen, actor=RES, role="leader"))  # chosen once: kept
+    d.do(ev.RoleChangeAsked, actor=RES)
+    seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))  # asked: changed
+    seen += _notices(d.do(ev.LinkOpened, actor=POL, purpose="answer"))
     seen += _notices(d.answer(POL, "story", "ab"))
     seen += _notices(d.answer(POL, "story", "x" * 51))
     for n in range(MAX_ANSWERS_PER_STAGE + 1):

@@ -32,10 +32,14 @@ class Notice(StrEnum):
     CONSENT_REQUEST = "consent_request"
     CONSENT_DECLINED = "consent_declined"
     CHOOSE_ROLE = "choose_role"
+    CHANGE_ROLE = "change_role"  # /role: the role question again, for a change
+    ROLE_KEPT = "role_kept"  # an old role button: a role is chosen once
+    ROLE_CHANGED = "role_changed"
     JOINED = "joined"
     ALREADY_JOINED = "already_joined"
     JOIN_FIRST = "join_first"
     NOT_FACILITATOR = "not_facilitator"
+    NOT_A_MEMBER = "not_a_member"  # not in the session's group (now)
     STAGE_NOT_OPEN = "stage_not_open"
     NOT_RUNNING = "not_running"
     SESSION_ENDED = "session_ended"
@@ -72,6 +76,8 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
+    ANSWER_HERE = "answer_here"  # the open stage's question, in the private chat
+    SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
@@ -215,6 +221,19 @@ class SummaryView(_Frozen):
     summary: Summary
 
 
+class CharterView(_Frozen):
+    """The printable charter of the group's commitments: a document, not a message.
+
+    ``date`` is the day it stands for (the session's end, or the day it was asked for while the
+    session runs), ISO; ``place`` is where the group met, if a facilitator said so.
+    """
+
+    type: Literal["charter"] = "charter"
+    summary: Summary
+    date: str
+    place: str | None = None
+
+
 class RecordView(_Frozen):
     """The full per-stage record of the same summary, for a facilitator's private chat."""
 
@@ -233,6 +252,7 @@ View = Annotated[
     | StatusView
     | EndCheckView
     | SummaryView
+    | CharterView
     | RecordView,
     Field(discriminator="type"),
 ]

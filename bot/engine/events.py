@@ -24,6 +24,10 @@ class _Event(BaseModel):
 
 class _ByPerson(_Event):
     actor: UserId
+    # Whether the actor is in the session's group now, as Telegram told the shell: filled for
+    # the acts that need it (joining, answering, voting, endorsing); None when not asked or
+    # Telegram would not say. False is refused: someone who left takes no further part.
+    actor_is_member: bool | None = None
 
 
 class _Privileged(_ByPerson):
@@ -65,6 +69,13 @@ class RoleChosen(_ByPerson):
     role: Role
 
 
+class RoleChangeAsked(_ByPerson):
+    """``/role`` in private: the participant asks to change the role they chose; the next
+    role button they press sets it, and everything counted by role is counted again."""
+
+    type: Literal["role_change_asked"] = "role_change_asked"
+
+
 class Answered(_ByPerson):
     """Text for a stage: an answer, a private draft, or a commitment proposal, by stage kind."""
 
@@ -95,7 +106,8 @@ class LinkOpened(_ByPerson):
     """Someone followed a start link: to join, to answer privately, or just to open the chat.
 
     It is a request to join unless they only came to open the chat, or came to answer and
-    have joined already; then it changes nothing and the shell says how to answer.
+    have joined already: then the open stage's question is asked again privately if it takes
+    a private answer, and otherwise it changes nothing and the shell says how to answer.
     """
 
     type: Literal["link_opened"] = "link_opened"
@@ -207,6 +219,15 @@ class Ended(_Privileged):
     confirmed: bool = False
 
 
+class SessionLanguageSet(_Privileged):
+    """A facilitator chose the language the session speaks to the group (and to everyone who
+    has not chosen their own)."""
+
+    type: Literal["session_language_set"] = "session_language_set"
+    language: str
+    by_button: bool = False
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -223,6 +244,20 @@ class SummaryRequested(_Privileged):
 
     type: Literal["summary_requested"] = "summary_requested"
     summary_missing: bool = False
+
+
+PLACE_MAX = 80  # characters of the place a charter names: a village, a commune, a hall
+
+
+class CharterRequested(_Privileged):
+    """Post the printable charter to the group again (``/charter``), also after the end.
+
+    ``place`` is where the group met, as the facilitator typed it after the command; without
+    it the charter leaves a line to write the place by hand.
+    """
+
+    type: Literal["charter_requested"] = "charter_requested"
+    place: Annotated[str, Field(min_length=1, max_length=PLACE_MAX)] | None = None
 
 
 class NudgeRequested(_Privileged):
@@ -250,6 +285,14 @@ class ReminderDue(_Event):
     commitment_id: str | None = None
 
 
+class MemberLeft(_Event):
+    """Someone left the group (or was removed): out of the live session and its nudges, and no
+    longer a facilitator; what they said stays, as their consent says."""
+
+    type: Literal["member_left"] = "member_left"
+    user_id: UserId
+
+
 class BotRemoved(_Event):
     """The bot was removed from the group: nothing more can reach it."""
 
@@ -273,6 +316,7 @@ Event = Annotated[
     | Joined
     | Consented
     | RoleChosen
+    | RoleChangeAsked
     | Answered
     | Said
     | LinkOpened
@@ -291,11 +335,14 @@ Event = Annotated[
     | Resumed
     | Ended
     | EndDeclined
+    | SessionLanguageSet
     | StatusRequested
     | SummaryRequested
+    | CharterRequested
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
+    | MemberLeft
     | BotRemoved
     | Expired,
     Field(discriminator="type"),
@@ -310,5 +357,7 @@ PRIVILEGED = (
     Ended,
     StatusRequested,
     SummaryRequested,
+    CharterRequested,
     NudgeRequested,
+    SessionLanguageSet,
 )

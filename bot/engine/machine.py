@@ -19,6 +19,7 @@ from bot.engine import events as ev
 from bot.engine.effects import (
     AgreementTally,
     Cancel,
+    CharterView,
     CommitmentView,
     Delete,
     DueView,
@@ -121,6 +122,7 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
             return ev.Answered(
                 event_id=e.event_id,
                 actor=e.actor,
+                actor_is_member=e.actor_is_member,
                 stage_id=stage_id,
                 text=e.text,
                 channel=e.channel,
@@ -129,10 +131,20 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
         case ev.LinkOpened():
             participant = s.participants.get(e.actor)
             joined = participant is not None and participant.active
-            if e.purpose == "hello" or (e.purpose == "answer" and joined):
+            if e.purpose == "answer" and joined:
+                return e if _private_stage(script, s) else None  # the question, asked again
+            if e.purpose == "hello":
                 return None
-            return ev.Joined(event_id=e.event_id, actor=e.actor)
+            return ev.Joined(event_id=e.event_id, actor=e.actor, actor_is_member=e.actor_is_member)
     return e
+
+
+def _private_stage(script: Script, s: SessionState) -> Stage | None:
+    """The open stage, if it takes a private text answer now."""
+    stage = _current(script, s)
+    if stage is None or s.status is not Status.RUNNING or stage.kind is not StageKind.TEXT:
+        return None
+    return stage if stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS} else None
 
 
 def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
@@ -161,11 +173,12 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
 
 
 def _lives_on(e: ev.Event) -> bool:
-    """What an ended session still accepts: a wish to be forgotten, and what keeps its
-    commitments alive (their due-date reminders and reports of where they stand)."""
+    """What an ended session still accepts: a wish to be forgotten, what keeps its
+    commitments alive (their due-date reminders and reports of where they stand), and its
+    charter asked for again."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
-    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported)
+    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported | ev.CharterRequested)
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
@@ -174,6 +187,8 @@ def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effec
         return _tell(e, Notice.SESSION_ENDED) if isinstance(e, ev._ByPerson) else []
     if s.opened_at is None and not isinstance(e, ev.Opened | ev.ParticipantErased):
         return _tell(e, Notice.NOT_RUNNING) if isinstance(e, ev._ByPerson) else []
+    if isinstance(e, ev._ByPerson) and e.actor_is_member is False:
+        return _tell(e, Notice.NOT_A_MEMBER)  # not in the group: joins, answers, votes nothing
     if isinstance(e, ev.PRIVILEGED) and not _authorised(s, e):
         return _tell(e, Notice.NOT_FACILITATOR)
     handler = _HANDLERS[type(e)]
@@ -207,6 +222,8 @@ _BUTTON_EVENTS = (
 def _by_button(e: ev._ByPerson) -> bool:
     if isinstance(e, ev.NudgeRequested):
         return e.stage_id is not None  # the status message's button names its stage
+    if isinstance(e, ev.SessionLanguageSet):
+        return e.by_button  # the private question after /newsession, or /language in the group
     if isinstance(e, ev.Ended):
         return e.confirmed  # confirmed with the button of the question /end asked
     return isinstance(e, _BUTTON_EVENTS)
@@ -402,10 +419,22 @@ def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Eff
     participant = s.participants.get(e.actor)
     if participant is not None and participant.active:
         return _tell(e, Notice.ALREADY_JOINED)
+    if participant is not None and participant.left:
+        participant.left = False  # back in the group, and here again with the role they chose
+        if participant.role is not None:
+            welcome = Edit(key="welcome", view=_welcome(script, s))
+            return [welcome, _notice(e.actor, Notice.JOINED, role=participant.role.value)]
     if participant is not None:  # consented, role still to choose
         return [_notice(e.actor, Notice.CHOOSE_ROLE)]
     # Nothing is kept before consent: the request itself carries all we need.
     return [_notice(e.actor, Notice.CONSENT_REQUEST)]
+
+
+def _link_opened(script: Script, s: SessionState, e: ev.LinkOpened, now: datetime) -> Effects:
+    """ "Answer privately" pressed by a participant: the question itself, in the private chat,
+    so nobody has to go back to the group to read what was asked."""
+    stage = _private_stage(script, s)
+    return [_notice(e.actor, Notice.ANSWER_HERE, stage_id=stage.id)] if stage else []
 
 
 def _consented(script: Script, s: SessionState, e: ev.Consented, now: datetime) -> Effects:
@@ -429,17 +458,49 @@ def _consented(script: Script, s: SessionState, e: ev.Consented, now: datetime) 
 
 
 def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetime) -> Effects:
+    """A role is chosen once: an old role button pressed again changes nothing (it says how
+    to change a role), unless the participant asked with /role; then everything counted by
+    role (welcome, open prompt, commitment cards, draft) is counted again."""
     participant = s.participants.get(e.actor)
     if participant is None or not participant.consented:
         return _reply(Notice.JOIN_FIRST)
+    if participant.role is not None and not participant.role_change:
+        return _reply(Notice.ROLE_KEPT, role=participant.role.value)
     first_time = participant.role is None
-    participant.role = e.role
+    participant.role, participant.role_change = e.role, False
     effects: Effects = [Edit(key="welcome", view=_welcome(script, s))]
     if first_time:
-        effects.append(_notice(e.actor, Notice.JOINED, role=e.role.value))
-    else:
-        effects += _reply(Notice.DONE)
+        return [*effects, _notice(e.actor, Notice.JOINED, role=e.role.value)]
+    return [
+        *effects,
+        *_recount(script, s, e.actor),
+        *_reply(Notice.ROLE_CHANGED, role=e.role.value),
+    ]
+
+
+def _recount(script: Script, s: SessionState, user_id: UserId) -> Effects:
+    """What the group was shown that counts this person by role, redrawn after a change."""
+    effects: Effects = [
+        Edit(key=f"commitment:{c.id}", view=_commitment_view(s, c))
+        for c in s.commitments
+        if user_id in c.endorsers or c.proposer == user_id
+    ]
+    stage = _current(script, s)
+    if stage is not None and s.status is not Status.ENDED:
+        effects.append(_refresh_prompt(script, s, stage))
+        if stage.kind is StageKind.REVIEW:
+            effects.append(Edit(key="draft", view=SummaryView(summary=build_summary(script, s))))
     return effects
+
+
+def _role_change_asked(
+    script: Script, s: SessionState, e: ev.RoleChangeAsked, now: datetime
+) -> Effects:
+    participant = _active(s, e.actor)
+    if participant is None:
+        return _tell(e, Notice.JOIN_FIRST)
+    participant.role_change = True
+    return [_notice(e.actor, Notice.CHANGE_ROLE)]
 
 
 # Characters that show nothing beyond the format characters (zero-width space, joiners, the
@@ -1012,9 +1073,39 @@ def _end(script: Script, s: SessionState, now: datetime) -> Effects:
         Edit(key="welcome", view=_welcome(script, s)),
         Edit(key="summary", view=SummaryView(summary=summary)),
         Pin(key="summary"),
+        # After the summary (queued later, so sent later): one document, one call of the group.
+        Send(to=Group(), view=charter_view(script, s, now), key="charter"),
         *[Send(to=Person(user_id=f), view=RecordView(summary=summary)) for f in s.facilitators],
     ]
     return effects
+
+
+def _session_language_set(
+    script: Script, s: SessionState, e: ev.SessionLanguageSet, now: datetime
+) -> Effects:
+    """The group's language; the welcome is redrawn so its Join button reads in it too."""
+    s.language = e.language
+    return [
+        Edit(key="welcome", view=_welcome(script, s)),
+        *_reply(Notice.SESSION_LANGUAGE, language=e.language),
+    ]
+
+
+def charter_view(
+    script: Script, s: SessionState, now: datetime, place: str | None = None
+) -> CharterView:
+    """The charter of what the summary holds, dated the day the session ended (or today).
+
+    Also what ``ikiganiro charter`` prints, so the file an operator writes and the one the
+    group got agree."""
+    day = (s.ended_at or now).date().isoformat()
+    return CharterView(summary=build_summary(script, s), date=day, place=place)
+
+
+def _charter_requested(
+    script: Script, s: SessionState, e: ev.CharterRequested, now: datetime
+) -> Effects:
+    return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
 def _status_requested(
@@ -1102,7 +1193,7 @@ def _reminder_due(script: Script, s: SessionState, e: ev.ReminderDue, now: datet
 def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     """Remove every trace of one person, and redraw everything the group was shown that held
     their words or name: shares, commitment cards, the welcome, the open prompt, the draft
-    summary and the final summary."""
+    summary, the final summary and the charter."""
     effects: Effects = []
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
@@ -1178,17 +1269,33 @@ def _redraw_summaries(script: Script, s: SessionState) -> Effects:
     """The summary wherever the group was shown it: the draft from the review on, the final
     one (the same message) once the session ended."""
     review = next((i for i, st in enumerate(script.stages) if st.kind is StageKind.REVIEW), None)
+    effects: Effects = []
     if s.status is Status.ENDED or (review is not None and s.stage_index >= review):
-        return [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
-    if review is not None:  # gone back before the review, or never there: nothing may stay
-        return [Delete(key="summary")]
-    return []
+        effects = [Edit(key="summary", view=SummaryView(summary=build_summary(script, s)))]
+    elif review is not None:  # gone back before the review, or never there: nothing may stay
+        effects = [Delete(key="summary")]
+    # The charter, if one was posted (the shell knows; without one, this costs no call). Its
+    # place was words after /charter, not kept: the redrawn page leaves the line to write on.
+    day = s.ended_at or s.opened_at
+    if day is not None:
+        effects.append(Edit(key="charter", view=charter_view(script, s, day)))
+    return effects
 
 
 def _participant_erased(
     script: Script, s: SessionState, e: ev.ParticipantErased, now: datetime
 ) -> Effects:
     return [*_erase(script, s, e.actor), *_reply(Notice.ERASED)]
+
+
+def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetime) -> Effects:
+    if e.user_id in s.facilitators:
+        s.facilitators.remove(e.user_id)
+    participant = s.participants.get(e.user_id)
+    if participant is None or participant.left:
+        return []
+    participant.left = True
+    return [Edit(key="welcome", view=_welcome(script, s))]
 
 
 def _bot_removed(script: Script, s: SessionState, e: ev.BotRemoved, now: datetime) -> Effects:
@@ -1201,8 +1308,10 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Opened: _opened,
     ev.FacilitatorAdded: _facilitator_added,
     ev.Joined: _joined,
+    ev.LinkOpened: _link_opened,
     ev.Consented: _consented,
     ev.RoleChosen: _role_chosen,
+    ev.RoleChangeAsked: _role_change_asked,
     ev.Answered: _answered,
     ev.ShareChosen: _share_chosen,
     ev.AnswerEdited: _answer_edited,
@@ -1219,11 +1328,14 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Resumed: _resumed,
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
+    ev.SessionLanguageSet: _session_language_set,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
+    ev.CharterRequested: _charter_requested,
     ev.NudgeRequested: _nudge_requested,
     ev.ParticipantErased: _participant_erased,
     ev.ReminderDue: _reminder_due,
+    ev.MemberLeft: _member_left,
     ev.BotRemoved: _bot_removed,
     ev.Expired: _expired,
 }

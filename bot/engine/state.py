@@ -108,11 +108,17 @@ class Participant(_Model):
     joined_at: datetime
     # None: not asked yet; the review stage asks whether their stories may be quoted.
     quote_consent: bool | None = None
+    # They asked with /role to change their role: the next role button they press counts.
+    # A role is otherwise chosen once, so an old role button pressed again changes nothing.
+    role_change: bool = False
+    # They left the group (Telegram said so): out of the live session and its nudges, their
+    # answers kept as their consent says; joining again brings them back.
+    left: bool = False
 
     @property
     def active(self) -> bool:
         """Consented and introduced with a role: may answer, vote, propose and endorse."""
-        return self.consented and self.role is not None
+        return self.consented and self.role is not None and not self.left
 
 
 class Answer(_Model):

@@ -26,6 +26,7 @@ from bot.engine.state import (
     Due,
     Owner,
     Participant,
+    Progress,
     Role,
     SessionState,
     Status,
@@ -119,6 +120,8 @@ class CommitmentLine(_Frozen):
     endorsements: RoleCounts
     shared: bool
     complete: bool = True  # False: a proposal still without who acts or by when
+    status: Progress = Progress.OPEN  # where it stands, as last reported
+    status_date: str | None = None  # ISO date of that report; None while never reported
 
 
 class Summary(_Frozen):
@@ -377,6 +380,8 @@ def _commitment_lines(state: SessionState) -> list[CommitmentLine]:
             endorsements=endorsement_counts(c, state),
             shared=is_shared(c, state),
             complete=c.complete,
+            status=c.status,
+            status_date=c.history[-1].at.date().isoformat() if c.history else None,
         )
         for c in state.commitments
     ]

@@ -1,7 +1,8 @@
 """The demo's cast: the group, the people in it and what they say.
 
-A facilitator and four participants — two police officers, two residents, two of them reading
-in French — one of whom tells the risky story privately and shares it with no name. They drive
+A facilitator and four participants — two police officers, two residents, two of whom choose
+to read in French with /language — one of whom tells the risky story privately and shares it
+with no name. They drive
 ``ikiganiro demo``, the end-to-end tests and the benchmarks alike (through ``bot.demo.Demo``).
 """
 
@@ -18,20 +19,22 @@ GROUP_TITLE = "Mutumba hill: safety together"
 
 @dataclass(frozen=True)
 class Person:
-    """Someone in the group, as Telegram knows them (``language`` is their app's)."""
+    """Someone in the group, as Telegram knows them (``language`` is their app's, which the bot
+    ignores), and the language they choose with /language before joining, if any."""
 
     user_id: int
     name: str
     role: Role | None
     language: str = "en"
+    chooses: str | None = None
 
 
 FACILITATOR = Person(100, "Amani", None)
 PEOPLE = (
     Person(201, "Jean", Role.POLICE),
-    Person(202, "Gloria", Role.POLICE, "fr"),
+    Person(202, "Gloria", Role.POLICE, "fr", chooses="fr"),
     Person(301, "Espérance", Role.RESIDENT),
-    Person(302, "Pascal", Role.RESIDENT, "fr"),
+    Person(302, "Pascal", Role.RESIDENT, "fr", chooses="fr"),
 )
 # Espérance tells the risky story privately and shares it with no name.
 PRIVATE_TELLER = PEOPLE[2]
@@ -111,6 +114,11 @@ COMMITMENTS = (
 
 def demo_world(api: World) -> None:
     """The group and the people of the demo, as the Bot API server knows them."""
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID,
+        GROUP_TITLE,
+        admins=(FACILITATOR.user_id,),
+        members=[p.user_id for p in PEOPLE],
+    )
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=person.language)

@@ -1,9 +1,10 @@
 """The chat as a person reads it: what ``ikiganiro demo`` prints and the golden files keep.
 
 One block per live message, in order: ``Name: text`` (the bot as its first name, HTML already
-resolved to plain text), a ``↩ Name`` marker on replies, ``(pinned)`` and the bot's reactions
-after the text, inline buttons as ``[ Join ]  [ Answer privately ↗ ]`` rows below, service
-messages as ``· …`` lines. Lines wrap with a two-space hanging indent.
+resolved to plain text), ``Name: 📄 file name — caption`` for a document, a ``↩ Name`` marker
+on replies, ``(pinned)`` and the bot's reactions after the text, inline buttons as
+``[ Join ]  [ Answer privately ↗ ]`` rows below, service messages as ``· …`` lines. Lines wrap
+with a two-space hanging indent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def transcript(
 
 def _block(world: World, msg: Message, width: int) -> str:
     name = world.display_name(msg.sender_id)
+    if msg.document is not None:
+        caption = f" — {msg.caption}" if msg.caption else ""
+        return _wrap(f"{name}: 📄 {msg.document['file_name']}{caption}", width)
     if msg.text is None:
         return _wrap(f"· {_describe_service(msg, name)}", width)
     head = name

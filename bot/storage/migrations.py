@@ -232,6 +232,27 @@ ALTER TABLE commitments ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE commitments ADD COLUMN reminded_at TEXT;
 """
 
+_CHAT_TITLE = """
+-- The group's name as Telegram last showed it, for the printable charter (sealed, like all text).
+ALTER TABLE sessions ADD COLUMN chat_title_enc BLOB;
+"""
+
+_LANGUAGES = """
+-- The language a person chose with /language, for every session: a code, nothing more. A person
+-- who never chose has no row and reads each session's own language. /forget deletes the row.
+CREATE TABLE languages (
+    user_id  INTEGER PRIMARY KEY,
+    language TEXT NOT NULL
+);
+"""
+
+_STANDING = """
+-- A participant who asked with /role to change their role (a role is otherwise chosen once),
+-- and one who left the group: no longer in the live session or its nudges; answers stay.
+ALTER TABLE participants ADD COLUMN role_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE participants ADD COLUMN left_group INTEGER NOT NULL DEFAULT 0;
+"""
+
 _AGREEMENTS = """
 -- One vote per person per statement of the shared vision (an answer to an ``agree`` stage).
 CREATE TABLE agreements (
@@ -251,7 +272,10 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_containment", _CONTAINMENT),
     ("0005_held_answers", _HELD),
     ("0006_commitment_progress", _PROGRESS),
-    ("0007_agreements", _AGREEMENTS),
+    ("0007_chat_title", _CHAT_TITLE),
+    ("0008_languages", _LANGUAGES),
+    ("0009_participant_standing", _STANDING),
+    ("0010_agreements", _AGREEMENTS),
 ]
 
 

@@ -477,7 +477,8 @@ class Store:
     async def status(self, now: datetime | None = None) -> StoreStatus:
         """Pending and set-aside work, for ``ikiganiro status`` (docs/storage.md)."""
         async with self.read() as tx:
-            return await read_status(tx, now or utcnow())
+            found = await read_status(tx, now or utcnow())
+        return found.with_disk(self.path.parent)
 
     async def outbox_replace(self, outbox_id: int, payload: dict[str, Any]) -> None:
         async with self.write() as tx:

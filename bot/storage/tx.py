@@ -172,9 +172,10 @@ class Tx:
 
     async def _load_participants(self, session_id: str) -> dict[int, Participant]:
         participants: dict[int, Participant] = {}
-        for uid, name, lang, consented, cver, role, joined, quote in await self._all(
+        for uid, name, lang, consented, cver, role, joined, quote, change, gone in await self._all(
             "SELECT user_id, name_enc, language, consented, consent_version, role, joined_at,"
-            " quote_consent FROM participants WHERE session_id = ? ORDER BY pos",
+            " quote_consent, role_change, left_group FROM participants WHERE session_id = ?"
+            " ORDER BY pos",
             (session_id,),
         ):
             participants[uid] = Participant(
@@ -186,6 +187,8 @@ class Tx:
                 role=None if role is None else Role(role),
                 joined_at=parse_ts(joined),
                 quote_consent=_bool(quote),
+                role_change=bool(change),
+                left=bool(gone),
             )
         return participants
 
@@ -348,7 +351,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO participants (session_id, user_id, pos, name_enc, language, consented,"
-            " consent_version, role, joined_at, quote_consent) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " consent_version, role, joined_at, quote_consent, role_change, left_group)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -361,6 +365,8 @@ class Tx:
                     None if p.role is None else p.role.value,
                     ts(p.joined_at),
                     None if p.quote_consent is None else int(p.quote_consent),
+                    int(p.role_change),
+                    int(p.left),
                 )
                 for i, p in enumerate(s.participants.values())
             ],
@@ -495,6 +501,25 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def latest_session(self, chat_id: int, thread_id: int | None) -> str | None:
+        """The chat's most recent session, ended or not (a charter is asked for after the end)."""
+        row = await self._one(
+            "SELECT id FROM sessions WHERE chat_id = ? AND thread_id IS ?"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (chat_id, thread_id),
+        )
+        return None if row is None else str(row[0])
+
+    async def recent_sessions(self, limit: int = 5) -> list[tuple[str, str, str, str]]:
+        """The newest sessions as (id, script, status, day created): what an operator needs to
+        find one again, and nothing of a person or a chat."""
+        rows = await self._all(
+            "SELECT id, script_id, status, substr(created_at, 1, 10) FROM sessions"
+            " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
     async def last_ended_session(self, chat_id: int, thread_id: int | None) -> str | None:
         """The session of this chat (and forum topic) that ended last, if any."""
         row = await self._one(
@@ -543,6 +568,21 @@ class Tx:
             "SELECT chat_id, thread_id FROM sessions WHERE id = ?", (session_id,)
         )
         return None if row is None else (int(row[0]), row[1])
+
+    async def set_chat_title(self, session_id: str, title: str) -> None:
+        """Remember the group's name (the charter shows it); written only when it changed."""
+        if title == await self.chat_title(session_id):
+            return
+        sealed = self._key.seal_text(title, f"sessions|{session_id}|chat_title")
+        await self._exec(
+            "UPDATE sessions SET chat_title_enc = ? WHERE id = ?", (sealed, session_id)
+        )
+
+    async def chat_title(self, session_id: str) -> str | None:
+        row = await self._one("SELECT chat_title_enc FROM sessions WHERE id = ?", (session_id,))
+        if row is None or row[0] is None:
+            return None
+        return self._key.open_text(row[0], f"sessions|{session_id}|chat_title")
 
     # --- outbox, reminders, audit ----------------------------------------------------------------
 
@@ -606,10 +646,33 @@ class Tx:
         )
         return None if row is None else str(row[0])
 
+    async def user_language(self, user_id: int) -> str | None:
+        """The language this person chose with /language, or None if they never chose."""
+        row = await self._one("SELECT language FROM languages WHERE user_id = ?", (user_id,))
+        return None if row is None else str(row[0])
+
+    async def user_languages(self, user_ids: list[int]) -> dict[int, str]:
+        """The chosen languages of those of ``user_ids`` who chose one."""
+        found: dict[int, str] = {}
+        for start in range(0, len(user_ids), 500):  # below SQLite's limit on parameters
+            chunk = tuple(user_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT user_id, language FROM languages WHERE user_id IN ({marks})"  # noqa: S608
+            found.update({int(u): str(lang) for u, lang in await self._all(sql, chunk)})
+        return found
+
+    async def set_user_language(self, user_id: int, language: str) -> None:
+        await self._exec(
+            "INSERT INTO languages (user_id, language) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
+            (user_id, language),
+        )
+
     async def forget_user(self, user_id: int) -> None:
         """Remove whatever still names this person; the audit keeps the action, not the actor."""
         u = (user_id,)
         await self._exec("DELETE FROM private_bindings WHERE user_id = ?", u)
+        await self._exec("DELETE FROM languages WHERE user_id = ?", u)
         await self._exec("DELETE FROM commitments WHERE proposer = ?", u)
         for table in (
             "participants",

@@ -33,6 +33,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
     LinkPreviewOptions,
     Message,
     ReactionTypeEmoji,
@@ -43,6 +44,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot import delivery as op
 from bot.storage import Store
+from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
 from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
 from bot.telegram.schedule import Row, choose, reserve
@@ -136,8 +138,11 @@ class Sender:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception:
-                log.exception("sending failed; trying again shortly")
+            except Exception as error:
+                if storage_fault(error) is None:
+                    log.exception("sending failed; trying again shortly")
+                else:  # the disk or the file: said in one line (the intake stops on damage)
+                    log.warning("sending paused: the database failed (%s)", error)
             with contextlib.suppress(TimeoutError):
                 await unless_stopped(asyncio.wait_for(self._wake.wait(), every), stop)
 
@@ -353,7 +358,7 @@ class Sender:
             case op.Pin():
                 await self._pin(session_id, operation.key)
             case op.Document():
-                await self._document(operation)
+                await self._document(session_id, operation)
             case op.Menu():
                 await self._menu(operation)
 
@@ -394,18 +399,44 @@ class Sender:
         except (BadRequest, Forbidden) as error:
             _warn_once("reactions", error)
 
-    async def _document(self, operation: op.Document) -> None:
+    async def _document(self, session_id: str | None, operation: op.Document) -> None:
+        """Post a file; a keyed one takes the place of the one before it (deleted), and a
+        replacement puts its content into the one posted, or does nothing if none was."""
+        key = operation.key if session_id else None
+        ref = await self.store.message_ref(session_id or "", key) if key else None
+        content = base64.b64decode(operation.content_b64)
+        if operation.replace:
+            if ref is not None:
+                self._spend(ref[0])
+                # Given bytes, PTB attaches the file under a name of its own (attach://…).
+                media = InputMediaDocument(
+                    content, caption=operation.caption, filename=operation.filename
+                )
+                try:
+                    await self.bot.edit_message_media(media, chat_id=ref[0], message_id=ref[1])
+                except BadRequest as error:  # deleted by an administrator, say: nothing to redraw
+                    log.info("a document was not replaced: %s", error.message)
+            return
+        if key and ref is not None:
+            await self._try_delete(ref)
+            await self.store.forget_message(session_id or "", key)
         self._spend(operation.chat_id)
-        await _posting(
+        message = await _posting(
             self.bot.send_document(
                 operation.chat_id,
-                InputFile(base64.b64decode(operation.content_b64), filename=operation.filename),
+                InputFile(content, filename=operation.filename),
                 caption=operation.caption,
                 message_thread_id=operation.thread_id,
             ),
             operation.chat_id,
-            None,
+            key,
         )
+        if key and message is None:  # posted, its id unread: neither replaced nor sent twice
+            await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
+        elif key and message is not None:
+            await self.store.remember_message(
+                session_id or "", key, message.chat_id, message.message_id
+            )
 
     async def _post(
         self,

@@ -14,6 +14,7 @@ from html import escape
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
     AgreementTally,
+    CharterView,
     CommitmentView,
     DueView,
     EndCheckView,
@@ -31,6 +32,7 @@ from bot.engine.effects import (
 from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
 from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
+from bot.words.charter import caption as charter_caption
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
     agreement_keys,
@@ -77,6 +79,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _end_check(view, ctx)
         case SummaryView():
             return Rendered(render_summary(view.summary, ctx))
+        case CharterView():  # a document: as text, the words that go with it
+            return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
             return Rendered(render_record(view.summary, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
@@ -129,11 +133,14 @@ def _how_to_answer(ctx: Context, stage: Stage) -> str:
     if stage.kind is StageKind.TEXT:
         if Channel.GROUP in stage.channels and private:
             return tr.gettext(
-                "Reply to this message to answer, or use “Answer privately” to write to me alone."
+                "To answer, reply to this message (swipe it, or press it and choose Reply), or "
+                "press “Answer privately” to write to me alone."
             )
         if private:
-            return tr.gettext("Use “Answer privately” to write your answer to me alone.")
-        return tr.gettext("Reply to this message to answer.")
+            return tr.gettext("Press “Answer privately” to write your answer to me alone.")
+        return tr.gettext(
+            "To answer, reply to this message (swipe it, or press it and choose Reply)."
+        )
     if stage.kind is StageKind.CHOICE:
         return tr.gettext("Choose one with the buttons. Press again to take your choice back.")
     if stage.kind is StageKind.MULTI_CHOICE:

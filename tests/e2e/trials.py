@@ -18,7 +18,7 @@ from bot.callbacks import Action, button
 from bot.demo import Demo, DemoError
 from bot.dialogues import Library
 from bot.engine.script import Channel, Script, StageKind
-from bot.engine.state import Status
+from bot.engine.state import SessionState, Status
 from bot.offline.cast import (
     COMMITMENTS,
     FACILITATOR,
@@ -385,12 +385,17 @@ async def _summary_seen(bot: Bot) -> bool:
     return bool(shown) and "people" in shown[-1]["text"] and state.status is Status.ENDED
 
 
+def answers_kept(state: SessionState) -> tuple[int, int]:
+    """How many answers the session keeps, and how many of them repeat one person's answer to
+    one stage (each is meant to be stored exactly once)."""
+    kept = Counter((a.stage_id, a.user_id) for a in state.answers)
+    return len(state.answers), sum(n - 1 for n in kept.values())
+
+
 async def _count(bot: Bot, figures: FaultFigures) -> None:
     state = await bot.state() if bot.demo.session_id else None
     if state is not None:
-        kept = Counter((a.stage_id, a.user_id) for a in state.answers)
-        figures.answers_stored = len(state.answers)
-        figures.duplicated_answers = sum(n - 1 for n in kept.values())
+        figures.answers_stored, figures.duplicated_answers = answers_kept(state)
         figures.commitments = len(state.commitments)
     posts = Counter(
         (call.chat_id, call.params.get("text"))

@@ -9,6 +9,7 @@ import pytest
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     Edit,
     EndCheckView,
     Group,
@@ -24,6 +25,7 @@ from bot.engine.effects import (
     StatusView,
     SummaryView,
 )
+from bot.engine.machine import charter_view
 from bot.engine.state import Status
 
 from .helpers import (
@@ -191,6 +193,37 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
     assert cards[0].view.open is False
     assert len([e for e in effects if str(getattr(e, "key", "")).startswith("commitment:")]) == 2
     assert keyed(effects, "welcome")[0].view.status is Status.ENDED
+
+
+def test_the_charter_follows_the_summary_at_the_end_dated_that_day(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.answer(POL, "commit", "Fix the lights", ref="c-ref")
+    lobby.tick(60)
+
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
+
+    summary = next(e for e in keyed(effects, "summary") if not isinstance(e, Pin))
+    (charter,) = keyed(effects, "charter")
+    assert isinstance(charter, Send) and charter.to == Group()
+    assert isinstance(charter.view, CharterView)
+    assert effects.index(charter) > effects.index(Pin(key="summary")) > effects.index(summary)
+    assert charter.view.date == (NOW + timedelta(hours=1)).date().isoformat()
+    assert charter.view.place is None
+    assert [c.text for c in charter.view.summary.commitments] == ["Fix the lights"]
+
+
+def test_after_the_end_only_a_charter_is_still_answered(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
+    lobby.tick(60 * 24)
+
+    effects = lobby.do(ev.CharterRequested, actor=FAC, place="Gitega")
+
+    view = charter_view(lobby.script, lobby.state, lobby.now, "Gitega")
+    assert effects == [Send(to=Group(), view=view, key="charter")]
+    assert view.date == NOW.date().isoformat()  # the day it ended, not the day it was asked
+    assert told(lobby.do(ev.StatusRequested, actor=FAC), FAC) == [Notice.SESSION_ENDED]
+    assert told(lobby.do(ev.CharterRequested, actor=POL), POL) == [Notice.NOT_FACILITATOR]
 
 
 def test_ending_drops_unshared_drafts(session: Driver) -> None:
