@@ -32,6 +32,8 @@ from bot.offline.cast import (
     GROUP_TITLE,
     PEOPLE,
     PRIVATE_TELLER,
+    VOTES,
+    VOTES_PER_PERSON,
     Person,
     demo_world,
 )
@@ -126,12 +128,16 @@ class Demo:
         store: Store,
         deliver: Deliver,
         people: tuple[Person, ...] = PEOPLE,
+        patience: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.api = api
         self.store = store
         self._feed = deliver
         self.session_id = ""
         self.people = people  # the cast; the benchmark brings a crowd
+        # How a person waits for a message still held back by the group's budget (a crowd's
+        # benchmark lets the sender deliver it); None: it is there at once, or never.
+        self._patience = patience
 
     async def command(self, person: Person, text: str) -> None:
         await self._feed(self.api.command(person.user_id, GROUP_ID, text))
@@ -162,6 +168,9 @@ class Demo:
 
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
+        if ref is None and self._patience is not None:
+            await self._patience()
+            ref = await self.store.message_ref(self.session_id, key)
         if ref is None:
             raise DemoError(f"the bot never posted {key}")
         return ref[1]
@@ -182,6 +191,20 @@ class Demo:
         if not from_bot:
             raise DemoError(f"the bot never wrote to {person.name}")
         return int(from_bot[-1]["message_id"])
+
+    async def open(self, script_id: str, language: str = "") -> None:
+        """The facilitator opens a private chat with the bot (to receive /status there), then
+        the session; everyone of the cast joins it."""
+        await self._feed(self.api.start(FACILITATOR.user_id))
+        await self.command(FACILITATOR, f"/newsession {script_id} {language}".strip())
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(GROUP_ID, None)
+        if session_id is None:
+            raise DemoError("the session did not open")
+        self.session_id = session_id
+        for person in self.people:
+            await self.choose_language(person)
+            await self.join(person)
 
     async def choose_language(self, person: Person) -> None:
         """``/language xx`` privately, for someone who reads another language than the session."""
@@ -232,6 +255,23 @@ class Demo:
             button(Action.SHARE, self.session_id, visibility),
         )
 
+    async def vote(self, stage_id: str) -> None:
+        """Everyone votes on the statements of the shared vision, on each statement's message
+        (as ``VOTES`` says; the rest agree)."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        answers = state.answers_for(stage_id) if state else []
+        shown = [a for a in answers if a.visibility.value != "facilitators" and not a.held]
+        for n, person in enumerate(self.people):
+            for m, answer in enumerate(shown[:VOTES_PER_PERSON]):
+                key = f"share:{answer.id}" if answer.via_private else f"statement:{answer.id}"
+                card = await self.store.message_ref(self.session_id, key)
+                if card is None:  # not on screen yet (a crowd waits for the group's budget)
+                    continue
+                vote = VOTES.get((n, m), "agree")
+                data = button(Action.AGREE, self.session_id, answer.id, vote)
+                await self.press(person, GROUP_ID, card[1], data)
+
     async def stage(self, script: Script, index: int) -> None:
         stage = script.stages[index]
         prompt = await self.live(f"prompt:{stage.id}")
@@ -244,6 +284,8 @@ class Demo:
                     await self.answer_privately(person, text, "anonymous")
                 elif Channel.GROUP in stage.channels:
                     await self.reply(person, prompt, text)
+            if stage.agree:
+                await self.vote(stage.id)
         elif stage.kind in CHOICE_KINDS:
             limit = 1 if stage.kind is StageKind.CHOICE else min(2, stage.max_choices or 2)
             for n, person in enumerate(self.people):
@@ -309,17 +351,7 @@ class Demo:
 async def play(demo: Demo, script: Script, language: str) -> str:
     """A whole session, from ``/newsession`` to ``/end``; returns the summary as plain text."""
     api = demo.api
-    # A facilitator opens a private chat with the bot first, to receive /status there.
-    await demo._feed(api.start(FACILITATOR.user_id))
-    await demo.command(FACILITATOR, f"/newsession {script.id} {language}")
-    async with demo.store.read() as tx:
-        session_id = await tx.session_for_chat(GROUP_ID, None)
-    if session_id is None:
-        raise DemoError("the session did not open")
-    demo.session_id = session_id
-    for person in demo.people:
-        await demo.choose_language(person)
-        await demo.join(person)
+    await demo.open(script.id, language)
     for index in range(len(script.stages)):
         await demo.command(FACILITATOR, "/next")
         await demo.stage(script, index)

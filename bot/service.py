@@ -29,6 +29,7 @@ from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import (
+    Agreement,
     Due,
     EarlierCommitment,
     Owner,
@@ -847,6 +848,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.AGREE:
+                return ev.AgreementSet(
+                    event_id=pending, actor=actor, answer_id=args[0], vote=Agreement(args[1])
+                )
             case Action.PROGRESS:
                 return ev.CommitmentStatusReported(
                     event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])

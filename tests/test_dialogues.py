@@ -120,6 +120,10 @@ def test_community_safety_stages() -> None:
     dimensions = script.stage("dimensions")
     assert dimensions is not None
     assert dimensions.kind is StageKind.MULTI_CHOICE
+    vision = script.stage("vision")
+    assert vision is not None and vision.agree  # its statements are voted on
+    introductions = script.stage("introductions")
+    assert introductions is not None and not introductions.in_take_home
     assert dimensions.max_choices == 3
     assert len(dimensions.options) == 8
     commitments = script.stage("commitments")
@@ -553,6 +557,38 @@ STAGE_RULES = [
         "quote_with_consent",
         "only text stages",
         id="quote-with-consent-on-choice",
+    ),
+    pytest.param(
+        """
+        - id: pick
+          kind: choice
+          title: Pick
+          prompt: Choose.
+          agree: true
+          options:
+            - {id: a, label: A}
+            - {id: b, label: B}
+        """,
+        "agree:",
+        "pick",
+        "agree",
+        "only the answers of a text stage",
+        id="agree-on-choice",
+    ),
+    pytest.param(
+        """
+        - id: dream
+          kind: text
+          title: Dream
+          prompt: Picture it.
+          agree: true
+          in_summary: false
+        """,
+        "agree:",
+        "dream",
+        "agree",
+        "left out of the summary",
+        id="agree-left-out-of-the-summary",
     ),
     pytest.param(
         """

@@ -56,6 +56,8 @@ class Notice(StrEnum):
     CHOICES_FULL = "choices_full"
     UNKNOWN_COMMITMENT = "unknown_commitment"
     NOT_PROPOSER = "not_proposer"
+    VOTED = "voted"  # a vote on a statement of the shared vision, in its button's popup
+    UNKNOWN_STATEMENT = "unknown_statement"  # no such statement to vote on (any more)
     ENDORSED = "endorsed"
     UNENDORSED = "unendorsed"
     QUOTE_CONSENT_REQUEST = "quote_consent_request"
@@ -111,14 +113,40 @@ class PromptView(_Frozen):
     tally: dict[str, int] = Field(default_factory=dict)  # option id -> votes
 
 
+class AgreementTally(_Frozen):
+    """The live votes on one statement of the shared vision, in all (the summary has them by
+    role, under the small-group rule)."""
+
+    agree: int = 0
+    unsure: int = 0
+    disagree: int = 0
+
+
 class SharedAnswerView(_Frozen):
-    """An answer written privately and shared to the group; ``author`` None means anonymous."""
+    """An answer written privately and shared to the group; ``author`` None means anonymous.
+
+    On an ``agree`` stage it is a statement of the shared vision: ``tally`` holds its votes and
+    the message carries the Agree / Not sure / Disagree buttons (``answer_id`` names it)."""
 
     type: Literal["shared_answer"] = "shared_answer"
     script_id: str
     stage_id: str
     text: str
     author: str | None
+    answer_id: str = ""
+    tally: AgreementTally | None = None
+
+
+class StatementView(_Frozen):
+    """The vote card the bot posts under a group reply on an ``agree`` stage (the bot cannot
+    add buttons to a person's own message): a short excerpt, the tally and the buttons."""
+
+    type: Literal["statement"] = "statement"
+    script_id: str
+    stage_id: str
+    answer_id: str
+    text: str
+    tally: AgreementTally
 
 
 class CommitmentView(_Frozen):
@@ -235,6 +263,7 @@ View = Annotated[
     | WelcomeView
     | PromptView
     | SharedAnswerView
+    | StatementView
     | CommitmentView
     | DueView
     | EarlierView

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -132,6 +132,14 @@ class ChoiceToggled(_ByPerson):
     type: Literal["choice_toggled"] = "choice_toggled"
     stage_id: str
     option_id: str
+
+
+class AgreementSet(_ByPerson):
+    """A participant's vote on a statement of the shared vision; a later vote replaces it."""
+
+    type: Literal["agreement_set"] = "agreement_set"
+    answer_id: str
+    vote: Agreement
 
 
 class CommitmentOwnerSet(_ByPerson):
@@ -325,6 +333,7 @@ Event = Annotated[
     | ShareChosen
     | AnswerEdited
     | ChoiceToggled
+    | AgreementSet
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported

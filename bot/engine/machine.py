@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.engine import events as ev
 from bot.engine.effects import (
+    AgreementTally,
     Cancel,
     CharterView,
     CommitmentView,
@@ -39,6 +40,7 @@ from bot.engine.effects import (
     Schedule,
     Send,
     SharedAnswerView,
+    StatementView,
     StatusLine,
     StatusView,
     SummaryView,
@@ -50,6 +52,7 @@ from bot.engine.state import (
     DUE_DAYS,
     NOBODY,
     SETTLED,
+    Agreement,
     Answer,
     Commitment,
     Draft,
@@ -246,6 +249,7 @@ _BUTTON_EVENTS = (
     ev.RoleChosen,
     ev.ShareChosen,
     ev.ChoiceToggled,
+    ev.AgreementSet,
     ev.CommitmentOwnerSet,
     ev.CommitmentDueSet,
     ev.EndorsementToggled,
@@ -349,7 +353,7 @@ def _release(script: Script, s: SessionState, stage: Stage, *, closing: bool = F
     for answer in held:
         answer.held = False
     return [
-        Send(to=Group(), view=_shared_view(script, a, None), key=f"share:{a.id}") for a in held
+        Send(to=Group(), view=_shared_view(script, s, a, None), key=f"share:{a.id}") for a in held
     ]
 
 
@@ -612,6 +616,12 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
         )
     )
     effects: Effects = [_refresh_prompt(script, s, stage), *_release(script, s, stage)]
+    if stage.agree:  # a statement of the shared vision: a card with the vote buttons under it
+        answer = s.answers[-1]
+        card = _statement_view(script, s, answer)
+        effects.append(
+            Send(to=Group(), view=card, key=f"statement:{answer.id}", reply_to=e.source_ref)
+        )
     if e.source_ref:
         effects.append(React(source_ref=e.source_ref))
     return effects
@@ -691,7 +701,7 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
     s.answers.append(answer)
     effects: Effects = []
     if e.visibility is Visibility.NAMED:
-        view = _shared_view(script, answer, author.name)
+        view = _shared_view(script, s, answer, author.name)
         effects.append(Send(to=Group(), view=view, key=f"share:{answer.id}"))
     effects += _release(script, s, stage)
     effects.append(_refresh_prompt(script, s, stage))
@@ -700,10 +710,87 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
     return [*effects, *_reply(Notice.SHARED, visibility=e.visibility.value)]
 
 
-def _shared_view(script: Script, answer: Answer, author: str | None) -> SharedAnswerView:
+def _shared_view(
+    script: Script, s: SessionState, answer: Answer, author: str | None
+) -> SharedAnswerView:
+    """A privately written answer as the group sees it; on an ``agree`` stage, with its votes."""
+    agreeable = _agreeable(script, answer)
     return SharedAnswerView(
-        script_id=script.id, stage_id=answer.stage_id, text=answer.text, author=author
+        script_id=script.id,
+        stage_id=answer.stage_id,
+        text=answer.text,
+        author=author,
+        answer_id=answer.id if agreeable else "",
+        tally=_tally(s, answer.id) if agreeable else None,
     )
+
+
+# --- the shared vision: Agree / Not sure / Disagree on each statement -------------------------
+
+
+def _agreeable(script: Script, answer: Answer) -> bool:
+    """Whether the group may vote on this answer: on an ``agree`` stage, and shown to it."""
+    stage = script.stage(answer.stage_id)
+    return (
+        stage is not None
+        and stage.agree
+        and answer.visibility is not Visibility.FACILITATORS
+        and not answer.held
+    )
+
+
+def _tally(s: SessionState, answer_id: str) -> AgreementTally:
+    votes = list(s.agreements.get(answer_id, {}).values())
+    return AgreementTally(
+        agree=votes.count(Agreement.AGREE),
+        unsure=votes.count(Agreement.UNSURE),
+        disagree=votes.count(Agreement.DISAGREE),
+    )
+
+
+def _statement_key(answer: Answer) -> str:
+    """The message that carries a statement's votes: the bot's own post of a shared answer,
+    or the card it put under a group reply."""
+    return f"share:{answer.id}" if answer.via_private else f"statement:{answer.id}"
+
+
+def _statement_card(script: Script, s: SessionState, answer: Answer) -> Edit:
+    """The statement's message, redrawn with its votes as they are now."""
+    if answer.via_private:
+        author = s.participants.get(answer.user_id)
+        named = answer.visibility is Visibility.NAMED and author is not None
+        view: SharedAnswerView | StatementView = _shared_view(
+            script, s, answer, author.name if named and author else None
+        )
+    else:
+        view = _statement_view(script, s, answer)
+    return Edit(key=_statement_key(answer), view=view)
+
+
+def _statement_view(script: Script, s: SessionState, answer: Answer) -> StatementView:
+    return StatementView(
+        script_id=script.id,
+        stage_id=answer.stage_id,
+        answer_id=answer.id,
+        text=answer.text,
+        tally=_tally(s, answer.id),
+    )
+
+
+def _agreement_set(script: Script, s: SessionState, e: ev.AgreementSet, now: datetime) -> Effects:
+    """One vote per participant per statement; a later vote replaces the earlier one. The voter
+    is answered in the button's popup (free); the group sees one edit of the statement's
+    message, which the sender folds together with the edits queued after it."""
+    if _active(s, e.actor) is None:
+        return _reply(Notice.JOIN_FIRST)
+    answer = next((a for a in s.answers if a.id == e.answer_id), None)
+    if answer is None or not _agreeable(script, answer):
+        return _reply(Notice.UNKNOWN_STATEMENT)
+    votes = s.agreements.setdefault(answer.id, {})
+    if votes.get(e.actor) is e.vote:
+        return _reply(Notice.VOTED, vote=e.vote.value)  # nothing changes on screen
+    votes[e.actor] = e.vote
+    return [_statement_card(script, s, answer), *_reply(Notice.VOTED, vote=e.vote.value)]
 
 
 def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: datetime) -> Effects:
@@ -721,9 +808,11 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
                 author = s.participants[answer.user_id]
                 shown = author.name if answer.visibility is Visibility.NAMED else None
                 return [
-                    Edit(key=f"share:{answer.id}", view=_shared_view(script, answer, shown)),
+                    Edit(key=f"share:{answer.id}", view=_shared_view(script, s, answer, shown)),
                     *_tell(e, Notice.ANSWER_UPDATED),
                 ]
+            if _agreeable(script, answer):  # its vote card quotes the words it replies to
+                return [_statement_card(script, s, answer)]
             return []  # a group reply edited in place: the group already sees the new text
     for commitment in s.commitments:
         if commitment.source_ref == e.source_ref and commitment.proposer == e.actor:
@@ -1258,6 +1347,9 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     for answer in s.answers:
         if answer.user_id == user_id and answer.posted_by_bot:
             effects += _withdraw(f"share:{answer.id}")
+        elif answer.user_id == user_id and _agreeable(script, answer):
+            effects += _withdraw(f"statement:{answer.id}")  # its card quotes their words
+    effects += _erase_votes(script, s, user_id)
     s.answers = [a for a in s.answers if a.user_id != user_id]
     s.drafts.pop(user_id, None)
     for votes in s.choices.values():
@@ -1272,6 +1364,23 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
         if stage is not None and stage.takes_input:
             effects.append(_refresh_prompt(script, s, stage))
         effects += _redraw_summaries(script, s)
+    return effects
+
+
+def _erase_votes(script: Script, s: SessionState, user_id: UserId) -> Effects:
+    """Their votes go from every statement (whose cards are redrawn), and the votes cast on
+    their own statements go with those statements."""
+    own = {a.id for a in s.answers if a.user_id == user_id}
+    effects: Effects = []
+    for answer in s.answers:
+        votes = s.agreements.get(answer.id, {})
+        if answer.id not in own and votes.pop(user_id, None) is not None:
+            effects.append(_statement_card(script, s, answer))
+    s.agreements = {
+        answer_id: votes
+        for answer_id, votes in s.agreements.items()
+        if votes and answer_id not in own
+    }
     return effects
 
 
@@ -1356,6 +1465,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.ShareChosen: _share_chosen,
     ev.AnswerEdited: _answer_edited,
     ev.ChoiceToggled: _choice_toggled,
+    ev.AgreementSet: _agreement_set,
     ev.CommitmentOwnerSet: _owner_set,
     ev.CommitmentDueSet: _due_set,
     ev.CommitmentStatusReported: _status_reported,

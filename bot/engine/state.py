@@ -47,6 +47,14 @@ class Visibility(StrEnum):
     FACILITATORS = "facilitators"  # to facilitators only; counted, never quoted
 
 
+class Agreement(StrEnum):
+    """What someone says to a statement of the shared vision (an answer to an ``agree`` stage)."""
+
+    AGREE = "agree"
+    UNSURE = "unsure"
+    DISAGREE = "disagree"
+
+
 class Owner(StrEnum):
     """Who will act on a commitment."""
 
@@ -224,6 +232,8 @@ class SessionState(_Model):
     # stage id -> user id -> chosen option ids, in the order chosen
     choices: dict[str, dict[UserId, list[str]]] = Field(default_factory=dict)
     commitments: list[Commitment] = Field(default_factory=list)
+    # answer id -> user id -> what they said to it: one vote per person per statement.
+    agreements: dict[str, dict[UserId, Agreement]] = Field(default_factory=dict)
     # A follow-up session's copies of the group's earlier commitments, and the one on show.
     earlier: list[EarlierCommitment] = Field(default_factory=list)
     earlier_index: int = 0

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.engine.script import CHOICE_KINDS, Script, Stage, StageKind
 from bot.engine.state import (
+    Agreement,
     Answer,
     Commitment,
     Due,
@@ -291,12 +292,28 @@ def _statement(
     state: SessionState, stage: Stage, answer: Answer, author: Participant
 ) -> Statement:
     named = answer.visibility is Visibility.NAMED
+    votes = state.agreements.get(answer.id, {})
+    by_vote = {
+        vote: RoleCounts.of(_roles(state, [u for u, v in votes.items() if v is vote]))
+        for vote in Agreement
+    }
+    agree = by_vote[Agreement.AGREE]
+    police = sum(counts.police for counts in by_vote.values())
+    residents = sum(counts.resident for counts in by_vote.values())
     return Statement(
         answer_id=answer.id,
         stage_id=stage.id,
         text=answer.text,
         author=author.name if named else None,
         role=author.role if named else None,
+        agree=agree,
+        unsure=by_vote[Agreement.UNSURE],
+        disagree=by_vote[Agreement.DISAGREE],
+        # Bridging: most of the police officers and most of the residents who voted agree.
+        bridging=police > 0
+        and residents > 0
+        and 2 * agree.police > police
+        and 2 * agree.resident > residents,
     )
 
 

@@ -88,6 +88,12 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     ),
 }
 GENERAL_ANSWER = "I agree with what was said, and I want to help."
+# How the people vote on the statements of the shared vision (voter, statement), by their
+# places in PEOPLE and in the order the statements were given; anything else is "agree".
+# Gloria, an officer, disagrees with the lights on the river path: one statement divides.
+VOTES: dict[tuple[int, int], str] = {(1, 2): "disagree", (3, 1): "unsure"}
+# In a crowd, each person votes on the first statements only.
+VOTES_PER_PERSON = 10
 # A follow-up meeting: what two people say of each earlier commitment, in turn (replies to its
 # card), and the status someone of the side that acts reports on it there.
 EARLIER_NOTES = (

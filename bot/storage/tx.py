@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.engine.state import (
+    Agreement,
     Answer,
     Commitment,
     Draft,
@@ -89,6 +90,7 @@ _CHILD_TABLES = (
     "choices",
     "endorsements",
     "commitments",
+    "agreements",
     "earlier_commitments",
 )
 
@@ -155,6 +157,7 @@ class Tx:
             answers=await self._load_answers(session_id),
             drafts=await self._load_drafts(session_id),
             choices=await self._load_choices(session_id),
+            agreements=await self._load_agreements(session_id),
             commitments=await self._load_commitments(session_id),
             earlier=await self._load_earlier(session_id),
             earlier_index=shown,
@@ -233,6 +236,15 @@ class Tx:
                 (session_id,),
             )
         }
+
+    async def _load_agreements(self, session_id: str) -> dict[str, dict[int, Agreement]]:
+        agreements: dict[str, dict[int, Agreement]] = {}
+        for answer_id, uid, vote in await self._all(
+            "SELECT answer_id, user_id, vote FROM agreements WHERE session_id = ? ORDER BY rowid",
+            (session_id,),
+        ):
+            agreements.setdefault(answer_id, {})[uid] = Agreement(vote)
+        return agreements
 
     async def _load_choices(self, session_id: str) -> dict[str, dict[int, list[str]]]:
         """The ``user_id NULL`` row of a stage brings back its tally even when it is empty."""
@@ -344,6 +356,7 @@ class Tx:
         await self._save_answers(state)
         await self._save_drafts(state)
         await self._save_choices(state)
+        await self._save_agreements(state)
         await self._save_commitments(state)
         await self._save_endorsements(state)
         await self._save_earlier(state)
@@ -455,6 +468,17 @@ class Tx:
                     d.about,
                 )
                 for uid, d in s.drafts.items()
+            ],
+        )
+
+    async def _save_agreements(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
+            "INSERT INTO agreements (session_id, answer_id, user_id, vote) VALUES (?,?,?,?)",
+            [
+                (sid, answer_id, uid, vote.value)
+                for answer_id, votes in s.agreements.items()
+                for uid, vote in votes.items()
             ],
         )
 
@@ -588,6 +612,7 @@ class Tx:
             " UNION SELECT session_id FROM commitments WHERE proposer = :u"
             " UNION SELECT session_id FROM endorsements WHERE user_id = :u"
             " UNION SELECT session_id FROM choices WHERE user_id = :u"
+            " UNION SELECT session_id FROM agreements WHERE user_id = :u"
             " UNION SELECT session_id FROM facilitators WHERE user_id = :u"
             " ORDER BY 1",
             {"u": user_id},  # type: ignore[arg-type]
@@ -712,6 +737,7 @@ class Tx:
             "choices",
             "endorsements",
             "facilitators",
+            "agreements",
         ):
             await self._exec(f"DELETE FROM {table} WHERE user_id = ?", u)  # noqa: S608
         await self._exec("UPDATE audit SET actor = NULL WHERE actor = ?", u)

@@ -13,6 +13,7 @@ from html import escape
 
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
+    AgreementTally,
     CharterView,
     CommitmentView,
     DueView,
@@ -22,6 +23,7 @@ from bot.engine.effects import (
     PromptView,
     RecordView,
     SharedAnswerView,
+    StatementView,
     StatusLine,
     StatusView,
     SummaryView,
@@ -34,6 +36,7 @@ from bot.i18n.catalog import Translator, script_context
 from bot.words.charter import caption as charter_caption
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
+    agreement_keys,
     counts_line,
     due_keys,
     due_name,
@@ -65,6 +68,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _prompt(view, ctx)
         case SharedAnswerView():
             return _shared(view, ctx)
+        case StatementView():
+            return _statement(view, ctx)
         case CommitmentView():
             return _commitment(view, ctx)
         case DueView():
@@ -257,7 +262,34 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
             name=f"<b>{escape(view.author)}</b>", stage=title
         )
-    return Rendered(f"{head}\n{escape(view.text)}")
+    if view.tally is None:
+        return Rendered(f"{head}\n{escape(view.text)}")
+    # A statement of the shared vision: its votes so far, and the buttons to vote.
+    lines = [head, escape(view.text), "", _tally_line(view.tally, ctx)]
+    return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
+
+
+# A statement's excerpt on its vote card: the card replies to the whole message.
+EXCERPT = 80
+
+
+def _statement(view: StatementView, ctx: Context) -> Rendered:
+    """The vote card under a group reply: which statement, its votes so far, the buttons."""
+    text = view.text if len(view.text) <= EXCERPT else view.text[: EXCERPT - 1].rstrip() + "…"
+    lines = [
+        "🗳 " + tagged("b", ctx.tr.gettext("Do you agree with this statement?")),
+        escape(ctx.tr.gettext("“{text}”").format(text=text)),
+        _tally_line(view.tally, ctx),
+    ]
+    return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
+
+
+def _tally_line(tally: AgreementTally, ctx: Context) -> str:
+    return escape(
+        ctx.tr.gettext("Agree: {agree} · Not sure: {unsure} · Disagree: {disagree}").format(
+            agree=tally.agree, unsure=tally.unsure, disagree=tally.disagree
+        )
+    )
 
 
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
