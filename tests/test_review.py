@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.i18n.check import read_catalog
-from bot.i18n.review import review_table, rows
+from bot.i18n.review import KIRUNDI, review_table, rows
 
 PO = """\
 msgid ""
@@ -54,3 +54,10 @@ def test_each_row_has_the_source_the_kirundi_and_the_comments(tmp_path: Path) ->
     table = review_table(po)
     assert "| 3 | {label}: {n} vote / {label}: {n} votes |" in table
     assert "{n} vote \\| {n} votes" in table  # a pipe would split the cell
+
+
+def test_every_kirundi_entry_has_a_back_translation() -> None:
+    """The review table is only as useful as its last column: every Kirundi entry says in
+    English what it says, so a reviewer can compare it with the source at a glance."""
+    missing = [row[0] for row in rows(read_catalog(KIRUNDI)) if row[2] == "(none yet)"]
+    assert missing == []
