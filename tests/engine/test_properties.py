@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from bot.dialogues import Library
 from bot.engine import events as ev
 from bot.engine.effects import (
+    AgreementTally,
     CommitmentView,
     Delete,
     Edit,
@@ -36,13 +37,14 @@ from bot.engine.effects import (
     Schedule,
     Send,
     SharedAnswerView,
+    StatementView,
     StatusView,
     SummaryView,
     WelcomeView,
 )
 from bot.engine.machine import new_session, step
 from bot.engine.script import CHOICE_KINDS, Channel, Option, Script, Stage, StageKind
-from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
+from bot.engine.state import Agreement, Due, Owner, Role, SessionState, Status, Visibility
 from bot.engine.summary import (
     RoleCounts,
     Summary,
@@ -97,6 +99,8 @@ def stages(draw: st.DrawFn, stage_id: str, kind: StageKind) -> Stage:
         fields["nudge_after_minutes"] = draw(st.none() | st.integers(1, 600))
     fields["timebox_minutes"] = draw(st.none() | st.integers(1, 600))
     fields["in_summary"] = draw(st.booleans())
+    if kind is StageKind.TEXT and fields["in_summary"]:
+        fields["agree"] = draw(st.booleans())
     return Stage(id=stage_id, kind=kind, title=f"T {stage_id}", prompt="P", **fields)
 
 
@@ -223,6 +227,10 @@ edits = ev_(
     source_ref=st.sampled_from(["m1", "m2", "m3"]),
     text=fit_texts | texts,
 )
+# A vote on one of the answers given so far (k picks it), or on one that does not exist.
+agreements = st.tuples(
+    st.just("agreement"), members, st.integers(0, 20), st.sampled_from(list(Agreement))
+)
 quote_consents = ev_(ev.QuoteConsentSet, actor=members, allow=st.booleans())
 # Propose, settle who and when, and gather endorsements, in one go.
 pacts = st.tuples(
@@ -273,6 +281,7 @@ any_op = weighted(
     (8, on_commitment),
     (1, ev_(ev.EndorsementToggled, actor=users, commitment_id=commitment_ids)),
     (3, settles),
+    (3, agreements),
     (2, quote_consents),
     (1, ev_(ev.ParticipantErased, actor=users)),
     (1, ev_(ev.ReminderDue, stage_id=stage_ids, purpose=st.sampled_from(["nudge", "timebox"]))),
@@ -292,6 +301,7 @@ STAGE_OPS: dict[StageKind, st.SearchStrategy[Any]] = {
         (2, edits),
         (5, shares),
         (6, confides),
+        (6, agreements),
         (1, quote_consents),
     ),
     StageKind.CHOICE: weighted((3, any_op), (8, chooses)),
@@ -435,6 +445,16 @@ class Run:
             if user is None:
                 user = min(self.state.drafts, default=PEOPLE[0])
             yield self.new(ev.ShareChosen, actor=user, visibility=visibility)
+        elif kind == "agreement":
+            _, user, k, vote = op
+            agreeable = [
+                a
+                for a in self.state.answers
+                if (st_ := self.script.stage(a.stage_id)) and st_.agree
+            ]
+            answers = agreeable if k % 4 else self.state.answers  # mostly statements
+            answer_id = answers[k % len(answers)].id if answers else "a1"
+            yield self.new(ev.AgreementSet, actor=user, answer_id=answer_id, vote=vote)
         elif kind == "reminder" and self.reminders:
             yield self.reminders[op[1] % len(self.reminders)]
         elif kind == "replay" and self.applied:
@@ -528,6 +548,12 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
         else:
             assert authorised, f"{type(event).__name__} by {event.actor} moved the session"
             assert isinstance(event, ev.Advanced | ev.WentBack | ev.Paused | ev.Resumed | ev.Ended)
+    if after.agreements != before.agreements:
+        assert isinstance(event, ev.AgreementSet | ev.ParticipantErased), type(event).__name__
+        if isinstance(event, ev.AgreementSet):
+            voter = before.participants.get(event.actor)
+            assert voter is not None and voter.active
+            assert before.status is not Status.ENDED
     if isinstance(event, ev.PRIVILEGED) and not authorised:
         assert after.model_copy(update={"applied": before.applied}) == before
     if after.facilitators != before.facilitators:
@@ -576,6 +602,13 @@ def check_effects(script: Script, state: SessionState, effects: list[Any]) -> No
         elif isinstance(view, StatusView):
             assert view.participants == active
             assert len(view.answered) + len(view.quiet) == active.total
+        elif isinstance(view, StatementView | SharedAnswerView) and view.tally is not None:
+            votes = list(state.agreements.get(view.answer_id, {}).values())
+            assert view.tally == AgreementTally(
+                agree=votes.count(Agreement.AGREE),
+                unsure=votes.count(Agreement.UNSURE),
+                disagree=votes.count(Agreement.DISAGREE),
+            )
         elif isinstance(view, SummaryView | RecordView):
             check_summary(script, state, view.summary)
         elif isinstance(view, SharedAnswerView) and view.author is None:
@@ -613,6 +646,29 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
             assert name not in dump, f"{name} is in the summary without a named answer"
     for quote in summary.quotes:
         assert (quote.author is None) == (quote.role is None)
+    # Votes: on statements that exist, by people of the session; bridging as defined.
+    answer_ids = {a.id for a in state.answers}
+    for answer_id, votes in state.agreements.items():
+        assert answer_id in answer_ids
+        assert set(votes) <= set(state.participants)
+    for statement in summary.vision:
+        assert statement.votes == len(state.agreements.get(statement.answer_id, {})) or any(
+            state.participants[u].role is None
+            for u in state.agreements.get(statement.answer_id, {})
+        )
+        police = statement.agree.police + statement.unsure.police + statement.disagree.police
+        residents = (
+            statement.agree.resident + statement.unsure.resident + statement.disagree.resident
+        )
+        assert statement.bridging == (
+            police > 0
+            and residents > 0
+            and 2 * statement.agree.police > police
+            and 2 * statement.agree.resident > residents
+        )
+        assert (statement.author is None) == (statement.role is None)
+    bridging = [s.bridging for s in summary.vision]
+    assert bridging == sorted(bridging, reverse=True), "agreed statements come first"
 
 
 def check_anonymity(after: SessionState, event: Any, effects: list[Any]) -> None:
