@@ -30,6 +30,7 @@ from bot.engine.effects import (
     Delete,
     Edit,
     Group,
+    Notice,
     Pin,
     PromptView,
     RecordView,
@@ -253,6 +254,40 @@ any_op = weighted(
     (1, ev_(ev.Joined, actor=users)),
     (1, ev_(ev.Consented, actor=users, accept=st.booleans())),
     (1, ev_(ev.RoleChosen, actor=users, role=roles)),
+    (1, ev_(ev.RoleChangeAsked, actor=users)),
+    (1, ev_(ev.MemberLeft, user_id=users)),
+    # Acts of someone the shell found outside the group: never applied.
+    (1, ev_(ev.Joined, actor=users, actor_is_member=st.just(False))),
+    (
+        1,
+        ev_(
+            ev.ChoiceToggled,
+            actor=users,
+            stage_id=stage_ids,
+            option_id=option_ids,
+            actor_is_member=st.just(False),
+        ),
+    ),
+    (
+        1,
+        ev_(
+            ev.Answered,
+            actor=users,
+            stage_id=stage_ids,
+            text=texts,
+            channel=st.sampled_from(list(Channel)),
+            actor_is_member=st.just(False),
+        ),
+    ),
+    (
+        1,
+        ev_(
+            ev.EndorsementToggled,
+            actor=users,
+            commitment_id=commitment_ids,
+            actor_is_member=st.just(False),
+        ),
+    ),
     (16, answers),
     (
         1,
@@ -483,6 +518,7 @@ class Run:
         assert repeated == []
 
         check_authority(before, after, event)
+        check_membership(before, after, event, effects)
         check_effects(self.script, after, effects)
         check_summary(self.script, after, build_summary(self.script, after))
         check_anonymity(after, event, effects)
@@ -499,6 +535,12 @@ class Run:
 
 def active_roles(state: SessionState) -> RoleCounts:
     return RoleCounts.of([p.role for p in state.participants.values() if p.active and p.role])
+
+
+def took_part(state: SessionState) -> RoleCounts:
+    """Everyone who joined with a role, those who left the group since included."""
+    roles = [p.role for p in state.participants.values() if p.consented and p.role]
+    return RoleCounts.of(roles)
 
 
 def role_counts_in(value: Any) -> Iterator[RoleCounts]:
@@ -535,18 +577,41 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
             assert authorised
             assert after.facilitators == [*before.facilitators, event.user_id]
         else:
-            assert isinstance(event, ev.Opened | ev.ParticipantErased | ev.Consented)
+            assert isinstance(
+                event, ev.Opened | ev.ParticipantErased | ev.Consented | ev.MemberLeft
+            )
             assert set(after.facilitators) <= set(before.facilitators) or isinstance(
                 event, ev.Opened
             )
 
 
+def check_membership(
+    before: SessionState, after: SessionState, event: Any, effects: list[Any]
+) -> None:
+    """Someone outside the group changes nothing; someone who left takes part no more."""
+    if getattr(event, "actor_is_member", None) is False:
+        assert after.model_copy(update={"applied": before.applied}) == before
+    if isinstance(event, ev.MemberLeft):
+        assert event.user_id not in after.facilitators
+        gone = after.participants.get(event.user_id)
+        assert gone is None or not gone.active
+        assert after.answers == before.answers  # what they said stays
+    for p in after.participants.values():
+        if p.left:  # nudged by nobody, counted nowhere
+            assert not any(
+                isinstance(e, Send)
+                and getattr(e.to, "user_id", None) == p.user_id
+                and getattr(e.view, "code", None) is Notice.NUDGE
+                for e in effects
+            )
+
+
 def check_effects(script: Script, state: SessionState, effects: list[Any]) -> None:
-    active = active_roles(state)
+    active, joined = active_roles(state), took_part(state)
     for effect in effects:
         for counts in role_counts_in(effect):
             assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
-            assert counts.total <= active.total or isinstance(effect, Delete)
+            assert counts.total <= joined.total or isinstance(effect, Delete)
         view = getattr(effect, "view", None)
         if isinstance(view, WelcomeView):
             assert view.participants == active
@@ -589,7 +654,7 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
     for counts in role_counts_in(summary):
         assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
         assert counts.total <= summary.participants.total
-    assert summary.participants == active_roles(state)
+    assert summary.participants == took_part(state)
     assert summary.withheld >= 0
     text_stages = [s for s in script.stages if s.in_summary and s.kind is StageKind.TEXT]
     answers = [a for s in text_stages for a in state.answers_for(s.id) if not a.held]
