@@ -169,6 +169,14 @@ def ev_(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[A
     return st.fixed_dictionaries(fields).map(lambda f: ("event", cls, f))
 
 
+def any_answer(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """An answer to any stage, from anyone, in any channel."""
+    channels = st.sampled_from(list(Channel))
+    return ev_(
+        ev.Answered, actor=users, stage_id=stage_ids, text=texts, channel=channels, **fields
+    )
+
+
 def privileged(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.tuples(steerers, st.booleans(), st.fixed_dictionaries(fields)).map(
         lambda t: ("event", cls, {"actor": t[0], "actor_is_admin": t[0] == ADMIN and t[1], **t[2]})
@@ -268,17 +276,7 @@ any_op = weighted(
             actor_is_member=st.just(False),
         ),
     ),
-    (
-        1,
-        ev_(
-            ev.Answered,
-            actor=users,
-            stage_id=stage_ids,
-            text=texts,
-            channel=st.sampled_from(list(Channel)),
-            actor_is_member=st.just(False),
-        ),
-    ),
+    (1, any_answer(actor_is_member=st.just(False))),
     (
         1,
         ev_(
@@ -289,17 +287,7 @@ any_op = weighted(
         ),
     ),
     (16, answers),
-    (
-        1,
-        ev_(
-            ev.Answered,
-            actor=users,
-            stage_id=stage_ids,
-            text=texts,
-            channel=st.sampled_from(list(Channel)),
-            source_ref=refs,
-        ),
-    ),
+    (1, any_answer(source_ref=refs)),
     (5, shares),
     (3, confides),
     (2, edits),
