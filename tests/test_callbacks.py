@@ -32,6 +32,7 @@ def test_every_action_round_trips() -> None:
         Action.END: ("1",),
         Action.PROGRESS: ("c12", "in_progress"),
         Action.SESSION_LANGUAGE: ("rn",),
+        Action.PLAY: ("a12",),
     }
     assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():

@@ -31,6 +31,7 @@ from bot.engine.state import (
     Status,
     UserId,
     Visibility,
+    shown,
 )
 
 
@@ -86,10 +87,11 @@ class Section(StrEnum):
 
 class Quote(_Frozen):
     stage_id: str
-    text: str
+    text: str  # VOICE_MARK for a voice answer: its file id never leaves the state
     author: str | None  # None: anonymous
     role: Role | None  # None: anonymous
     section: Section = Section.OFFERS
+    answer_id: str = ""  # what a facilitator's Play button names
 
 
 class Statement(_Frozen):
@@ -255,7 +257,7 @@ def _statement(
     return Statement(
         answer_id=answer.id,
         stage_id=stage.id,
-        text=answer.text,
+        text=shown(answer.text),
         author=author.name if named else None,
         role=author.role if named else None,
     )
@@ -309,13 +311,19 @@ def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
         quotes.append(
             Quote(
                 stage_id=stage.id,
-                text=answer.text,
+                text=shown(answer.text),
+                answer_id=answer.id,
                 author=author.name if named else None,
                 role=author.role if named else None,
                 section=_section(stage),
             )
         )
     return quotes, withheld
+
+
+def quotable(stage: Stage, answer: Answer, author: Participant) -> bool:
+    """Whether an answer may be quoted in any summary (see ``_quotable``)."""
+    return _quotable(stage, answer, author)
 
 
 def _quotable(stage: Stage, answer: Answer, author: Participant) -> bool:

@@ -44,12 +44,13 @@ from bot.words.names import (
     progress_name,
     role_name,
     script_title,
+    spoken,
     stage_of,
     stage_text,
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_record, render_summary
+from bot.words.summary import record_quotes, render_record, render_summary, voice_answers
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -77,7 +78,7 @@ def render(view: View, ctx: Context) -> Rendered:
         case CharterView():  # a document: as text, the words that go with it
             return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
-            return Rendered(render_record(view.summary, ctx))
+            return Rendered(render_record(view.summary, ctx), _play_keys(view, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
@@ -249,7 +250,17 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
             name=f"<b>{escape(view.author)}</b>", stage=title
         )
-    return Rendered(f"{head}\n{escape(view.text)}")
+    return Rendered(f"{head}\n{escape(spoken(tr, view.text))}")
+
+
+def _play_keys(view: RecordView, ctx: Context) -> Keys:
+    """A button per voice answer of the record, five to a row: pressed, the bot sends that
+    voice to the facilitator privately."""
+    keys = [
+        Key(f"▶ {n}", data=button(Action.PLAY, ctx.session_id, answer_id))
+        for n, answer_id in enumerate(voice_answers(record_quotes(view.summary)), start=1)
+    ]
+    return tuple(tuple(keys[i : i + 5]) for i in range(0, len(keys), 5))
 
 
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
