@@ -63,6 +63,7 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd update
 bench: $(STAMP)                ## per-update cost (throughput, against bare PTB), and a crowded group under Telegram's limits
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/baseline.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py
 
 docker:                       ## the image (needs a Docker engine)
