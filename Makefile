@@ -5,10 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 MO     := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/ikiganiro.po))
 
-.PHONY: demo test transcripts lint typecheck check i18n-extract i18n-update i18n-compile run soak bench docker docker-check lock clean
+.PHONY: demo charter test transcripts lint typecheck check i18n-extract i18n-update i18n-compile i18n-review run soak bench docker docker-check lock clean
 
 demo: $(STAMP) $(MO)          ## a whole session through the real bot, offline, no token
 	$(BIN)/ikiganiro demo
+
+# The demo's charter as the group gets it, drawn to docs/charter.png (the README shows it) by
+# PDFium (pypdfium2, a dev dependency: no system package needed). CHARTER_LANGUAGE=rn for another.
+CHARTER_LANGUAGE ?= en
+charter: $(STAMP) $(MO)       ## render the demo's charter (PDF) to docs/charter.png, to look at
+	mkdir -p build
+	$(BIN)/ikiganiro demo --language $(CHARTER_LANGUAGE) --charter build/charter.pdf > /dev/null
+	$(BIN)/pypdfium2 render build/charter.pdf --pages 1 --scale 1.4 --format png \
+		--output build --prefix charter-page > /dev/null
+	mv build/charter-page1.png docs/charter.png
+	@echo "docs/charter.png (from build/charter.pdf)"
 
 test: $(STAMP) $(MO)          ## lint, types, script check and the test suite (what CI runs)
 	$(BIN)/python .ci/check_locks.py
@@ -45,26 +56,33 @@ i18n-update: i18n-extract     ## merge the template into every catalog
 	$(BIN)/pybabel update -D ikiganiro -i locales/ikiganiro.pot -d locales --no-wrap
 	$(BIN)/python -m bot.i18n.plurals $(wildcard locales/*/LC_MESSAGES/ikiganiro.po)
 
+i18n-review: $(STAMP)         ## rewrite docs/kirundi-review.md (Kirundi, back-translation, note) from the rn catalog
+	$(BIN)/python -m bot.i18n.review
+
 run: $(STAMP) $(MO)           ## serve a real group (needs IKIGANIRO_TOKEN and IKIGANIRO_DATA_KEY)
 	$(BIN)/ikiganiro run
 
-KILLS ?= 20
+KILLS ?= 50
 SEED  ?= 7
 ODD   ?= 10000
 FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
 # Each soak prints its figures beside its goals; all run, and the target fails if any did.
-soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=50), odd updates (ODD=), sessions under faults (FAULT_SEEDS=)
+soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
 	@rc=0; \
 	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/oddities.py --count $(ODD) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
+	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
-bench: $(STAMP)                ## per-update cost (throughput, against bare PTB), and a crowded group under Telegram's limits
+bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), a crowded group under Telegram's limits, a 200-person charter
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py
+	$(BIN)/python bench/summary_length.py
+	$(BIN)/python bench/votes.py
+	$(BIN)/python bench/charter.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .

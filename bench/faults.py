@@ -2,6 +2,11 @@
 (``make soak``): every answer stored once, the summary posted, no message posted more than
 twice. Several seeds, every fault kind (5xx, timeouts, resets, null results, malformed bodies,
 lost responses); prints the figures of each beside the goals.
+
+The people act on what they see (``tests.e2e.trials.OnScreen``): a post set aside after two
+tries without an answer ("unconfirmed") may or may not be on screen; when it is not, they do
+what people do (tap the join link again, the facilitator presses /next, /end or /summary again)
+and the bot shows it again. "asked again" counts those second tries.
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  seed {f.seed:>3}: answers {f.answers_stored}/{f.answers_expected}, "
             f"twice {f.duplicated_answers}, commitments {f.commitments}/{EXPECTED_COMMITMENTS}, "
-            f"max posts {f.max_posts}, completed {f.completed}  [{kinds}]"
+            f"max posts {f.max_posts}, completed {f.completed}, "
+            f"unconfirmed {f.unconfirmed}, asked again {f.repeats}  [{kinds}]"
         )
         if f.failure:
             print(f"            stopped by {f.failure}")

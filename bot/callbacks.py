@@ -29,11 +29,14 @@ class Action(StrEnum):
     OWNER = "o"  # o|sid|c3|both
     DUE = "d"  # d|sid|c3|1m
     ENDORSE = "e"  # e|sid|c3
+    AGREE = "a"  # a|sid|a12|agree: a vote on a statement of the shared vision
     QUOTE = "q"  # q|sid|1
     NUDGE = "n"  # n|sid|stage
     END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
     PROGRESS = "p"  # p|sid|c3|done: where a commitment stands
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
+    LANGUAGE = "l"  # l|-|fr: the presser's own language, in every session
+    SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
 
 
 # How many arguments follow the session id, per action.
@@ -45,12 +48,18 @@ _ARITY: dict[Action, int] = {
     Action.OWNER: 2,
     Action.DUE: 2,
     Action.ENDORSE: 1,
+    Action.AGREE: 2,
     Action.QUOTE: 1,
     Action.NUDGE: 1,
     Action.END: 1,
     Action.PROGRESS: 2,
     Action.FORGET: 1,
+    Action.LANGUAGE: 1,
+    Action.SESSION_LANGUAGE: 1,
 }
+
+# The buttons about a person rather than a session: their session id is always NO_SESSION.
+PERSONAL = (Action.FORGET, Action.LANGUAGE)
 
 _PART = re.compile(_SLUG)
 _SESSION_RE = re.compile(_SESSION)
@@ -91,7 +100,7 @@ def decode(data: str | None) -> Button | None:
     session_id, *args = rest
     if session_id != NO_SESSION and not _SESSION_RE.fullmatch(session_id):
         return None
-    if (session_id == NO_SESSION) != (action is Action.FORGET):
+    if (session_id == NO_SESSION) != (action in PERSONAL):
         return None
     if not all(_PART.fullmatch(arg) for arg in args):
         return None

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from bot.dialogues import DEFAULT_SCRIPT, DIALOGUES_DIR, check
 
+DEMO_CHARTER = "ikiganiro-charter.pdf"
+
 if TYPE_CHECKING:
     from bot.storage import DataKey
 
@@ -39,6 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--script", default=DEFAULT_SCRIPT)
     demo.add_argument("--language", default="en")
+    demo.add_argument(
+        "--charter",
+        type=Path,
+        default=Path(DEMO_CHARTER),
+        help=f"where to write the charter the group got (default: {DEMO_CHARTER})",
+    )
+    charter = commands.add_parser(
+        "charter", help="write a session's printable charter (PDF) from the database"
+    )
+    charter.add_argument("session_id")
+    charter.add_argument("--language", help="default: the session's language")
+    charter.add_argument("--second-language", help="a second language, side by side")
+    charter.add_argument("--place", help="where the group met (else a line to write it on)")
+    charter.add_argument("-o", "--output", type=Path, required=True, help="the PDF to write")
     commands.add_parser("run", help="serve Telegram by long polling (needs the environment)")
     commands.add_parser("keygen", help="print a new IKIGANIRO_DATA_KEY")
     backup = commands.add_parser("backup", help="a consistent copy of the database, while it runs")
@@ -50,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(paths: list[Path]) -> int:
-    from bot.i18n.check import check_catalog, shipped_catalogs, template_out_of_date
+    from bot.i18n.check import (
+        check_catalog,
+        language_of,
+        shipped_catalogs,
+        template_out_of_date,
+    )
+    from bot.words.fit import commands_over_limits, notices_over_limits
     from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
@@ -58,6 +80,9 @@ def _check(paths: list[Path]) -> int:
     problems = [str(problem) for problem in check(scripts)] if scripts else []
     if not paths:  # the code's own words: notice declarations, and the template they feed
         problems += declaration_problems() + template_out_of_date()
+        for shipped in catalogs:  # each language's notices with long values, against Telegram
+            language = language_of(shipped)
+            problems += notices_over_limits(language) + commands_over_limits(language)
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:
@@ -142,7 +167,7 @@ def _run() -> int:
     except KeyFormatError as error:
         print(f"IKIGANIRO_DATA_KEY: {error}", file=sys.stderr)
         return 2
-    _quiet_logging(token)
+    _quiet_logging(token, settings.log_level)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -166,14 +191,45 @@ def _run() -> int:
     return 0
 
 
-def _demo(script: str, language: str) -> int:
+def _demo(script: str, language: str, charter: Path) -> int:
     from bot.demo import DemoError, run_demo
 
     try:
-        print(asyncio.run(run_demo(script, language)))
+        print(asyncio.run(run_demo(script, language, charter=charter)))
     except DemoError as error:
         print(error, file=sys.stderr)
         return 2
+    return 0
+
+
+def _charter(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.charter.export import CharterError, session_charter
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
+
+    try:
+        db, key = _database()
+        content = asyncio.run(
+            session_charter(
+                db,
+                key,
+                args.session_id,
+                language=args.language,
+                second_language=args.second_language,
+                place=args.place,
+                now=datetime.now(UTC),
+            )
+        )
+        args.output.write_bytes(content)
+    except (ConfigError, StorageError, CharterError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"cannot write {args.output}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"charter written to {args.output}")
     return 0
 
 
@@ -194,16 +250,43 @@ class _Redact(logging.Filter):
         return True
 
 
-def _quiet_logging(token: str) -> None:
-    """httpx logs request URLs, which carry the bot token: keep it and PTB at WARNING.
+# Libraries whose lines below WARNING carry what people wrote (PTB prints every update it
+# fetches at DEBUG, story and author's name included) or the token (httpx prints request URLs).
+QUIET_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "apscheduler",
+    "aiosqlite",
+    "hpack",
+    "fontTools",
+    "fpdf",
+)
 
-    Whatever still mentions the token, a traceback from a handler say, has it masked.
-    """
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
+
+class _LibrariesQuiet(logging.Filter):
+    """Drops a quiet library's line below WARNING at the handler, so no logging configuration
+    (a library logger set to DEBUG by hand, a root at DEBUG) lets an update reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        library = record.name.split(".", 1)[0] in QUIET_LIBRARIES
+        return not library or record.levelno >= logging.WARNING
+
+
+def _quiet_logging(token: str, level: str = "INFO") -> None:
+    """The bot's own lines at ``level``; the libraries' at WARNING and above only, with the
+    token masked in whatever still mentions it (a traceback from a handler, say)."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_Redact(token))
-    for name in ("httpx", "httpcore", "telegram", "apscheduler"):
+        guard(handler, token)
+    for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def guard(handler: logging.Handler, token: str) -> None:
+    """What every log handler of the bot gets: no token, no library line below WARNING."""
+    handler.addFilter(_Redact(token))
+    handler.addFilter(_LibrariesQuiet())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check(args.paths)
     if args.command == "demo":
-        return _demo(args.script, args.language)
+        return _demo(args.script, args.language, args.charter)
+    if args.command == "charter":
+        return _charter(args)
     if args.command == "run":
         return _run()
     if args.command == "keygen":

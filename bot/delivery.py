@@ -123,7 +123,12 @@ class Pin(_Frozen):
 
 
 class Document(_Frozen):
-    """A file for a chat (a printable charter, an export), its bytes base64-encoded."""
+    """A file for a chat (a printable charter, an export), its bytes base64-encoded.
+
+    With a ``key`` the file is a live message: a new one takes the place of the one before
+    (which is deleted), and ``replace`` puts new content in the one posted, if any, without a
+    new message (a charter redrawn after someone asked to be forgotten).
+    """
 
     op: Literal["document"] = "document"
     priority: Priority = Priority.ESSENTIAL
@@ -132,6 +137,8 @@ class Document(_Frozen):
     filename: str
     content_b64: str
     caption: str | None = None
+    key: str | None = None
+    replace: bool = False
 
 
 class Menu(_Frozen):

@@ -8,11 +8,15 @@ restart exactly as it was planned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bot import delivery as op
+from bot.charter import charter_pdf
 from bot.commands import Place as CommandPlace
 from bot.engine.effects import (
+    CharterView,
     Delete,
     Edit,
     Effect,
@@ -29,6 +33,8 @@ from bot.engine.script import Script
 from bot.engine.state import SessionState
 from bot.i18n.catalog import translator
 from bot.inbound import Origin
+from bot.words.charter import caption as charter_caption
+from bot.words.charter import filename as charter_filename
 from bot.words.markup import Context, Rendered, split_message
 from bot.words.menus import menu
 from bot.words.shell import ShellText, private_chat_pointer
@@ -37,10 +43,12 @@ from bot.words.views import render as render_view
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a session lives: a group, or one forum topic of it."""
+    """Where a session lives: a group, or one forum topic of it (and the group's name, where
+    a rendering needs it)."""
 
     chat_id: int
     thread_id: int | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,8 @@ class Scene:
     script: Script
     place: Place
     origin: Origin
+    # The languages people chose with /language (by user id); everyone else reads the session's.
+    languages: Mapping[int, str] = field(default_factory=dict)
 
 
 def plan(effects: list[Effect], scene: Scene, voice: Voice) -> list[op.Operation]:
@@ -90,6 +100,10 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
     state, place = scene.state, scene.place
     group = voice.context(state.language, scene.script, state.session_id)
     match effect:
+        case Send(to=Group(), view=CharterView() as charter):
+            return [_charter(charter, scene, voice, effect.key)]
+        case Edit(view=CharterView() as charter):
+            return [_charter(charter, scene, voice, effect.key, replace=True)]
         case Send(to=Group()):
             reply = _ref(effect.reply_to)
             reply_to = reply[1] if reply and reply[0] == place.chat_id else None
@@ -122,6 +136,25 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
     return []  # Schedule and Cancel are the service's, not deliveries
 
 
+def _charter(
+    view: CharterView, scene: Scene, voice: Voice, key: str | None, *, replace: bool = False
+) -> op.Document:
+    """The charter as a document in the group's language: one call of the group's budget
+    (a redrawn one replaces the file of the one posted, a card's worth of priority)."""
+    tr = translator(scene.state.language or voice.default_language)
+    content = charter_pdf(view, (tr.language,), group_title=scene.place.title)
+    return op.Document(
+        chat_id=scene.place.chat_id,
+        thread_id=scene.place.thread_id,
+        filename=charter_filename(tr, view.date),
+        content_b64=base64.b64encode(content).decode("ascii"),
+        caption=charter_caption(tr),
+        key=key,
+        replace=replace,
+        priority=op.Priority.CARD if replace else op.Priority.ESSENTIAL,
+    )
+
+
 def menus(before: SessionState, after: SessionState, place: Place, voice: Voice) -> list[op.Menu]:
     """The leading commands in the menu of each person who has just become a facilitator."""
     tr = translator(after.language or voice.default_language)
@@ -135,7 +168,9 @@ def menus(before: SessionState, after: SessionState, place: Place, voice: Voice)
 
 def _priority(key: str | None, *, edit: bool) -> op.Priority:
     """Prompts and summaries first; cards next; a live message's running counts after them."""
-    if key is not None and key.startswith(("commitment:", "share:")):
+    if edit and key is not None and key.startswith("statement:"):
+        return op.Priority.PROGRESS  # a statement's live tally: one vote among many
+    if key is not None and key.startswith(("commitment:", "share:", "statement:")):
         return op.Priority.CARD
     if edit and (key is None or key == "welcome" or key.startswith("prompt:")):
         return op.Priority.PROGRESS
@@ -144,7 +179,7 @@ def _priority(key: str | None, *, edit: bool) -> op.Priority:
 
 def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Send:
     state = scene.state
-    language = _language_of(state, user_id, scene.origin)
+    language = _language_of(scene, user_id)
     rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
     # If they never opened a private chat with the bot, the group is shown how to.
     pointer = private_chat_pointer(voice.bot_username, state.session_id)(
@@ -164,7 +199,8 @@ def fallback(chat_id: int, thread_id: int | None, pointer: Rendered) -> op.Fallb
 def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:
     """An answer to whoever acted, where they acted: a popup, a reaction, or a message."""
     origin, state = scene.origin, scene.state
-    language = origin.language if origin.private or origin.callback_id else state.language
+    private = origin.private or origin.callback_id is not None
+    language = (origin.language or state.language) if private else state.language
     rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
     quiet = isinstance(effect.view, NoticeView) and effect.view.code is Notice.DONE
     if origin.callback_id is not None:
@@ -177,14 +213,13 @@ def _reply(effect: Reply, scene: Scene, voice: Voice) -> list[op.Operation]:
     return [message(origin.chat_id, origin.thread_id, rendered, None, reply_to)]
 
 
-def _language_of(state: SessionState, user_id: int, origin: Origin) -> str:
-    """A person reads in their own language; someone not yet joined, in the one they use."""
-    participant = state.participants.get(user_id)
-    if participant is not None and participant.language:
-        return participant.language
-    if participant is None and origin.language and (origin.private or origin.callback_id):
-        return origin.language
-    return state.language
+def _language_of(scene: Scene, user_id: int) -> str:
+    """A person reads the language they chose, or else the session's: never their phone's
+    (no phone speaks Kirundi, so it would put a Kirundi session's people in English)."""
+    chosen = scene.languages.get(user_id)
+    if chosen is None and user_id == scene.origin.user_id:
+        chosen = scene.origin.language  # not a participant yet: what the service found
+    return chosen or scene.state.language
 
 
 def keyboard(rendered: Rendered) -> op.Keyboard:

@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Literal, cast
 
@@ -24,16 +24,29 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, Effect, Schedule
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Relay, Schedule, Send
+from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Progress, Role, SessionState, Visibility
-from bot.i18n.catalog import negotiate
+from bot.engine.state import (
+    Agreement,
+    Due,
+    EarlierCommitment,
+    Owner,
+    Progress,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
+from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
     Command,
+    MemberLeft,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -51,7 +64,7 @@ from bot.planner import (
     popup,
     source_ref,
 )
-from bot.storage import StorageError, Store, Tx
+from bot.storage import Sighting, StorageError, Store, Tx
 from bot.words import shell as texts
 from bot.words.commitments import open_commitments
 from bot.words.shell import ShellText, private_chat_pointer
@@ -60,6 +73,23 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 AdminCheck = Callable[[int, int], Awaitable[bool]]  # (chat id, user id) -> administrator?
+# (chat id, user id) -> in the chat now? None when Telegram would not say.
+MemberCheck = Callable[[int, int], Awaitable[bool | None]]
+
+# What only a member of the session's group may do: join, answer, vote, endorse, share, settle.
+_MEMBERS_ONLY = (
+    ev.LinkOpened,
+    ev.Consented,
+    ev.RoleChosen,
+    ev.Said,
+    ev.ShareChosen,
+    ev.ChoiceToggled,
+    ev.EndorsementToggled,
+    ev.CommitmentOwnerSet,
+    ev.CommitmentDueSet,
+    ev.CommitmentStatusReported,
+    ev.QuoteConsentSet,
+)
 
 _PENDING = "pending"  # an event's id until its session, and so its id, is known
 _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
@@ -67,6 +97,10 @@ _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
     StartKind.ANSWER: "answer",
     StartKind.HELLO: "hello",
 }
+
+
+# A group is told at most this often that messages sent as a chat act as nobody.
+ON_BEHALF_QUIET = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -83,6 +117,10 @@ async def _nobody_is_admin(_chat_id: int, _user_id: int) -> bool:
     return False
 
 
+async def _nobody_asked(_chat_id: int, _user_id: int) -> bool | None:
+    return None
+
+
 class Service:
     def __init__(
         self,
@@ -94,12 +132,16 @@ class Service:
         clock: Clock = utcnow,
         retention_days: int = 90,
         admins: AdminCheck = _nobody_is_admin,
+        members: MemberCheck = _nobody_asked,
     ) -> None:
         self.store = store
         self.library = library
         self.voice = Voice(bot_username, negotiate(default_language), retention_days)
         self.clock = clock
         self.admins = admins
+        self.members = members
+        # When each group was last told that a message sent as a chat acts as nobody.
+        self._told_on_behalf: dict[int, datetime] = {}
 
     def script_of(self, state: SessionState) -> Script | None:
         return self.library.get(state.script_id)
@@ -112,7 +154,7 @@ class Service:
 
     async def handle(self, update_id: int | None, origin: Origin, request: Request) -> None:
         """Apply what a person did; the update is marked processed in the same transaction."""
-        origin = replace(origin, language=negotiate(origin.language))  # Telegram's tag, or none
+        origin = await self._chosen_language(origin)
         match request:
             case Command():
                 await self._command(update_id, origin, request)
@@ -124,10 +166,23 @@ class Service:
                 await self._start(update_id, origin, request)
             case Pressed():
                 await self._pressed(update_id, origin, request.button)
+            case OnBehalf():
+                await self._on_behalf(update_id, origin, asks=request.asks)
+            case MemberLeft():
+                await self._member_left(update_id, origin, request.user_id)
             case BotMembership():
                 await self._membership(update_id, origin, request)
             case Migrated():
                 await self._migrated(update_id, origin, request.new_chat_id)
+
+    async def _chosen_language(self, origin: Origin) -> Origin:
+        """The language the person chose with /language, or none: Telegram's ``language_code``
+        is the phone's, and no phone speaks Kirundi, so it decides nothing here."""
+        chosen = None
+        if origin.user_id is not None:
+            async with self.store.read() as tx:
+                chosen = await tx.user_language(origin.user_id)
+        return replace(origin, language=chosen)
 
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
@@ -138,9 +193,10 @@ class Service:
 
     async def _command(self, update_id: int | None, origin: Origin, cmd: Command) -> None:
         place = CommandPlace.PRIVATE if origin.private else CommandPlace.GROUP
+        unknown = texts.unknown_command
         if commands.find(cmd.name, place) is None:
             wrong = texts.group_only if origin.private else texts.private_only
-            await self._say(update_id, origin, wrong)
+            await self._say(update_id, origin, wrong if cmd.name in commands.NAMES else unknown)
             return
         match cmd.name, place:
             case "newsession", _:
@@ -151,12 +207,21 @@ class Service:
                 await self._group_help(update_id, origin)
             case "help", _:
                 await self._say(update_id, origin, texts.private_help)
+            case "language", CommandPlace.GROUP:
+                await self._session_language(update_id, origin, cmd.args)
+            case "language", _:
+                await self._own_language(update_id, origin, cmd.args)
+            case "role", _:
+                asked = ev.RoleChangeAsked(event_id=_PENDING, actor=_actor(origin))
+                await self._act(update_id, origin, asked, missing=texts.no_private_session)
             case "mydata", _:
                 await self._mydata(update_id, origin)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
                 await self._say(update_id, origin, texts.forget_confirm)
             case "start", _:
                 await self._start(update_id, origin, Start(link=None))
+            case "charter", _:
+                await self._charter(update_id, origin, cmd.args)
             case "cofacilitate", _ if cmd.replied_user is None or cmd.replied_is_bot:
                 await self._say(update_id, origin, texts.cofacilitate_how)
             case "cofacilitate", _:
@@ -166,7 +231,11 @@ class Service:
                 await self._act(update_id, origin, added, missing=texts.no_session)
             case name, _:
                 lead = commands.LEAD_EVENTS[name](event_id=_PENDING, actor=_actor(origin))
-                await self._act(update_id, origin, cast(ev.Event, lead), missing=texts.no_session)
+                ended = await self._just_ended(origin) if name == "summary" else None
+                await self._act(
+                    update_id, origin, cast(ev.Event, lead), session_id=ended,
+                    missing=texts.no_session,
+                )  # fmt: skip
 
     async def _text(self, update_id: int | None, origin: Origin, said: Text) -> None:
         ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
@@ -210,6 +279,9 @@ class Service:
         if pressed is not None and pressed.action is Action.FORGET:
             await self._forget(update_id, origin, erase=pressed.args[0] == "1")
             return
+        if pressed is not None and pressed.action is Action.LANGUAGE:
+            await self._own_language(update_id, origin, pressed.args)
+            return
         event = _button_event(pressed, origin) if pressed is not None else None
         if pressed is None or event is None:
             await self._say(update_id, origin, texts.stale_button)
@@ -224,7 +296,29 @@ class Service:
             missing=texts.stale_button,
         )
 
+    async def _on_behalf(self, update_id: int | None, origin: Origin, *, asks: bool) -> None:
+        """A message sent as a channel or as the group acts as nobody. A command or a reply to
+        the bot is answered in the group (there is nobody to write to privately), at most once
+        every few minutes, so posting as a channel cannot spend the group's budget."""
+        chat_id, now = origin.chat_id or 0, self.clock()
+        last = self._told_on_behalf.get(chat_id)
+        quiet = last is not None and now - last < ON_BEHALF_QUIET
+        async with self.store.write() as tx:
+            session_id = await tx.session_for_chat(chat_id, origin.thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+            if asks and session_id is not None:  # on record, like any refused command
+                await tx.audit(session_id, None, "on_behalf.refused")
+            if asks and not quiet:
+                self._told_on_behalf[chat_id] = now
+                language = state.language if state else None
+                await self._queue(
+                    tx, origin, texts.not_a_person, None, language=language, aside=False
+                )
+            await _mark(tx, update_id)
+
     async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        if args and args[0].lower() in LANGUAGES and self.library.get(args[0]) is None:
+            args = (DEFAULT_SCRIPT, *args)  # "/newsession rn": the default script, in Kirundi
         script_id = args[0] if args else DEFAULT_SCRIPT
         language = negotiate(args[1], self.voice.default_language) if len(args) > 1 else None
         script = self.library.get(script_id)
@@ -237,11 +331,47 @@ class Service:
                 await self._queue(tx, origin, unknown, None)
             else:
                 session_id = secrets.token_hex(4)
-                state = new_session(session_id, script, language or self.voice.default_language)
+                earlier = await self._earlier(tx, script, chat_id, thread_id)
+                language = language or self.voice.default_language
+                state = new_session(session_id, script, language, earlier)
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
+                if language is None:
+                    await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _earlier(
+        self, tx: Tx, script: Script, chat_id: int, thread_id: int | None
+    ) -> list[EarlierCommitment]:
+        """For a follow-up script: the group's earlier commitments (``bot.engine.followup``)."""
+        if not script.follows_up:
+            return []
+        ids = await tx.sessions_of_place(chat_id, thread_id)
+        return earlier_commitments([s for i in ids if (s := await tx.load_state(i)) is not None])
+
+    async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
+        """The language was not named: the opener may change it with one press, privately.
+        Only if they can be reached there: it is worth no pointer in the group."""
+        if origin.user_id is None:
+            return
+        offer = texts.session_language_offer(state.session_id, state.language)
+        rendered = self.voice.shell(offer, origin.language or state.language)
+        await tx.enqueue(
+            state.session_id, op.dump(message(origin.user_id, None, rendered, None, None))
+        )
+
+    async def _charter(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
+        """The charter of the chat's latest session, ended or not, posted to the group; the
+        words after /charter name the place."""
+        place = " ".join(args).strip() or None
+        if place is not None and len(place) > ev.PLACE_MAX:
+            await self._say(update_id, origin, texts.place_too_long(ev.PLACE_MAX))
+            return
+        async with self.store.read() as tx:
+            session_id = await tx.latest_session(origin.chat_id or 0, origin.thread_id)
+        event = ev.CharterRequested(event_id=_PENDING, actor=_actor(origin), place=place)
+        await self._act(update_id, origin, event, session_id=session_id, missing=texts.no_session)
 
     async def _group_help(self, update_id: int | None, origin: Origin) -> None:
         chat_id, user_id = origin.chat_id or 0, _actor(origin)
@@ -272,7 +402,38 @@ class Service:
                 s for sid in await tx.sessions_of_user(user_id) if (s := await tx.load_state(sid))
             ]
         entries = [(s, sc) for s in states if (sc := self.script_of(s)) is not None]
-        await self._say(update_id, origin, texts.my_data(user_id, entries))
+        await self._say(update_id, origin, texts.my_data(user_id, entries, origin.language))
+
+    async def _own_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language in private (or its button): the person's own language, in every session;
+        without a known code, the choices as buttons."""
+        code = args[0].lower() if args else ""
+        if code not in LANGUAGES:
+            offer = texts.language_offer(origin.language, unknown=code or None)
+            await self._say(update_id, origin, offer)
+            return
+        async with self.store.write() as tx:
+            await tx.set_user_language(_actor(origin), code)
+            chosen = replace(origin, language=code)
+            await self._queue(tx, chosen, texts.language_chosen(code), None)
+            await _mark(tx, update_id)
+
+    async def _session_language(
+        self, update_id: int | None, origin: Origin, args: tuple[str, ...]
+    ) -> None:
+        """/language xx in the group: the session's language, if a facilitator asks."""
+        code = args[0].lower() if args else ""
+        if code in LANGUAGES:
+            event = ev.SessionLanguageSet(event_id=_PENDING, actor=_actor(origin), language=code)
+            await self._act(update_id, origin, event, missing=texts.no_session)
+            return
+        async with self.store.read() as tx:
+            found = await self._session_of(tx, origin)
+            state = await tx.load_state(found) if found else None
+        current = state.language if state else self.voice.default_language
+        await self._say(update_id, origin, texts.session_language_how(current))
 
     async def _forget(self, update_id: int | None, origin: Origin, *, erase: bool) -> None:
         """Erase a person from every session and every table, after their confirmation."""
@@ -311,6 +472,20 @@ class Service:
             await self._say(update_id, hello, texts.hello_group, language=origin.language)
         else:
             await self._say(update_id, origin, None)
+
+    async def _member_left(self, update_id: int | None, origin: Origin, user_id: int) -> None:
+        """Someone left the group: out of every live session of the chat and its nudges.
+
+        Telegram is asked first (the handler dropped what was remembered): an old update
+        replayed after they came back, or one that is not what it claims, changes nothing."""
+        if await self.members(origin.chat_id or 0, user_id):
+            await self._say(update_id, origin, None)
+            return
+        async with self.store.write() as tx:
+            for session_id in await tx.sessions_in_chat(origin.chat_id or 0):
+                left = ev.MemberLeft(event_id=_PENDING, user_id=user_id)
+                await self._run(tx, session_id, left, update_id, Origin())
+            await _mark(tx, update_id)
 
     async def _migrated(self, update_id: int | None, origin: Origin, new_chat_id: int) -> None:
         async with self.store.write() as tx:
@@ -357,6 +532,8 @@ class Service:
         binding where it happened; say ``missing`` or ``unchanged`` if that is what came of it."""
         if isinstance(event, ev.PrivilegedEvent):
             event = await self._with_admin(event, session_id, origin)
+        if isinstance(event, _MEMBERS_ONLY):
+            event = await self._with_member(event, session_id, origin)
         async with self.store.write() as tx:
             found = session_id or await self._session_of(tx, origin)
             result = await self._run(tx, found, event, update_id, origin) if found else None
@@ -390,9 +567,14 @@ class Service:
             return Result.UNCHANGED
         if event.event_id == _PENDING:
             event = event.model_copy(update={"event_id": _event_id(update_id, session_id)})
+        if isinstance(event, ev.SummaryRequested) and state.status is Status.ENDED:
+            # Posted with its id unread may be the review's draft, which the end's edit of
+            # the final summary could not reach: only a known id proves the final is there.
+            missing = not await self._shown(state.session_id, "summary", ())
+            event = event.model_copy(update={"summary_missing": missing})
         if isinstance(event, ev.Advanced | ev.WentBack) and event.seen_index is None:
-            seen = await self._seen_index(state, script)
-            event = event.model_copy(update={"seen_index": seen})
+            seen, missing = await self._seen_index(state, script)
+            event = event.model_copy(update={"seen_index": seen, "prompt_missing": missing})
         applied = await self._apply(tx, state, script, event, origin, Place(*located))
         if applied is not None and isinstance(event, ev.PRIVILEGED):
             # A refusal is on record too, but not who was refused: a stranger leaves no id.
@@ -417,6 +599,10 @@ class Service:
             return None
         sid = new.session_id
         await tx.save_state(new, place.chat_id, place.thread_id)
+        if origin.chat_title and not origin.private and origin.chat_id == place.chat_id:
+            await tx.set_chat_title(sid, origin.chat_title)
+        if any(_is_charter(effect) for effect in effects):
+            place = replace(place, title=await tx.chat_title(sid))
         for effect in effects:
             if isinstance(effect, Schedule):
                 await tx.schedule(
@@ -424,7 +610,11 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
-        operations = plan(effects, Scene(new, script, place, origin), self.voice)
+            elif isinstance(effect, Relay):
+                await self._run(tx, effect.session_id, effect.event, None, Origin())
+        people = [*new.participants, *new.facilitators]
+        languages = await tx.user_languages(people)
+        operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
         for operation in [*operations, *menus(state, new, place, self.voice)]:
             await tx.enqueue(sid, op.dump(operation))
         return list(effects)
@@ -461,7 +651,9 @@ class Service:
         session already open) is theirs alone: in a group it goes to their private chat, and
         if they never opened one the group is shown, at most every few minutes, how to.
         """
-        reader = language or (origin.language if origin.private or origin.callback_id else None)
+        spoken = language or await self._session_language_of(tx, origin, session_id)
+        private = origin.private or origin.callback_id is not None
+        reader = (origin.language or spoken) if private else spoken
         rendered = self.voice.shell(text, reader)
         operation: op.Operation
         if origin.callback_id is not None:
@@ -469,7 +661,7 @@ class Service:
         elif origin.chat_id is None:
             return
         elif aside and not origin.private and origin.user_id is not None:
-            personal = self.voice.shell(text, origin.language)
+            personal = self.voice.shell(text, origin.language or spoken)
             pointer = self.voice.shell(
                 private_chat_pointer(self.voice.bot_username, session_id), reader
             )
@@ -481,20 +673,64 @@ class Service:
             operation = message(origin.chat_id, origin.thread_id, rendered, None, reply_to)
         await tx.enqueue(session_id, op.dump(operation))
 
-    async def _seen_index(self, state: SessionState, script: Script) -> int:
-        """The stage the group has been shown: the open one, unless its prompt still waits in
-        the outbox (the group's budget is spent), in which case the one before it. A /next
-        pressed again because nothing seemed to happen then moves nothing (the engine says
-        so privately). A prompt that could not be sent at all does not hold the session up."""
+    async def _session_language_of(
+        self, tx: Tx, origin: Origin, session_id: str | None
+    ) -> str | None:
+        """The language of the session a shell text is about (the one named, else the one of
+        the chat, or of the person's private chat): what someone who never chose reads."""
+        found = session_id or await self._session_of(tx, origin)
+        state = await tx.load_state(found) if found else None
+        return state.language if state else None
+
+    async def _seen_index(self, state: SessionState, script: Script) -> tuple[int, bool]:
+        """The stage the group has been shown, and whether the open stage's prompt is missing.
+
+        The open stage, unless its prompt still waits in the outbox (the group's budget is
+        spent): then the one before it, and a /next pressed again because nothing seemed to
+        happen moves nothing (the engine says so privately). If the prompt is not on its way
+        and there is no sign it arrived (no message id kept, Telegram never said it was posted,
+        nobody answered or chose on the stage), it went missing on the way: the one before
+        it too, and the engine shows the prompt again instead of moving on."""
         index = state.stage_index
         if not 0 <= index < len(script.stages):
-            return index
-        prompt = f"prompt:{script.stages[index].id}"
-        waiting = {
-            (session_id, payload.get("op"), payload.get("key"))
-            for _, session_id, payload in await self.store.outbox_pending(limit=1000)
-        }
-        return index - 1 if (state.session_id, "send", prompt) in waiting else index
+            return index, False
+        stage_id = script.stages[index].id
+        prompt = f"prompt:{stage_id}"
+        if await self._waiting(state.session_id, prompt):
+            return index - 1, False
+        sighting = await self.store.sighting(state.session_id, prompt)
+        acted = bool(
+            state.answers_for(stage_id)
+            or state.choices.get(stage_id)
+            or any(c.stage_id == stage_id for c in state.commitments)
+        )
+        if acted or sighting in (Sighting.KNOWN, Sighting.POSTED):
+            return index, False
+        return index - 1, True
+
+    async def _just_ended(self, origin: Origin) -> str | None:
+        """For /summary in a group with no open session: the session that ended there last,
+        whose summary the engine posts again if it never reached the group."""
+        if origin.private or origin.chat_id is None:
+            return None
+        async with self.store.read() as tx:
+            if await tx.session_for_chat(origin.chat_id, origin.thread_id):
+                return None
+            return await tx.last_ended_session(origin.chat_id, origin.thread_id)
+
+    async def _waiting(self, session_id: str, key: str) -> bool:
+        """Whether a post of the live message ``key`` is still waiting in the outbox."""
+        return any(
+            (sid, payload.get("op"), payload.get("key")) == (session_id, "send", key)
+            for _, sid, payload in await self.store.outbox_pending(limit=1000)
+        )
+
+    async def _shown(self, session_id: str, key: str, seen: tuple[Sighting, ...]) -> bool:
+        """Whether the live message ``key`` reached its chat or is on its way: its id is kept,
+        it waits in the outbox, or its sighting is one of ``seen``."""
+        if await self._waiting(session_id, key):
+            return True
+        return await self.store.sighting(session_id, key) in (Sighting.KNOWN, *seen)
 
     async def _session_of(self, tx: Tx, origin: Origin) -> str | None:
         if origin.private:
@@ -508,7 +744,42 @@ class Service:
         if bot_message is None or origin.chat_id is None:
             return None
         found = await self.store.message_key(origin.chat_id, bot_message)
-        return found[1] if found else None
+        if found:
+            return found[1]
+        return await self._unsure_prompt(origin.chat_id, origin.thread_id)
+
+    async def _unsure_prompt(self, chat_id: int, thread_id: int | None) -> str | None:
+        """A reply to a message of the bot's whose id it does not know: the open stage's prompt,
+        if that prompt was posted without a readable answer (or may have been). People reply to
+        what they see; a commitment, which only a reply proposes, would be lost otherwise."""
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(chat_id, thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+        script = self.script_of(state) if state else None
+        if state is None or script is None or not 0 <= state.stage_index < len(script.stages):
+            return None
+        prompt = f"prompt:{script.stages[state.stage_index].id}"
+        return prompt if await self.store.unsure(state.session_id, prompt) else None
+
+    async def _with_member(
+        self, event: ev.Event, session_id: str | None, origin: Origin
+    ) -> ev.Event:
+        """Whether the actor is in the session's group now (``getChatMember``, cached by the
+        shell), asked outside any transaction. Writing in the group shows it without asking;
+        declining, or only opening the private chat, needs no membership."""
+        if isinstance(event, ev.Consented) and not event.accept:
+            return event
+        if isinstance(event, ev.LinkOpened) and event.purpose == "hello":
+            return event
+        if not origin.private and origin.callback_id is None:
+            return event.model_copy(update={"actor_is_member": True})
+        async with self.store.read() as tx:
+            found = session_id or await self._session_of(tx, origin)
+            located = await tx.session_chat(found) if found else None
+        if located is None:
+            return event
+        member = await self.members(located[0], _actor(origin))
+        return event.model_copy(update={"actor_is_member": member})
 
     async def _with_admin(
         self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin
@@ -522,6 +793,10 @@ class Service:
             chat_id = located[0] if located else None
         admin = chat_id is not None and await self.admins(chat_id, event.actor)
         return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _is_charter(effect: Effect) -> bool:
+    return isinstance(effect, Send | Edit) and isinstance(effect.view, CharterView)
 
 
 def _actor(origin: Origin) -> int:
@@ -551,11 +826,9 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
     try:
         match pressed.action:
             case Action.CONSENT if args[0] in _YES_NO:  # anything else is no answer at all
-                yes = args[0] == "1"
-                name, language = (origin.first_name, origin.language) if yes else ("", None)
-                return ev.Consented(
-                    event_id=pending, actor=actor, accept=yes, name=name, language=language
-                )
+                yes = args[0] == "1"  # the language is the person's own choice, kept apart
+                name = origin.first_name if yes else ""
+                return ev.Consented(event_id=pending, actor=actor, accept=yes, name=name)
             case Action.ROLE:
                 return ev.RoleChosen(event_id=pending, actor=actor, role=Role(args[0]))
             case Action.CHOICE:
@@ -575,6 +848,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.AGREE:
+                return ev.AgreementSet(
+                    event_id=pending, actor=actor, answer_id=args[0], vote=Agreement(args[1])
+                )
             case Action.PROGRESS:
                 return ev.CommitmentStatusReported(
                     event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])
@@ -587,6 +864,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:
+                return ev.SessionLanguageSet(
+                    event_id=pending, actor=actor, language=args[0], by_button=True
+                )
     except ValueError:
         return None
     return None

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.support import Translations
 
 from bot.i18n import plurals
-from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR
+from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR, Translator
 from bot.i18n.check import (
     EXTRACT_KEYWORDS,
     ROOT,
@@ -23,15 +24,19 @@ from bot.i18n.check import (
     added_markup,
     changed_placeholders,
     check_catalog,
+    fuzzy,
     language_of,
     missing_from,
+    off_glossary,
     over_limits,
     plural_rule_mismatch,
     read_catalog,
+    read_glossary,
     shipped_catalogs,
     template_out_of_date,
     untranslated,
 )
+from bot.words.fit import commands_over_limits, notices_over_limits
 
 SHIPPED = shipped_catalogs()
 
@@ -69,6 +74,38 @@ def test_stated_length_limits_hold(path: Path) -> None:
 
 
 @catalogs
+def test_no_entry_is_fuzzy(path: Path) -> None:
+    assert fuzzy(_read(path)) == []
+
+
+@catalogs
+def test_glossary_terms_are_translated_with_the_glossarys_words(path: Path) -> None:
+    assert off_glossary(_read(path), language_of(path), read_glossary()) == []
+
+
+@pytest.mark.parametrize("language", [language_of(path) for path in SHIPPED])
+def test_notices_fit_telegram_with_long_values(language: str) -> None:
+    assert notices_over_limits(language) == []
+    assert commands_over_limits(language) == []
+
+
+def test_a_notice_or_command_too_long_for_telegram_is_found() -> None:
+    catalog = Catalog(locale="fr", domain=DOMAIN)
+    catalog.add("You endorse this commitment.", "Vous soutenez cet engagement. " * 8)
+    catalog.add("open the next stage", "ouvrir l'étape suivante " * 12)
+    catalog.add("Thank you. Your answer is in.", "Merci.")
+    translations = Translations()
+    translations._catalog = {m.id: m.string for m in catalog if m.id}
+    long_french = Translator("fr", translations)
+
+    (notice,) = notices_over_limits("fr", translated=long_french)
+    assert notice.startswith("fr: notice 'endorsed' 'You endorse this commitment.': 240 ")
+    assert "a button's answer holds 200 (English: 28)" in notice
+    (command,) = commands_over_limits("fr", translated=long_french)
+    assert "the description of /next has 288 characters, a command menu holds 256" in command
+
+
+@catalogs
 def test_catalog_is_in_step_with_the_template(path: Path) -> None:
     assert missing_from(_read(path), _read(TEMPLATE)) == []
 
@@ -92,6 +129,13 @@ msgstr "Rejoindre la session"
 
 msgid "Not yet"
 msgstr ""
+
+#, fuzzy
+msgid "Thank you"
+msgstr "Merci"
+
+msgid "Ask a facilitator."
+msgstr "Demandez à un facilitateur."
 """
 
 
@@ -112,7 +156,11 @@ def test_each_check_catches_what_it_is_for(tmp_path: Path) -> None:
     assert "'Join': 20 characters, at most 10" in text
     assert "'New message': missing" in text
     assert "Plural-Forms is 'nplurals=1; plural=0;' but Babel's rule for 'fr' is" in text
-    assert len(problems) == 6
+    assert "'Thank you': fuzzy" in text
+    assert "'session' is not translated with the glossary's word (session)" in text
+    assert "'Ask a facilitator.': 'facilitator' is not translated with the glossary's" in text
+    assert "'facilitator' is translated with a word the glossary avoids (facilitat)" in text
+    assert len(problems) == 10
 
 
 @catalogs

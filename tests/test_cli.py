@@ -108,12 +108,26 @@ def test_demo_names_an_unknown_script(capsys: pytest.CaptureFixture[str]) -> Non
     assert "quick-demo" in capsys.readouterr().err
 
 
-def test_demo_prints_a_readable_session(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_prints_a_readable_session(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the demo writes its charter
     assert main(["demo", "--script", "quick-demo"]) == 0
     out = capsys.readouterr().out
     assert "Amani: /newsession quick-demo en" in out
     assert "Shared anonymously" in out
-    assert out.rstrip().endswith("Safety is everybody's business.")
+    summary, charter = out.rstrip().split("The charter\n", 1)
+    assert summary.rstrip("─\n").endswith("Safety is everybody's business.")
+    assert charter.endswith("as the group got it: written to ikiganiro-charter.pdf")
+    assert (tmp_path / "ikiganiro-charter.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_demo_says_in_one_sentence_that_it_cannot_write_the_charter(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "missing" / "charter.pdf"
+    assert main(["demo", "--script", "quick-demo", "--charter", str(nowhere)]) == 2
+    assert capsys.readouterr().err.startswith(f"cannot write the charter to {nowhere}: ")
 
 
 def test_the_token_is_masked_in_every_log_line_and_traceback() -> None:

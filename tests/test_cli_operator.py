@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import DataKey, Store, generate_key
+from tests.e2e.full_disk import CannotMount, read_only, tmpfs
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST"
@@ -197,3 +198,28 @@ def test_status_of_a_missing_database(tmp_path: Path, key: str) -> None:
     line = one_sentence(ikiganiro("status", db=tmp_path / "bot.db", key=key))
     assert "does not exist" in line
     assert not (tmp_path / "bot.db").exists()
+
+
+def test_a_read_only_mount(tmp_path: Path, key: str) -> None:
+    """A data folder on a read-only file system (a mount, so root cannot write either): a
+    new installation and an existing database each get one sentence and exit 2."""
+    try:
+        with tmpfs(tmp_path / "ro", "4m") as folder:
+            (folder / "old").mkdir()
+            asyncio.run(_create(folder / "old" / "bot.db", key))
+            read_only(folder)
+            new = ikiganiro("run", db=folder / "bot.db", key=key)
+            old = ikiganiro("run", db=folder / "old" / "bot.db", key=key)
+            status = ikiganiro("status", db=folder / "old" / "bot.db", key=key)
+            created = (folder / "bot.db").exists()
+    except CannotMount as why:
+        pytest.skip(f"no read-only mount here: {why}")
+    for result in (new, old, status):
+        line = one_sentence(result)
+        assert "read-only" in line, line
+    assert not created
+
+
+async def _create(path: Path, key: str) -> None:
+    store = await Store.open(path, DataKey.from_env_value(key))
+    await store.close()

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from bot.engine import events as ev
-from bot.engine.effects import SummaryView
+from bot.engine.effects import RecordView, SummaryView
 from bot.engine.state import Role
 from bot.engine.summary import build_summary
 from bot.i18n.catalog import translator
@@ -30,7 +30,12 @@ SMALL = re.compile(
 )
 
 
-def _summary_text(size: int, k: int = 3, roles: list[Role] | None = None) -> str:
+VIEWS = [SummaryView, RecordView]  # the group's take-home summary and the facilitators' record
+
+
+def _summary_text(
+    size: int, k: int = 3, roles: list[Role] | None = None, view_type: type = SummaryView
+) -> str:
     script = make_script(
         stage("story", "text", answer_in=["group"]),
         stage("pick", "choice"),
@@ -54,19 +59,21 @@ def _summary_text(size: int, k: int = 3, roles: list[Role] | None = None) -> str
         d.do(ev.EndorsementToggled, actor=person, commitment_id=d.state.commitments[0].id)
     d.do(ev.Ended, actor=FAC, confirmed=True)
     ctx = Context(translator("en"), script, "3fa9c2d1", "ikiganiro_bot")
-    view = SummaryView(summary=build_summary(script, d.state))
+    view = view_type(summary=build_summary(script, d.state))
     return strip_tags(render(view, ctx).text)
 
 
+@pytest.mark.parametrize("view_type", VIEWS)
 @pytest.mark.parametrize("size", [2, 3, 4, 5, 6])
-def test_no_summary_shows_a_count_below_k(size: int) -> None:
-    text = _summary_text(size)
+def test_no_summary_shows_a_count_below_k(size: int, view_type: type) -> None:
+    text = _summary_text(size, view_type=view_type)
     assert SMALL.findall(text) == [], text
 
 
+@pytest.mark.parametrize("view_type", VIEWS)
 @pytest.mark.parametrize("size", [2, 3, 4, 5, 6])
-def test_a_merged_count_is_never_given_away_by_an_exact_total(size: int) -> None:
-    for line in _summary_text(size).splitlines():
+def test_a_merged_count_is_never_given_away_by_an_exact_total(size: int, view_type: type) -> None:
+    for line in _summary_text(size, view_type=view_type).splitlines():
         if "fewer than 3 in other roles" in line:
             assert not re.search(r"\d+ (people|person) \(", line), line
 
@@ -76,9 +83,10 @@ def test_a_group_of_two_is_fewer_than_three_people() -> None:
     assert "Taking part: fewer than 3 people" in text
 
 
-def test_a_lone_officer_among_residents_is_merged_not_named() -> None:
+@pytest.mark.parametrize("view_type", VIEWS)
+def test_a_lone_officer_among_residents_is_merged_not_named(view_type: type) -> None:
     roles = [Role.RESIDENT, Role.RESIDENT, Role.RESIDENT, Role.POLICE]
-    text = _summary_text(4, roles=roles)
+    text = _summary_text(4, roles=roles, view_type=view_type)
     assert "Taking part: 3 community members and fewer than 3 in other roles" in text
     counted = [
         line

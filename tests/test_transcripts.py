@@ -39,8 +39,14 @@ def updating(request: pytest.FixtureRequest) -> bool:
 
 @pytest.mark.parametrize(("script", "language"), CASES)
 def test_the_demo_prints_its_kept_transcript(
-    script: str, language: str, updating: bool, capsys: pytest.CaptureFixture[str]
+    script: str,
+    language: str,
+    updating: bool,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo writes its charter where it runs
     assert main(["demo", "--script", script, "--language", language]) == 0
     printed = capsys.readouterr().out
     path = kept(script, language)

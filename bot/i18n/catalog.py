@@ -36,6 +36,9 @@ LANGUAGE_NAMES: dict[str, str] = {
     "sw": "Kiswahili",
 }
 
+# The order languages are offered in: the participants' first language first.
+OFFERED_LANGUAGES: tuple[str, ...] = ("rn", "fr", "sw", "en")
+
 # CLDR defines no plural rules for Kirundi, so its Plural-Forms header is our own choice rather
 # than locale data. It is the header ``pybabel init -l rn`` writes anyway; a Kirundi speaker
 # should confirm it, and noun-class agreement may call for whole-sentence variants instead.

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
@@ -25,11 +27,13 @@ from bot.i18n.catalog import DOMAIN, LOCALES_DIR
 
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 ROOT = LOCALES_DIR.parent
+GLOSSARY = ROOT / "docs" / "glossary.yaml"
 # The keywords `make i18n-extract` gives pybabel with -k (tests/test_i18n.py compares the two).
 EXTRACT_KEYWORDS = ("pgettext:1c,2", "npgettext:1c,2,3", "N_")
 # A message as the template knows it, apart from where it sits: (context, msgid, msgid_plural).
 MessageKey = tuple[str | None, str, str | None]
 _LIMIT = re.compile(r"At most (\d+) characters")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
 def shipped_catalogs(locales: Path = LOCALES_DIR) -> list[Path]:
@@ -123,6 +127,82 @@ def over_limits(catalog: Catalog) -> list[str]:
     return problems
 
 
+def fuzzy(catalog: Catalog) -> list[str]:
+    """Entries still marked fuzzy: a draft or a stale translation nobody has confirmed.
+
+    ``make i18n-update`` marks a message fuzzy when its English changed, keeping the old
+    translation, which may now say something else (a consent text that no longer matches).
+    """
+    return [
+        f"{_where(message)}: fuzzy (a draft or an out-of-date translation); check it and "
+        "remove the flag"
+        for message in _messages(catalog)
+        if message.fuzzy
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One glossary term: where English uses it, and the word each language uses for it."""
+
+    name: str
+    english: re.Pattern[str]
+    wanted: dict[str, re.Pattern[str]]
+    avoided: dict[str, re.Pattern[str]]
+
+
+def read_glossary(path: Path = GLOSSARY) -> list[Term]:
+    """The terms of ``docs/glossary.yaml`` (none where it is not shipped, as in the image)."""
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def pattern(text: str) -> re.Pattern[str]:
+        return re.compile(text, re.IGNORECASE)
+
+    return [
+        Term(
+            name=entry["term"],
+            english=pattern(entry["en"]),
+            wanted={
+                lang: pattern(word)
+                for lang, word in entry.items()
+                if lang not in {"term", "en", "avoid"}
+            },
+            avoided={lang: pattern(word) for lang, word in entry.get("avoid", {}).items()},
+        )
+        for entry in data["terms"]
+    ]
+
+
+def off_glossary(catalog: Catalog, language: str, terms: list[Term]) -> list[str]:
+    """Translations of a message using a glossary term without the glossary's word for it.
+
+    A reader who meets "role" as *nafasi* on a button and as *jukumu* in the next message, or
+    the bot as "boti" (a boat), cannot tell it is the same thing. Only messages whose English
+    contains the term are checked, each form of the translation on its own.
+    """
+    problems = []
+    for message in _messages(catalog):
+        source = _PLACEHOLDER.sub(" ", " ".join(_forms(message.id)))  # {stage} is no word
+        forms = [form for form in _forms(message.string) if form.strip()]
+        for term in terms:
+            if not forms or not term.english.search(source):
+                continue
+            wanted, avoided = term.wanted.get(language), term.avoided.get(language)
+            if wanted is not None and not all(wanted.search(form) for form in forms):
+                problems.append(
+                    f"{_where(message)}: {term.name!r} is not translated with the glossary's "
+                    f"word ({wanted.pattern}); see docs/glossary.md"
+                )
+            if avoided is not None and any(avoided.search(form) for form in forms):
+                problems.append(
+                    f"{_where(message)}: {term.name!r} is translated with a word the glossary "
+                    f"avoids ({avoided.pattern}); see docs/glossary.md"
+                )
+    return problems
+
+
 def missing_from(catalog: Catalog, template: Catalog) -> list[str]:
     problems = []
     for message in _messages(template):
@@ -158,12 +238,15 @@ def check_catalog(path: Path, template: Path = TEMPLATE) -> list[str]:
         catalog = read_catalog(path)
     except Exception as error:  # Babel's parse errors have no common base class
         return [f"{path}: cannot be read: {error}"]
+    language = language_of(path)
     problems = [
-        *plural_rule_mismatch(catalog, language_of(path)),
+        *plural_rule_mismatch(catalog, language),
         *untranslated(catalog),
+        *fuzzy(catalog),
         *changed_placeholders(catalog),
         *added_markup(catalog),
         *over_limits(catalog),
+        *off_glossary(catalog, language, read_glossary()),
     ]
     if template.exists():
         problems += missing_from(catalog, read_catalog(template))

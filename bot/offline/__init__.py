@@ -44,7 +44,7 @@ the call took effect):
 - ``server_error`` — 500 or 502 with an error body; not applied; ``NetworkError``.
 - ``timeout`` — no answer; not applied; ``TimedOut``.
 - ``reset`` — the connection closes unanswered; not applied; ``NetworkError``.
-- ``null_result`` — ``{"ok": true, "result": null}``; not applied; PTB returns ``None`` where
+- ``null_result`` — applied, answered ``{"ok": true, "result": null}``; PTB returns ``None`` where
   it expected ``True``, and fails with a non-Telegram error (``AttributeError``) where it
   expected an object.
 - ``malformed`` — HTTP 200 with an HTML page; not applied; a bare ``TelegramError``.

@@ -17,7 +17,9 @@ mismatch answers 401 so a wrong wiring fails loudly instead of producing odd ids
 What is modelled: chats (private, group, supergroup, forum) with per-chat message ids shared by
 users and the bot, a clock-driven ``date``, HTML parsing into plain text + entities, inline
 keyboards, replies and reply threads, edits, deletions, pins (with their service message),
-reactions, callback queries, command menus, membership and the update queue with
+reactions, callback queries, documents (uploaded with ``sendDocument``, replaced with
+``editMessageMedia``, their bytes kept for :meth:`World.documents`), command menus, membership
+and the update queue with
 ``getUpdates`` offset confirmation and privacy-mode filtering. Anything else answers 404 like an
 unknown method. Errors can also be injected per method and chat (:meth:`FakeBotApi.fail`) or made
 permanent for optional features (:meth:`FakeBotApi.refuse`).
@@ -32,6 +34,7 @@ and of Telegram's front ends, at random and reproducible (:meth:`FakeBotApi.chao
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import json
 import re
@@ -49,7 +52,7 @@ from bot.offline.html import parse_html
 from bot.offline.limits import COUNTED_METHODS, RateLimiter, TelegramLimits, busiest
 from bot.offline.transcript import transcript
 from bot.offline.users import UserSide
-from bot.offline.wire import JSON, canonical, norm_chat_id, utf16_len
+from bot.offline.wire import JSON, canonical, norm_chat_id, upload, utf16_len
 from bot.offline.world import Chat, Message
 
 __all__ = ["NOT_MODIFIED", "Call", "FakeBotApi"]
@@ -57,6 +60,8 @@ __all__ = ["NOT_MODIFIED", "Call", "FakeBotApi"]
 MAX_TEXT_LENGTH: Final = 4096
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_CALLBACK_ANSWER_LENGTH: Final = 200
+MAX_CAPTION_LENGTH: Final = 1024
+MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024  # what a bot may upload through the public Bot API
 DELETE_WINDOW_SECONDS: Final = 48 * 3600
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -197,6 +202,10 @@ class FakeBotApi(UserSide, BaseRequest):
     ) -> tuple[int, bytes]:
         """Answer one Bot API call with Telegram's status code and JSON body."""
         params: JSON = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        files = request_data.multipart_data if request_data else {}
+        for name, (file_name, content, _) in files.items():
+            data = content if isinstance(content, bytes) else content.read()
+            params[name] = upload(file_name or name, data)
         try:
             return await self.answer(url, params)
         except NoAnswer as missing:
@@ -236,6 +245,8 @@ class FakeBotApi(UserSide, BaseRequest):
         self._took_slot(call)
         if call.fault is not None or not (name == "getUpdates" and result == []):
             self.calls.append(call)  # idle polls would drown the record
+        if call.fault is FaultKind.NULL_RESULT:  # done, but answered with nothing to read
+            result = None
         return self._record(call, (200, {"ok": True, "result": result}), log=False)
 
     def _record(
@@ -377,9 +388,11 @@ class FakeBotApi(UserSide, BaseRequest):
         key = (canonical(scope or {"type": "default"}), language_code)
         return copy.deepcopy(self._commands.get(key, []))
 
-    def transcript(self, chat_id: int, *, width: int = 80, thread_id: int | None = None) -> str:
+    def transcript(
+        self, chat_id: int, *, width: int = 80, thread_id: int | None = None, since: int = 0
+    ) -> str:
         """The chat as a person reads it (see :mod:`bot.offline.transcript`)."""
-        return transcript(self, chat_id, width=width, thread_id=thread_id)
+        return transcript(self, chat_id, width=width, thread_id=thread_id, since=since)
 
     # ------------------------------------------------ parameters, as Telegram checks them
 
@@ -573,6 +586,62 @@ class FakeBotApi(UserSide, BaseRequest):
         )
         return self._render(msg)
 
+    def _send_document(self, params: JSON) -> JSON:
+        """A file uploaded with the request (an id or a URL of a file already on Telegram's
+        servers is not modelled); its bytes are kept for :meth:`documents`."""
+        chat = self._chat_param(params, sending=True)
+        raw_thread = params.get("message_thread_id")
+        thread, is_topic = self._thread_for(
+            chat, int(raw_thread) if raw_thread is not None else None, None
+        )
+        name, data, caption = self._upload(params.get("document"), params.get("caption"))
+        msg = self._store(chat, self.bot_id, thread_id=thread, is_topic=is_topic)
+        self._attach(msg, name, data, caption)
+        return self._render(msg)
+
+    def _edit_message_media(self, params: JSON) -> JSON:
+        """A document's file (and caption) replaced; only uploads of documents are modelled."""
+        _, msg = self._edit_target(params)
+        media = params.get("media")
+        if isinstance(media, str):  # sent as a JSON string, as Telegram accepts it
+            media = json.loads(media)
+        if not isinstance(media, dict) or media.get("type") != "document":
+            raise bad("only a document can replace a document in this fake")
+        if msg.document is None:
+            raise bad("there is no media in the message to edit")
+        attached = str(media.get("media", "")).removeprefix("attach://")
+        name, data, caption = self._upload(params.get(attached), media.get("caption"))
+        self._attach(msg, name, data, caption)
+        msg.edit_date = self._now()
+        return self._render(msg)
+
+    @staticmethod
+    def _upload(document: Any, caption: Any) -> tuple[str, bytes, str | None]:
+        """An uploaded file and its caption, checked as Telegram checks them."""
+        if not isinstance(document, dict) or "data_b64" not in document:
+            raise bad("there is no document in the request")
+        data = base64.b64decode(document["data_b64"])
+        if not data:
+            raise bad("file must be non-empty")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise Failure(413, "Request Entity Too Large")
+        if caption is not None and utf16_len(str(caption)) > MAX_CAPTION_LENGTH:
+            raise bad("message caption is too long")
+        return str(document["file_name"]), data, str(caption) if caption else None
+
+    def _attach(self, msg: Message, name: str, data: bytes, caption: str | None) -> None:
+        """Give a message its file; the bytes are kept for :meth:`documents`."""
+        file_id = f"doc{msg.chat_id}_{msg.message_id}_{len(self._files)}"
+        self._files[file_id] = data
+        msg.document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": name,
+            "mime_type": "application/pdf" if data.startswith(b"%PDF") else "text/plain",
+            "file_size": len(data),
+        }
+        msg.caption = caption
+
     def _edit_target(self, params: JSON) -> tuple[Chat, Message]:
         if params.get("inline_message_id"):
             raise bad("MESSAGE_ID_INVALID")
@@ -757,6 +826,8 @@ class FakeBotApi(UserSide, BaseRequest):
             ("deleteWebhook", _delete_webhook),
             ("getWebhookInfo", _get_webhook_info),
             ("sendMessage", _send_message),
+            ("sendDocument", _send_document),
+            ("editMessageMedia", _edit_message_media),
             ("editMessageText", _edit_message_text),
             ("editMessageReplyMarkup", _edit_message_reply_markup),
             ("deleteMessage", _delete_message),

@@ -6,11 +6,15 @@ call goes wrong in production. Each :class:`FaultKind` replaces a call's normal 
 - ``server_error``: 500 or 502 with a Bot-API-like error body; not applied.
 - ``timeout``: no answer in time; not applied. PTB raises ``TimedOut``.
 - ``reset``: the connection closes without an answer; not applied. PTB raises ``NetworkError``.
-- ``null_result``: ``{"ok": true, "result": null}``; not applied.
-- ``malformed``: HTTP 200 with an HTML page instead of JSON; not applied. PTB raises a bare
-  ``TelegramError`` ("Invalid server response"), not a ``NetworkError``.
+- ``null_result``: the call IS applied, and answered ``{"ok": true, "result": null}``: Telegram
+  (or an emulator) says it did the work but returns nothing to read.
+- ``malformed``: HTTP 200 with an HTML page instead of JSON (a proxy answered); not applied.
+  PTB raises a bare ``TelegramError`` ("Invalid server response"), not a ``NetworkError``.
 - ``lost_response``: the call IS applied (the message is sent, edited…), then the answer is
   lost and PTB raises ``TimedOut``: the case where retrying blindly posts a message twice.
+
+So the caller cannot tell a ``timeout`` from a ``lost_response`` (both ``TimedOut``): a call
+that times out may or may not have taken effect, as with Telegram.
 
 :class:`Chaos` picks faults at random, seeded so a run can be replayed; ``FakeBotApi.glitch``
 queues specific ones. Timeouts, resets and lost responses have no HTTP answer at all, so the
@@ -47,7 +51,7 @@ class FaultKind(StrEnum):
     @property
     def applies(self) -> bool:
         """Whether the call still takes effect at Telegram."""
-        return self is FaultKind.LOST_RESPONSE
+        return self in (FaultKind.LOST_RESPONSE, FaultKind.NULL_RESULT)
 
     @property
     def answered(self) -> bool:

@@ -30,6 +30,7 @@ COUNTED_METHODS: Final = frozenset(
         "sendDocument",
         "editMessageText",
         "editMessageReplyMarkup",
+        "editMessageMedia",
         "deleteMessage",
         "pinChatMessage",
         "setMessageReaction",

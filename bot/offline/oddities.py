@@ -28,15 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot.callbacks import Action
+from bot.callbacks import PERSONAL, Action
 from bot.commands import NAMES
 from bot.offline.api import FakeBotApi
+from bot.offline.users import ANONYMOUS_ADMIN, CHANNEL_BOT
 from bot.offline.wire import JSON
 
 MISSING: Final = object()  # a field removed rather than set
 INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff\u2800\u3164\u00ad\u180e"
-ANONYMOUS_ADMIN: Final = 1087968824  # Telegram's GroupAnonymousBot
-CHANNEL_BOT: Final = 136817688  # the sender of a linked channel's posts in its group
 # Values of the wrong JSON type, or out of Telegram's range, for a field that holds an id.
 NOT_IDS: Final[tuple[Callable[[int], object], ...]] = (
     lambda n: MISSING,
@@ -63,10 +62,14 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.OWNER: ("c1", "both"),
     Action.DUE: ("c1", "1m"),
     Action.ENDORSE: ("c1",),
+    Action.AGREE: ("a1", "agree"),
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),
+    Action.PROGRESS: ("c1", "done"),
     Action.FORGET: ("1",),
+    Action.LANGUAGE: ("zz",),  # no language: the choices are shown, nothing is kept
+    Action.SESSION_LANGUAGE: ("rn",),  # refused: only a facilitator sets it
 }
 # Well-formed data for the scene's session that the engine refuses from a participant
 # (``{sid}`` is the session): not a facilitator, no such commitment, a stage not open.
@@ -496,7 +499,7 @@ class Oddities:
         if choice == 3:
             return self._fill(rng.choice(_BAD_VALUES))
         if presser in self.strangers and action is not Action.CONSENT:
-            session = "-" if action is Action.FORGET else scene.session_id
+            session = "-" if action in PERSONAL else scene.session_id
             return "|".join([action.value, session, *_ARGS[action]])
         return self._fill(rng.choice(_REFUSED_PRESSES))
 

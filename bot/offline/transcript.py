@@ -1,9 +1,10 @@
 """The chat as a person reads it: what ``ikiganiro demo`` prints and the golden files keep.
 
 One block per live message, in order: ``Name: text`` (the bot as its first name, HTML already
-resolved to plain text), a ``↩ Name`` marker on replies, ``(pinned)`` and the bot's reactions
-after the text, inline buttons as ``[ Join ]  [ Answer privately ↗ ]`` rows below, service
-messages as ``· …`` lines. Lines wrap with a two-space hanging indent.
+resolved to plain text), ``Name: 📄 file name — caption`` for a document, a ``↩ Name`` marker
+on replies, ``(pinned)`` and the bot's reactions after the text, inline buttons as
+``[ Join ]  [ Answer privately ↗ ]`` rows below, service messages as ``· …`` lines. Lines wrap
+with a two-space hanging indent.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ __all__ = ["transcript"]
 
 
 def transcript(
-    world: World, chat_id: int, *, width: int = 80, thread_id: int | None = None
+    world: World, chat_id: int, *, width: int = 80, thread_id: int | None = None, since: int = 0
 ) -> str:
-    """The chat ``chat_id`` (or one forum topic of it); lines wrap at ``width`` (0: never)."""
+    """The chat ``chat_id`` (or one forum topic of it), from the message after ``since`` on;
+    lines wrap at ``width`` (0: never)."""
     return "\n".join(
         _block(world, msg, width)
         for msg in world.in_order(chat_id)
         if not msg.deleted
+        and msg.message_id > since
         and "pinned_message" not in msg.service
         and (thread_id is None or msg.thread_id == thread_id)
     )
@@ -30,6 +33,9 @@ def transcript(
 
 def _block(world: World, msg: Message, width: int) -> str:
     name = world.display_name(msg.sender_id)
+    if msg.document is not None:
+        caption = f" — {msg.caption}" if msg.caption else ""
+        return _wrap(f"{name}: 📄 {msg.document['file_name']}{caption}", width)
     if msg.text is None:
         return _wrap(f"· {_describe_service(msg, name)}", width)
     head = name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -25,3 +26,8 @@ def utf16_len(text: str) -> int:
 def canonical(value: Any) -> str:
     """One spelling per JSON value, to compare markups and scopes."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def upload(file_name: str, data: bytes) -> JSON:
+    """A file sent with a request (multipart), as the offline Bot API reads its parameters."""
+    return {"file_name": file_name, "data_b64": base64.b64encode(data).decode("ascii")}

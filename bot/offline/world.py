@@ -72,6 +72,8 @@ class Message:
     deleted: bool = False
     pinned: bool = False
     reactions: list[str] = field(default_factory=list)
+    document: JSON | None = None  # file_id, file_unique_id, file_name, mime_type, file_size
+    caption: str | None = None
 
 
 @dataclass
@@ -91,6 +93,7 @@ class World:
         "_allowed_updates",
         "_blocked",
         "_chats",
+        "_files",
         "_messages",
         "_queries",
         "_query_seq",
@@ -125,6 +128,7 @@ class World:
         self._users: dict[int, JSON] = {}
         self._chats: dict[int, Chat] = {}
         self._messages: dict[int, dict[int, Message]] = {}
+        self._files: dict[str, bytes] = {}  # file_id -> the bytes a document carried
         self._started: set[int] = set()
         self._blocked: set[int] = set()
         self._queue: list[JSON] = []
@@ -165,10 +169,12 @@ class World:
         admins: Iterable[int] = (),
         bot_admin: bool = False,
         bot_present: bool = True,
+        members: Iterable[int] = (),
     ) -> JSON:
         """Register a group the bot is in (unless ``bot_present=False``); returns its Chat JSON.
 
-        The first of ``admins`` is the creator. Forum topics need a supergroup, as on Telegram.
+        The first of ``admins`` is the creator; ``members`` are in it too (as is anyone who
+        writes in it). Forum topics need a supergroup, as on Telegram.
         """
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
@@ -181,12 +187,16 @@ class World:
             title=title,
             is_forum=forum,
             admins=admin_ids,
-            members=set(admin_ids),
+            members={*admin_ids, *members},
             bot_status=("administrator" if bot_admin else "member") if bot_present else "left",
         )
         self._chats[chat_id] = chat
         self._messages.setdefault(chat_id, {})
         return chat.json()
+
+    def add_members(self, chat_id: int, user_ids: Iterable[int]) -> None:
+        """Set-up: these people are in the group already (no update, as if long ago)."""
+        self._group(chat_id).members.update(user_ids)
 
     def add_topic(self, chat_id: int, name: str, *, by_user: int | None = None) -> int:
         """Create a forum topic; returns its ``message_thread_id`` (its creation message id)."""
@@ -276,6 +286,14 @@ class World:
     def chat(self, chat_id: int) -> Chat | None:
         """The chat as stored, if the server knows it."""
         return self._chats.get(chat_id)
+
+    def documents(self, chat_id: int) -> list[tuple[str, bytes]]:
+        """Every document in the chat still there, oldest first: (file name, its bytes)."""
+        return [
+            (str(msg.document["file_name"]), self._files[msg.document["file_id"]])
+            for msg in self.in_order(chat_id)
+            if msg.document is not None and not msg.deleted
+        ]
 
     def stored(self, chat_id: int, message_id: int) -> Message | None:
         """The stored message record (deleted ones too), if it ever existed."""
@@ -402,6 +420,10 @@ class World:
             data["text"] = msg.text
             if msg.entities:
                 data["entities"] = msg.entities
+        if msg.document is not None:
+            data["document"] = msg.document
+            if msg.caption is not None:
+                data["caption"] = msg.caption
         data.update(msg.service)
         if msg.reply_markup is not None:
             data["reply_markup"] = msg.reply_markup

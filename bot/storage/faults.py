@@ -12,6 +12,7 @@ ciphertext no longer opens: the bot must stop rather than drop what it cannot st
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from enum import StrEnum
 from pathlib import Path
@@ -104,6 +105,11 @@ def explain(error: BaseException, path: Path) -> StorageError:
             f"{path} cannot be written: the disk is full or failing ({detail}); free some "
             "space and start again."
         )
+    if getattr(error, "errno", None) == errno.EROFS or _read_only_fs(path):
+        return StorageError(
+            f"{path} cannot be written: the folder {path.parent} is on a read-only file "
+            "system; mount it read-write (the database and its -wal and -shm files live there)."
+        )
     if code in {SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM} or isinstance(
         error, PermissionError
     ):
@@ -112,6 +118,14 @@ def explain(error: BaseException, path: Path) -> StorageError:
             "writable by this user, for the database and its -wal and -shm files."
         )
     return StorageError(f"{path} cannot be used as a database ({detail}).")
+
+
+def _read_only_fs(path: Path) -> bool:
+    """Whether the folder of ``path`` sits on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def damaged(path: Path, detail: str, last_backup: str | None = None) -> str:

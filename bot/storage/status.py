@@ -5,10 +5,14 @@ Counts and codes only: no payload, no text and no user id is read for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import shutil
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.storage.tx import Tx, parse_ts
+
+NEARLY_FULL = 8 * 2**20  # bytes: a session's writes need a few MiB of room
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,15 @@ class StoreStatus:
     set_aside_updates: dict[str, int]  # reason -> updates
     dropped_updates: int  # refused at the door: no usable update id
     last_errors: dict[str, LastError] = field(default_factory=dict)  # "outbox", "update"
+    disk_free: int | None = None  # bytes free on the disk holding the database
+
+    def with_disk(self, folder: Path) -> StoreStatus:
+        """This status, with the free space of the disk holding ``folder``."""
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            return self
+        return replace(self, disk_free=free)
 
     def table(self) -> str:
         """The short table ``ikiganiro status`` prints."""
@@ -39,12 +52,22 @@ class StoreStatus:
             ("updates: set aside", _by_reason(self.set_aside_updates)),
             ("updates: dropped at the door", str(self.dropped_updates)),
         ]
+        if self.disk_free is not None:
+            rows.append(("disk: free", _free(self.disk_free)))
         rows += [
             (f"last error: {kind}", f"{e.reason} at {e.at:%Y-%m-%d %H:%M:%S} UTC")
             for kind, e in sorted(self.last_errors.items())
         ]
         width = max(len(name) for name, _ in rows)
         return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _free(free: int) -> str:
+    """Free space, and what it means when there is (nearly) none left."""
+    text = f"{free / 2**20:.1f} MiB"
+    if free < NEARLY_FULL:
+        text += " - nearly full: updates wait, unacknowledged, until space is freed"
+    return text
 
 
 def _by_reason(counts: dict[str, int]) -> str:

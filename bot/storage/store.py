@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -207,6 +208,25 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
     with suppress(sqlite3.Error):
         await conn.rollback()
 
+
+class Sighting(Enum):
+    """What the bot knows of a live message having reached its chat (``Store.sighting``)."""
+
+    KNOWN = "known"  # posted, its id kept
+    POSTED = "posted"  # Telegram accepted it, its answer could not be read: id unknown
+    PERHAPS = "perhaps"  # two tries without an answer: shown 0, 1 or 2 times
+    NONE = "none"  # never posted (or forgotten)
+
+
+# Message ids Telegram never gives, kept where the id of a posted message is unknown.
+_POSTED_ID_UNREAD = 0
+_PERHAPS_POSTED = -1
+
+_REMEMBER = (
+    "INSERT INTO messages (session_id, key, chat_id, message_id) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (session_id, key) DO UPDATE SET chat_id = excluded.chat_id,"
+    " message_id = excluded.message_id"
+)
 
 _REASON = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 
@@ -457,7 +477,8 @@ class Store:
     async def status(self, now: datetime | None = None) -> StoreStatus:
         """Pending and set-aside work, for ``ikiganiro status`` (docs/storage.md)."""
         async with self.read() as tx:
-            return await read_status(tx, now or utcnow())
+            found = await read_status(tx, now or utcnow())
+        return found.with_disk(self.path.parent)
 
     async def outbox_replace(self, outbox_id: int, payload: dict[str, Any]) -> None:
         async with self.write() as tx:
@@ -480,11 +501,44 @@ class Store:
         return [(str(sid), str(name), loads(event)) for sid, name, event in rows]
 
     async def message_ref(self, session_id: str, key: str) -> tuple[int, int] | None:
+        """Where the live message ``key`` is, if its id is known."""
         rows = await self._read(
-            "SELECT chat_id, message_id FROM messages WHERE session_id = ? AND key = ?",
+            "SELECT chat_id, message_id FROM messages"
+            " WHERE session_id = ? AND key = ? AND message_id > 0",
             (session_id, key),
         )
         return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def sighting(self, session_id: str, key: str) -> Sighting:
+        """What is known of the live message ``key`` having reached its chat."""
+        rows = await self._read(
+            "SELECT message_id FROM messages WHERE session_id = ? AND key = ?",
+            (session_id, key),
+        )
+        if not rows:
+            return Sighting.NONE
+        message_id = int(rows[0][0])
+        if message_id > 0:
+            return Sighting.KNOWN
+        return Sighting.POSTED if message_id == _POSTED_ID_UNREAD else Sighting.PERHAPS
+
+    async def unsure(self, session_id: str, key: str) -> bool:
+        """Whether ``key`` may be on screen though its id is unknown (never post it again)."""
+        return await self.sighting(session_id, key) in (Sighting.POSTED, Sighting.PERHAPS)
+
+    async def remember_unsure(
+        self, session_id: str, key: str, chat_id: int, *, posted: bool
+    ) -> None:
+        """``key`` was posted with an answer that could not be read (``posted``), or may have
+        been (two tries without an answer): its id is unknown. Kept in ``messages`` with a
+        message id Telegram never gives (0 or -1), so a later edit does not post it again and
+        the facilitator's next move knows whether the group saw it; a later post of the same
+        key replaces it with the real id."""
+        marker = _POSTED_ID_UNREAD if posted else _PERHAPS_POSTED
+        async with self.write() as tx:  # a known id is kept: it is where the message is
+            await tx._exec(
+                _REMEMBER + " WHERE messages.message_id <= 0", (session_id, key, chat_id, marker)
+            )
 
     async def message_key(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
         rows = await self._read(
@@ -497,12 +551,7 @@ class Store:
         self, session_id: str, key: str, chat_id: int, message_id: int
     ) -> None:
         async with self.write() as tx:
-            await tx._exec(
-                "INSERT INTO messages (session_id, key, chat_id, message_id) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (session_id, key) DO UPDATE SET chat_id = excluded.chat_id,"
-                " message_id = excluded.message_id",
-                (session_id, key, chat_id, message_id),
-            )
+            await tx._exec(_REMEMBER, (session_id, key, chat_id, message_id))
 
     async def forget_message(self, session_id: str, key: str) -> None:
         async with self.write() as tx:
@@ -615,7 +664,8 @@ class Store:
                 )
                 counts = {str(stage): int(n) for stage, n in await cur.fetchall()}
                 await cur.close()
-                for table in ("answers", "drafts", "private_bindings", "outbox"):
+                # Votes on the vision go with the statements they were cast on.
+                for table in ("answers", "agreements", "drafts", "private_bindings", "outbox"):
                     await tx._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
                 # Commitments outlive the stories: their due-date reminders (ids, no text) stay.
                 await tx._exec(

@@ -206,7 +206,8 @@ class Intake:
         except Exception as error:  # the store itself failed: reading, marking, setting aside
             self._transient_or_raise(error, "the inbox could not be read or updated")
             return done
-        self.retry.reset()
+        if done:  # an empty inbox proves nothing: a batch that could not be kept still waits
+            self.retry.reset()
         return done
 
     async def _process_one(self, update_id: int, raw: dict[str, Any]) -> Outcome:
@@ -227,13 +228,16 @@ class Intake:
             # Handlers mark their update in their own transaction; this catches the ones that
             # changed nothing (ordinary chatter), so none is replayed forever.
             await self.runtime.service.done(update_id)
+            log.debug("update %s processed", update_id)  # by id: never what it said
             return Outcome.DONE
         if fault(failure) is None:
             return await self._set_aside(update_id, type(failure).__name__, failure)
         self._transient_or_raise(failure, f"update {update_id} could not be processed")
         return Outcome.RETRY
 
-    def _transient_or_raise(self, error: BaseException, what: str) -> None:
+    def _transient_or_raise(
+        self, error: BaseException, what: str, kept: str = "it stays in the inbox"
+    ) -> None:
         """Wait out a failure that may pass; stop the bot, in one sentence, on damage."""
         if isinstance(error, DatabaseDamaged):
             raise error
@@ -244,10 +248,11 @@ class Intake:
             raise error
         delay = self.retry.failed()
         log.warning(
-            "%s (%s: %s); it stays in the inbox, trying again in %.0f s",
+            "%s (%s: %s); %s, trying again in %.1f s",
             what,
             type(error).__name__,
             error,
+            kept,
             delay,
         )
 
@@ -361,9 +366,13 @@ class Intake:
         try:
             confirmed = await self.accept_batch(batch)
         except Exception as error:
-            self._transient_or_raise(error, f"{len(batch)} update(s) could not be stored")
+            self._transient_or_raise(
+                error, f"{len(batch)} update(s) could not be stored", "Telegram keeps them"
+            )
             await nap(stop, self.retry.remaining())
             return offset
+        if batch:
+            self.retry.reset()  # the store keeps updates again
         return offset if confirmed is None else confirmed
 
     async def _tick_in_poll(self) -> None:

@@ -21,7 +21,9 @@ import base64
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import TypeVar
 
 from pydantic import ValidationError
 from telegram import (
@@ -31,7 +33,9 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
     LinkPreviewOptions,
+    Message,
     ReactionTypeEmoji,
     ReplyParameters,
 )
@@ -40,12 +44,15 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot import delivery as op
 from bot.storage import Store
+from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
-from bot.telegram.retry import Tries, classify
+from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
 from bot.telegram.schedule import Row, choose, reserve
 from bot.telegram.waiting import unless_stopped
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 POINT_AGAIN_AFTER = 600.0  # seconds between two "open a private chat" posts in one group
 
@@ -73,6 +80,19 @@ def _markup(keys: op.Keyboard) -> InlineKeyboardMarkup | None:
             for row in keys
         ]
     )
+
+
+async def accepted(call: Awaitable[T]) -> T | None:
+    """Await a Bot API call; ``None`` when Telegram accepted it (``"ok": true``) but PTB could
+    not read its result (a ``null`` where an object was due): the call took effect all the
+    same. Telegram's refusals and the network's failures (``TelegramError``) pass through."""
+    try:
+        return await call
+    except TelegramError:
+        raise
+    except Exception as error:  # PTB building an object from what is not one
+        log.warning("Telegram accepted a call but its answer could not be read (%s)", error)
+        return None
 
 
 def seconds(value: int | timedelta) -> float:
@@ -118,8 +138,11 @@ class Sender:
             self._wake.clear()
             try:
                 await self.drain()
-            except Exception:
-                log.exception("sending failed; trying again shortly")
+            except Exception as error:
+                if storage_fault(error) is None:
+                    log.exception("sending failed; trying again shortly")
+                else:  # the disk or the file: said in one line (the intake stops on damage)
+                    log.warning("sending paused: the database failed (%s)", error)
             with contextlib.suppress(TimeoutError):
                 await unless_stopped(asyncio.wait_for(self._wake.wait(), every), stop)
 
@@ -249,27 +272,30 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # every fault stays with its row
-                return await self._failed(outbox_id, operation, error)
+                return await self._failed(outbox_id, session_id, operation, error)
             return self._settled(outbox_id)
         # Moved three times in a row: a server answering oddly; counted like any failure, so
         # the row pauses and is set aside in the end instead of looping.
         assert moves is not None
-        return await self._failed(outbox_id, operation, moves)
+        return await self._failed(outbox_id, session_id, operation, moves)
 
-    async def _failed(self, outbox_id: int, operation: op.Operation, error: Exception) -> bool:
+    async def _failed(
+        self, outbox_id: int, session_id: str | None, operation: op.Operation, error: Exception
+    ) -> bool:
         if isinstance(error, BadRequest) and "not modified" in error.message:
             return self._settled(outbox_id)  # the edit had already happened
         failure = classify(error)
-        kind = type(error).__name__
+        kind = kind_of(error)
         if not self.tries.failed(outbox_id, failure, self.budget.pace.now()):
             log.warning(
                 "outbox row %s: %s (%s); trying again later", outbox_id, kind, failure.value
             )
             return False
-        unconfirmed = self.tries.unconfirmed(outbox_id) and isinstance(
-            operation, op.Send | op.Document
-        )
+        unconfirmed = self.tries.unconfirmed(outbox_id)
         await self.store.set_aside(outbox_id, reason=kind, unconfirmed=unconfirmed)
+        if isinstance(error, MayHavePosted) and error.key and session_id:
+            # Perhaps on screen, id unknown: no later edit may post it again.
+            await self.store.remember_unsure(session_id, error.key, error.chat_id, posted=False)
         log.error("outbox row %s set aside after %s (%s)", outbox_id, kind, failure.value)
         return self._settled(outbox_id)
 
@@ -303,12 +329,14 @@ class Sender:
         self._pointed[fallback.chat_id] = now
         try:
             self._spend(fallback.chat_id)
-            await self.bot.send_message(
-                fallback.chat_id,
-                fallback.text,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=fallback.thread_id,
-                reply_markup=_markup(fallback.keys),
+            await accepted(
+                self.bot.send_message(
+                    fallback.chat_id,
+                    fallback.text,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=fallback.thread_id,
+                    reply_markup=_markup(fallback.keys),
+                )
             )
         except TelegramError as second:
             log.info("could not point the group to the private chat either: %s", second)
@@ -330,7 +358,7 @@ class Sender:
             case op.Pin():
                 await self._pin(session_id, operation.key)
             case op.Document():
-                await self._document(operation)
+                await self._document(session_id, operation)
             case op.Menu():
                 await self._menu(operation)
 
@@ -341,17 +369,19 @@ class Sender:
 
     async def _menu(self, operation: op.Menu) -> None:
         try:
-            await self.bot.set_my_commands(
-                [BotCommand(name, text) for name, text in operation.commands],
-                scope=BotCommandScopeChatMember(operation.group_id, operation.user_id),
+            await accepted(
+                self.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in operation.commands],
+                    scope=BotCommandScopeChatMember(operation.group_id, operation.user_id),
+                )
             )
         except (BadRequest, Forbidden) as error:
             _warn_once("a facilitator's command menu", error)
 
     async def _popup(self, operation: op.Popup) -> None:
         try:
-            await self.bot.answer_callback_query(
-                operation.callback_id, text=operation.text or None
+            await accepted(
+                self.bot.answer_callback_query(operation.callback_id, text=operation.text or None)
             )
         except BadRequest as error:  # too old to answer: the user moved on
             log.info("callback query not answered: %s", error.message)
@@ -359,22 +389,54 @@ class Sender:
     async def _react(self, operation: op.React) -> None:
         try:
             self._spend(operation.chat_id)
-            await self.bot.set_message_reaction(
-                operation.chat_id,
-                operation.message_id,
-                reaction=[ReactionTypeEmoji(operation.emoji)],
+            await accepted(
+                self.bot.set_message_reaction(
+                    operation.chat_id,
+                    operation.message_id,
+                    reaction=[ReactionTypeEmoji(operation.emoji)],
+                )
             )
         except (BadRequest, Forbidden) as error:
             _warn_once("reactions", error)
 
-    async def _document(self, operation: op.Document) -> None:
+    async def _document(self, session_id: str | None, operation: op.Document) -> None:
+        """Post a file; a keyed one takes the place of the one before it (deleted), and a
+        replacement puts its content into the one posted, or does nothing if none was."""
+        key = operation.key if session_id else None
+        ref = await self.store.message_ref(session_id or "", key) if key else None
+        content = base64.b64decode(operation.content_b64)
+        if operation.replace:
+            if ref is not None:
+                self._spend(ref[0])
+                # Given bytes, PTB attaches the file under a name of its own (attach://…).
+                media = InputMediaDocument(
+                    content, caption=operation.caption, filename=operation.filename
+                )
+                try:
+                    await self.bot.edit_message_media(media, chat_id=ref[0], message_id=ref[1])
+                except BadRequest as error:  # deleted by an administrator, say: nothing to redraw
+                    log.info("a document was not replaced: %s", error.message)
+            return
+        if key and ref is not None:
+            await self._try_delete(ref)
+            await self.store.forget_message(session_id or "", key)
         self._spend(operation.chat_id)
-        await self.bot.send_document(
+        message = await _posting(
+            self.bot.send_document(
+                operation.chat_id,
+                InputFile(content, filename=operation.filename),
+                caption=operation.caption,
+                message_thread_id=operation.thread_id,
+            ),
             operation.chat_id,
-            InputFile(base64.b64decode(operation.content_b64), filename=operation.filename),
-            caption=operation.caption,
-            message_thread_id=operation.thread_id,
+            key,
         )
+        if key and message is None:  # posted, its id unread: neither replaced nor sent twice
+            await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
+        elif key and message is not None:
+            await self.store.remember_message(
+                session_id or "", key, message.chat_id, message.message_id
+            )
 
     async def _post(
         self,
@@ -389,17 +451,27 @@ class Sender:
     ) -> None:
         """Send one part of a message; a keyed part is remembered so later edits find it."""
         self._spend(chat_id)
-        message = await self.bot.send_message(
-            chat_id,
-            part,
-            parse_mode=ParseMode.HTML,
-            message_thread_id=thread_id,
-            reply_markup=_markup(keys),
-            reply_parameters=(
-                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        message = await _posting(
+            self.bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+                reply_markup=_markup(keys),
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to
+                    else None
+                ),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
             ),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            chat_id,
+            part_key,
         )
+        if message is None:  # posted, its id unread: it can be neither edited nor repeated
+            if part_key and session_id:
+                await self.store.remember_unsure(session_id, part_key, chat_id, posted=True)
+            return
         if part_key and session_id:
             await self.store.remember_message(
                 session_id, part_key, message.chat_id, message.message_id
@@ -430,6 +502,9 @@ class Sender:
         key = operation.key
         ref = await self.store.message_ref(session_id, key) if session_id else None
         if ref is None:
+            if session_id and await self.store.unsure(session_id, key):
+                log.info("an edit of a message whose id is unknown is skipped")
+                return  # perhaps on screen: posting it again could show it a third time
             # The live message was never posted (or is gone): post it now.
             await self._send(session_id, op.Send(**operation.model_dump(exclude={"op"})))
             return
@@ -445,6 +520,8 @@ class Sender:
             if self._shown.get(shown) == (part, keys):
                 continue  # this part already shows exactly that
             if part_ref is None:
+                if await self.store.unsure(session_id or "", _part_key(key, index)):
+                    continue  # perhaps on screen already, id unknown
                 await self._post(
                     session_id,
                     part,
@@ -456,13 +533,15 @@ class Sender:
                 continue
             try:
                 self._spend(part_ref[0])
-                await self.bot.edit_message_text(
-                    part,
-                    chat_id=part_ref[0],
-                    message_id=part_ref[1],
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(keys),
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                await accepted(
+                    self.bot.edit_message_text(
+                        part,
+                        chat_id=part_ref[0],
+                        message_id=part_ref[1],
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=_markup(keys),
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
                 )
             except BadRequest as error:
                 if "not modified" not in error.message:
@@ -484,7 +563,7 @@ class Sender:
     async def _try_delete(self, ref: tuple[int, int]) -> None:
         try:
             self._spend(ref[0])
-            await self.bot.delete_message(ref[0], ref[1])
+            await accepted(self.bot.delete_message(ref[0], ref[1]))
         except BadRequest as error:
             # Older than 48 hours or already gone: nothing more the bot can do.
             log.info("could not delete a message: %s", error.message)
@@ -495,7 +574,7 @@ class Sender:
             return
         try:
             self._spend(ref[0])
-            await self.bot.pin_chat_message(ref[0], ref[1], disable_notification=True)
+            await accepted(self.bot.pin_chat_message(ref[0], ref[1], disable_notification=True))
         except (BadRequest, Forbidden) as error:
             _warn_once("pinning", error)
 
@@ -503,3 +582,15 @@ class Sender:
 def _part_key(key: str, index: int) -> str:
     """The key of a message's ``index``-th part: the first keeps the message's own key."""
     return key if index == 0 else f"{key}#{index}"
+
+
+async def _posting(call: Awaitable[Message], chat_id: int, key: str | None) -> Message | None:
+    """Await a call that posts a message. ``None``: Telegram accepted it but its answer could
+    not be read, so it is posted and its id unknown. A failure that may mean it was posted all
+    the same is raised as :class:`MayHavePosted` (one more try at most); others pass through."""
+    try:
+        return await accepted(call)
+    except TelegramError as error:
+        if may_have_posted(error):
+            raise MayHavePosted(error, chat_id, key) from error
+        raise

@@ -14,7 +14,7 @@ from bot.callbacks import NO_SESSION, Action, StartKind, button, start_url
 from bot.commands import Place, in_place
 from bot.engine.script import Script
 from bot.engine.state import Participant, SessionState, Visibility
-from bot.i18n.catalog import Translator, script_context
+from bot.i18n.catalog import LANGUAGE_NAMES, OFFERED_LANGUAGES, Translator, script_context
 from bot.words.markup import Key, Rendered, tagged
 from bot.words.names import role_name
 
@@ -35,6 +35,18 @@ def no_session(tr: Translator) -> Rendered:
     )
 
 
+def place_too_long(limit: int) -> ShellText:
+    def text(tr: Translator) -> Rendered:
+        return _plain(
+            tr.gettext(
+                "That place name is too long for the charter: write at most {limit} characters "
+                "after /charter."
+            ).format(limit=limit)
+        )
+
+    return text
+
+
 def unknown_script(script_id: str, known: list[str]) -> ShellText:
     def text(tr: Translator) -> Rendered:
         return _plain(
@@ -44,6 +56,17 @@ def unknown_script(script_id: str, known: list[str]) -> ShellText:
         )
 
     return text
+
+
+def not_a_person(tr: Translator) -> Rendered:
+    """To a message sent as a channel or as the group: Telegram does not say who sent it."""
+    return _plain(
+        tr.gettext(
+            "A message sent as a channel or as the group cannot take part or lead, because it "
+            "does not say who wrote it: write as yourself (an anonymous administrator first "
+            "turns off “Remain anonymous” in the group's administrator settings)."
+        )
+    )
 
 
 def cofacilitate_how(tr: Translator) -> Rendered:
@@ -97,8 +120,8 @@ def private_help(tr: Translator) -> Rendered:
     return _plain(
         tr.gettext(
             "Here you can: write an answer to the open stage of your session (I then ask how it "
-            "may be shared); /mydata — see everything I keep about you; /forget — erase it; "
-            "/help — this message."
+            "may be shared); /language — choose the language I write to you in; /mydata — see "
+            "everything I keep about you; /forget — erase it; /help — this message."
         )
     )
 
@@ -170,6 +193,84 @@ def private_only(tr: Translator) -> Rendered:
     return _plain(tr.gettext("This command works in a private chat with me."))
 
 
+def unknown_command(tr: Translator) -> Rendered:
+    return _plain(tr.gettext("I do not know this command. /help lists what you can do here."))
+
+
+def _language_keys(action: Action, session_id: str) -> tuple[tuple[Key, ...], ...]:
+    """One button per language, each in its own name, so nobody must read another to find it."""
+    return tuple(
+        (Key(LANGUAGE_NAMES[code], data=button(action, session_id, code)),)
+        for code in OFFERED_LANGUAGES
+    )
+
+
+def _language_list() -> str:
+    return ", ".join(f"{LANGUAGE_NAMES[code]} ({code})" for code in OFFERED_LANGUAGES)
+
+
+def language_offer(chosen: str | None, unknown: str | None = None) -> ShellText:
+    """The answer to /language in private: the four languages as buttons."""
+
+    def text(tr: Translator) -> Rendered:
+        lines = []
+        if unknown is not None:
+            lines.append(tr.gettext("I do not know the language “{code}”.").format(code=unknown))
+        if chosen is None:
+            lines.append(
+                tr.gettext(
+                    "I write to you in the language of your session unless you choose your own."
+                )
+            )
+        else:
+            lines.append(
+                tr.gettext("I write to you in {language}.").format(language=LANGUAGE_NAMES[chosen])
+            )
+        lines += [
+            tr.gettext("Choose a language: {languages}.").format(languages=_language_list()),
+            tr.gettext("The Kirundi and Swahili texts still await review by native speakers."),
+        ]
+        return Rendered(escape("\n".join(lines)), _language_keys(Action.LANGUAGE, NO_SESSION))
+
+    return text
+
+
+def language_chosen(language: str) -> ShellText:
+    def text(tr: Translator) -> Rendered:
+        name = LANGUAGE_NAMES[language]
+        return _plain(tr.gettext("I will write to you in {language}.").format(language=name))
+
+    return text
+
+
+def session_language_how(language: str) -> ShellText:
+    """/language in a group without a known code: said privately to whoever asked."""
+
+    def text(tr: Translator) -> Rendered:
+        return _plain(
+            tr.gettext(
+                "This session speaks {language}. A facilitator can change it in the group with "
+                "/language and a code: {languages}. To choose your own language, send /language "
+                "to me privately."
+            ).format(language=LANGUAGE_NAMES.get(language, language), languages=_language_list())
+        )
+
+    return text
+
+
+def session_language_offer(session_id: str, language: str) -> ShellText:
+    """To whoever opened a session without naming a language: change it with one press."""
+
+    def text(tr: Translator) -> Rendered:
+        said = tr.gettext(
+            "The session speaks {language} to the group and to everyone who has not chosen "
+            "their own language. To change it, press another language."
+        ).format(language=LANGUAGE_NAMES.get(language, language))
+        return Rendered(escape(said), _language_keys(Action.SESSION_LANGUAGE, session_id))
+
+    return text
+
+
 def hello_group(tr: Translator) -> Rendered:
     return _plain(
         tr.gettext(
@@ -179,7 +280,9 @@ def hello_group(tr: Translator) -> Rendered:
     )
 
 
-def my_data(user_id: int, entries: list[tuple[SessionState, Script]]) -> ShellText:
+def my_data(
+    user_id: int, entries: list[tuple[SessionState, Script]], language: str | None = None
+) -> ShellText:
     """Everything kept about one person, in plain words: the answer to /mydata.
 
     One section per session, built by ``_session_data``; the person must be able to see that
@@ -187,9 +290,12 @@ def my_data(user_id: int, entries: list[tuple[SessionState, Script]]) -> ShellTe
     """
 
     def text(tr: Translator) -> Rendered:
-        if not entries:
+        if not entries and language is None:
             return _plain(tr.gettext("I keep nothing about you."))
         lines = [escape(tr.gettext("This is everything I keep about you:"))]
+        if language is not None:
+            chosen = tr.gettext("The language you chose: {language}.")
+            lines.append(escape(chosen.format(language=LANGUAGE_NAMES.get(language, language))))
         for state, script in entries:
             lines += _session_data(tr, user_id, state, script)
         lines += ["", escape(tr.gettext("/forget erases all of this."))]
@@ -271,6 +377,17 @@ def _choice_and_commitment_lines(tr: Translator, user_id: int, state: SessionSta
                 tr.ngettext(
                     "Choices made at {n} stage.", "Choices made at {n} stages.", votes
                 ).format(n=votes)
+            )
+        )
+    agreed = sum(user_id in votes for votes in state.agreements.values())
+    if agreed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "You voted on {n} statement of the shared vision.",
+                    "You voted on {n} statements of the shared vision.",
+                    agreed,
+                ).format(n=agreed)
             )
         )
     lines += [

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.offline.api import FakeBotApi
 from bot.offline.chaos import FaultKind, NoAnswer
+from bot.offline.wire import upload
 
 # PTB sends strings as they are and everything else JSON-encoded, so a text "42" and the
 # number 42 look alike on the wire; Telegram tells them apart by its schema, and so does this.
@@ -77,8 +78,12 @@ async def serve_over_http(api: FakeBotApi, *, hang: float = 6.0) -> AsyncIterato
         form = await request.post() if request.can_read_body else {}
         fields = {name: value for name, value in form.items() if isinstance(value, str)}
         fields.update(request.query)
+        params = decode_form(fields)
+        for name, value in form.items():
+            if isinstance(value, web.FileField):  # a document, uploaded as multipart
+                params[name] = upload(value.filename, value.file.read())
         try:
-            status, body = await api.answer(request.path, decode_form(fields))
+            status, body = await api.answer(request.path, params)
         except NoAnswer as missing:
             return await unanswered(request, missing.kind, hang)
         html = body.lstrip().startswith(b"<")  # a proxy's error page, injected as a fault

@@ -70,6 +70,7 @@ async def test_an_anonymous_share_carries_no_identity_to_the_group(bot: Bot) -> 
 async def test_a_newcomer_joins_and_shares_by_pressing_what_they_see(bot: Bot) -> None:
     await bot.open("quick-demo", join=False)
     me = STRANGER.user_id
+    bot.api.add_members(GROUP_ID, [me])  # in the group, new to the session
     await bot.demo.press_label(STRANGER, GROUP_ID, "Join")  # a link: "Join ↗"
     await bot.demo.press_label(STRANGER, me, "I agree")
     await bot.demo.press_label(STRANGER, me, "community member")
@@ -378,3 +379,28 @@ async def test_a_forgotten_session_ends_by_itself_and_its_stories_expire(bot: Bo
     bot.intake.clock = lambda: start + timedelta(days=31 + 91)
     assert await bot.intake.upkeep(retention_days=90, idle_days=30) == (0, 1)
     assert story not in (await bot.state()).model_dump_json()
+
+
+async def test_the_final_summary_replaces_the_draft_and_the_record_goes_to_the_facilitator(
+    bot: Bot,
+) -> None:
+    """One summary in the group: /end edits the draft posted at the review into the final
+    summary instead of posting a second long message; the per-stage record goes privately."""
+    script = Library.load()["community-safety"]
+    await bot.open()
+    for index in range(len(script.stages)):
+        await bot.demo.command(FACILITATOR, "/next")
+        await bot.demo.stage(script, index)
+    draft_id = await bot.demo.live("summary")
+    posted = len(bot.api.calls_to("sendMessage"))
+    await bot.demo.end(FACILITATOR)
+    await bot.flush()
+
+    assert await bot.demo.live("summary") == draft_id
+    final = bot.api.message(GROUP_ID, draft_id)
+    assert final is not None and final["pinned"] and final["text"].startswith("Summary: ")
+    group_posts = [c for c in bot.api.calls_to("sendMessage")[posted:] if c.chat_id == GROUP_ID]
+    assert group_posts == []  # no second summary in the group
+    private = "\n".join(bot.api.sent_texts(FACILITATOR.user_id))
+    assert "Full record for the facilitators" in private
+    assert "Voices at each stage" in private

@@ -14,10 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.callbacks import Action, button
+from bot.demo import Demo, DemoError
 from bot.dialogues import Library
 from bot.engine.script import Channel, Script, StageKind
-from bot.engine.state import Status
-from bot.offline.cast import COMMITMENTS, FACILITATOR, GROUP_ID, PEOPLE, PRIVATE_TELLER
+from bot.engine.state import SessionState, Status
+from bot.offline.cast import (
+    COMMITMENTS,
+    FACILITATOR,
+    GROUP_ID,
+    PEOPLE,
+    PRIVATE_TELLER,
+    Person,
+)
 from bot.offline.chaos import FaultKind
 from bot.offline.oddities import Odd, Oddities, Scene
 from bot.storage import DataKey
@@ -166,6 +175,8 @@ class FaultFigures:
     faults: Counter[str] = field(default_factory=Counter)
     completed: bool = False
     failure: str = ""  # what stopped the session, if something did
+    repeats: int = 0  # a person acting again on something that never reached their screen
+    unconfirmed: int = 0  # posts set aside after two tries without an answer
 
 
 def expected_answers(script: Script) -> int:
@@ -191,6 +202,143 @@ async def settle(bot: Bot, *, attempts: int = 200) -> None:
     raise AssertionError(f"the outbox never emptied after {attempts} tries")
 
 
+def _buttons(message: dict[str, Any]) -> set[str]:
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return {key.get("callback_data", "") for row in rows for key in row}
+
+
+class OnScreen(Demo):
+    """The demo's people acting on what they see, as people do when messages go missing.
+
+    The plain demo looks messages up in the bot's database; here a person finds a prompt, a
+    card or a question on screen (the offline Telegram's chats), and does what a person does
+    when it is not there: taps the join link again, the facilitator presses /next or /end
+    again. A card nobody can see is not endorsed; a question nobody received is not answered.
+    ``repeats`` counts those second tries.
+    """
+
+    TRIES = 4
+
+    def __init__(self, api: Any, store: Any, deliver: Any, script: Script) -> None:
+        super().__init__(api, store, deliver)
+        self.script = script
+        self.repeats = 0
+
+    def _on_screen(self, chat_id: int, data: str = "", prefix: str = "") -> int | None:
+        """The newest message from the bot in ``chat_id`` with a button carrying ``data`` or
+        a text starting with ``prefix``."""
+        for message in reversed(self.api.messages(chat_id)):
+            if not message.get("from", {}).get("is_bot") or message.get("deleted"):
+                continue
+            if (data and data in _buttons(message)) or (
+                prefix and str(message.get("text", "")).startswith(prefix)
+            ):
+                return int(message["message_id"])
+        return None
+
+    async def _until_seen(self, look: Any, again: Any) -> int | None:
+        for attempt in range(self.TRIES):
+            found = look()
+            if found is not None:
+                return int(found)
+            if attempt < self.TRIES - 1:
+                self.repeats += 1
+                await again()
+        return None
+
+    async def live(self, key: str) -> int:
+        if not key.startswith("prompt:"):
+            return await super().live(key)
+        ids = [stage.id for stage in self.script.stages]
+        index = ids.index(key.removeprefix("prompt:"))
+        heading = f"Stage {index + 1} of {len(ids)}"
+        found = await self._until_seen(
+            lambda: self._on_screen(GROUP_ID, prefix=heading),
+            lambda: self.command(FACILITATOR, "/next"),
+        )
+        if found is None:
+            raise DemoError(f"nobody ever saw {key}")
+        return found
+
+    async def _private(self, person: Person, data: str, again: Any) -> int | None:
+        return await self._until_seen(lambda: self._on_screen(person.user_id, data), again)
+
+    async def join(self, person: Person) -> None:
+        link = f"j_{self.session_id}"
+
+        async def tap_again() -> None:
+            await self._feed(self.api.start(person.user_id, link))
+
+        await tap_again()
+        consent = button(Action.CONSENT, self.session_id, "1")
+        asked = await self._private(person, consent, tap_again)
+        if asked is None:
+            raise DemoError(f"{person.name} was never asked to consent")
+        await self.press(person, person.user_id, asked, consent)
+        assert person.role is not None
+        role = button(Action.ROLE, self.session_id, person.role.value)
+        asked = await self._private(person, role, tap_again)
+        if asked is None:
+            raise DemoError(f"{person.name} was never asked for a role")
+        await self.press(person, person.user_id, asked, role)
+
+    async def settle(self, proposer: Person, cid: str, owner: str, due: str) -> None:
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        found = state.commitment(cid) if state else None
+        for action, value, now in (
+            (Action.OWNER, owner, found.owner if found else None),
+            (Action.DUE, due, found.due if found else None),
+        ):
+            data = button(action, self.session_id, cid, value)
+            question = self._on_screen(proposer.user_id, data)
+            if value != now and question is not None:  # a question never seen is not answered
+                await self.press(proposer, proposer.user_id, question, data)
+
+    async def answer_privately(self, person: Person, text: str, visibility: str) -> None:
+        await self._feed(self.api.start(person.user_id, f"a_{self.session_id}"))
+        await self._feed(self.api.text(person.user_id, person.user_id, text))
+        share = button(Action.SHARE, self.session_id, visibility)
+
+        async def write_again() -> None:
+            await self._feed(self.api.text(person.user_id, person.user_id, text))
+
+        asked = await self._private(person, share, write_again)
+        if asked is None:
+            raise DemoError(f"{person.name} was never asked how to share")
+        await self.press(person, person.user_id, asked, share)
+
+    async def commitments(self, stage_index: int) -> None:
+        prompt = await self.live(f"prompt:{self.script.stages[stage_index].id}")
+        for n, (text, owner, due) in enumerate(COMMITMENTS):
+            proposer = self.people[n * 3 % len(self.people)]
+            await self.reply(proposer, prompt, text)
+            cid = await self.last_commitment()
+            await self.settle(proposer, cid, owner, due)
+            endorse = button(Action.ENDORSE, self.session_id, cid)
+            card = self._on_screen(GROUP_ID, endorse)
+            for person in self.people[: 4 - n] if card is not None else ():
+                await self.press(person, GROUP_ID, card, endorse)
+
+    async def stage(self, script: Script, index: int) -> None:
+        if script.stages[index].kind is StageKind.COMMITMENT:
+            await self.commitments(index)
+        else:
+            await super().stage(script, index)
+
+    async def end(self, person: Person) -> None:
+        confirm = button(Action.END, self.session_id, "1")
+        await self.command(person, "/end")
+        asked = await self._private(person, confirm, lambda: self.command(person, "/end"))
+        if asked is None:
+            raise DemoError("the facilitator was never asked to confirm the end")
+        await self.press(person, person.user_id, asked, confirm)
+        await self._until_seen(
+            lambda: self._on_screen(GROUP_ID, prefix="Summary: "),
+            lambda: self.command(person, "/summary"),
+        )
+
+
 async def faulty_session(
     path: Path, *, seed: int, rate: float = 0.3, kinds: tuple[FaultKind, ...] = tuple(FaultKind)
 ) -> FaultFigures:
@@ -207,27 +355,47 @@ async def faulty_session(
         await feed(update)
         await settle(bot)
 
-    bot.demo._feed = deliver
+    people = OnScreen(api, bot.store, deliver, script)
+    bot.demo = people
     api.chaos(rate, seed=seed, kinds=kinds)
     try:
         await bot.open()
         await play_stages(bot, script, range(len(script.stages)))
-        await bot.demo.end(FACILITATOR)
-        figures.completed = await _summarised(bot)
+        await people.end(FACILITATOR)
+        figures.completed = await _summary_seen(bot)
     except Exception as error:  # the figures say what stopped it
         figures.failure = f"{type(error).__name__}: {error}"[:300]
     finally:
+        figures.repeats = people.repeats
+        figures.unconfirmed = (await bot.store.status()).unconfirmed_outbox
         await _count(bot, figures)
         await stop_bot(bot)
     return figures
 
 
+async def _summary_seen(bot: Bot) -> bool:
+    """Whether the session ended and the group can read its summary (a summary whose answer
+    was lost is on screen all the same, though the bot does not know its id)."""
+    state = await bot.state()
+    shown = [
+        m
+        for m in bot.api.messages(GROUP_ID)
+        if m.get("from", {}).get("is_bot") and str(m.get("text", "")).startswith("Summary: ")
+    ]
+    return bool(shown) and "people" in shown[-1]["text"] and state.status is Status.ENDED
+
+
+def answers_kept(state: SessionState) -> tuple[int, int]:
+    """How many answers the session keeps, and how many of them repeat one person's answer to
+    one stage (each is meant to be stored exactly once)."""
+    kept = Counter((a.stage_id, a.user_id) for a in state.answers)
+    return len(state.answers), sum(n - 1 for n in kept.values())
+
+
 async def _count(bot: Bot, figures: FaultFigures) -> None:
     state = await bot.state() if bot.demo.session_id else None
     if state is not None:
-        kept = Counter((a.stage_id, a.user_id) for a in state.answers)
-        figures.answers_stored = len(state.answers)
-        figures.duplicated_answers = sum(n - 1 for n in kept.values())
+        figures.answers_stored, figures.duplicated_answers = answers_kept(state)
         figures.commitments = len(state.commitments)
     posts = Counter(
         (call.chat_id, call.params.get("text"))

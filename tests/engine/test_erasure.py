@@ -85,7 +85,7 @@ def test_erasure_takes_back_what_the_bot_posted_for_them(busy: Driver) -> None:
 
     deleted = {d.key for d in of_type(effects, Delete)}
     # The draft was never shown (no review yet): its delete finds nothing to take back.
-    assert deleted == {f"share:{a}" for a in shares} | {"draft"}
+    assert deleted == {f"share:{a}" for a in shares} | {"summary"}
     (card,) = keyed(effects, f"commitment:{other}")
     assert isinstance(card, Edit)
     assert card.view.endorsements.total == 1
@@ -128,11 +128,11 @@ def test_erasure_at_the_review_takes_them_out_of_the_draft_summary(lobby: Driver
     lobby.goto("story")
     lobby.answer(RES, "story", "named story by RES")
     effects = lobby.goto("review")
-    assert NAMES[RES] in keyed(effects, "draft")[0].model_dump_json()
+    assert NAMES[RES] in keyed(effects, "summary")[0].model_dump_json()
 
     effects = lobby.do(ev.ParticipantErased, actor=RES)
 
-    (draft,) = keyed(effects, "draft")
+    (draft,) = keyed(effects, "summary")
     assert NAMES[RES] not in draft.model_dump_json()
     assert "named story by RES" not in draft.model_dump_json()
 
@@ -160,27 +160,28 @@ def _past_review(lobby: Driver) -> Driver:
 
 def test_erasure_after_the_review_redraws_the_draft_left_in_the_group(lobby: Driver) -> None:
     effects = _past_review(lobby).do(ev.ParticipantErased, actor=RES)
-    (draft,) = keyed(effects, "draft")
+    (draft,) = keyed(effects, "summary")
     assert isinstance(draft, Edit)
     assert NAMES[RES] not in draft.model_dump_json()
     assert "named story by RES" not in draft.model_dump_json()
 
 
-def test_erasure_after_the_end_redraws_both_the_draft_and_the_summary(lobby: Driver) -> None:
+def test_erasure_after_the_end_redraws_the_summary_that_replaced_the_draft(
+    lobby: Driver,
+) -> None:
     _past_review(lobby).do(ev.Ended, actor=FAC, confirmed=True)
     effects = lobby.do(ev.ParticipantErased, actor=RES)
-    for key in ("draft", "summary"):
-        (shown,) = keyed(effects, key)
-        assert isinstance(shown, Edit)
-        assert NAMES[RES] not in shown.model_dump_json()
+    (shown,) = keyed(effects, "summary")  # one message: the draft became the final summary
+    assert isinstance(shown, Edit)
+    assert shown.view.summary.final
+    assert NAMES[RES] not in shown.model_dump_json()
 
 
-def test_erasure_before_any_review_posts_no_draft(lobby: Driver) -> None:
+def test_erasure_before_any_review_takes_back_no_draft(lobby: Driver) -> None:
     lobby.goto("story")
     lobby.answer(RES, "story", "named story by RES")
-    lobby.do(ev.Ended, actor=FAC, confirmed=True)
     effects = lobby.do(ev.ParticipantErased, actor=RES)
-    assert [e for e in keyed(effects, "draft") if isinstance(e, Edit)] == []
+    assert [e for e in keyed(effects, "summary") if not isinstance(e, Delete)] == []
 
 
 def test_a_shared_answer_is_blanked_before_it_is_deleted(session: Driver) -> None:

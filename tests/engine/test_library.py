@@ -6,7 +6,7 @@ import pytest
 
 from bot.dialogues import Library
 from bot.engine import events as ev
-from bot.engine.effects import Notice, Send, SummaryView
+from bot.engine.effects import Edit, Notice, SummaryView
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
 from bot.engine.state import Status
 
@@ -50,7 +50,7 @@ def test_a_whole_session_runs_through_the_script(script_id: str) -> None:
     assert told(d.advance(), FAC) == [Notice.AT_LAST_STAGE]
     effects = d.do(ev.Ended, actor=FAC, confirmed=True)
     assert d.state.status is Status.ENDED
-    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Send)]
+    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Edit)]
     assert isinstance(summary.view, SummaryView)
     result = summary.view.summary
     assert result.final

@@ -9,6 +9,7 @@ import pytest
 from bot.engine import events as ev
 from bot.engine.effects import (
     Cancel,
+    CharterView,
     Edit,
     EndCheckView,
     Group,
@@ -17,12 +18,14 @@ from bot.engine.effects import (
     Person,
     Pin,
     PromptView,
+    RecordView,
     Reply,
     Schedule,
     Send,
     StatusView,
     SummaryView,
 )
+from bot.engine.machine import charter_view
 from bot.engine.state import Status
 
 from .helpers import (
@@ -129,7 +132,7 @@ def test_moving_while_paused_is_refused(session: Driver, cls: type) -> None:
 
 def test_entering_the_review_posts_a_draft_summary(lobby: Driver) -> None:
     effects = lobby.goto("review")
-    drafts = keyed(effects, "draft")
+    drafts = keyed(effects, "summary")
     assert len(drafts) == 1
     assert drafts[0].to == Group()
     assert isinstance(drafts[0].view, SummaryView)
@@ -174,17 +177,53 @@ def test_ending_posts_and_pins_the_final_summary(lobby: Driver) -> None:
     effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
 
     assert (lobby.state.status, lobby.state.ended_at) == (Status.ENDED, NOW + timedelta(hours=1))
-    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
-    assert summary.to == Group()
+    # An edit of the summary message: it replaces the draft if the group saw one, else posts.
+    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Edit)]
     assert summary.view.summary.final is True
     assert Pin(key="summary") in effects
     assert effects.index(Pin(key="summary")) > effects.index(summary)
+    (record,) = [
+        e for e in effects if isinstance(e.view if isinstance(e, Send) else None, RecordView)
+    ]
+    assert record.to == Person(user_id=FAC)  # the full per-stage record, privately
+    assert record.view.summary == summary.view.summary
     assert keyed(effects, "prompt:commit")[0].view.open is False
     cards = keyed(effects, f"commitment:{cid}")
     assert len(cards) == 1
     assert cards[0].view.open is False
     assert len([e for e in effects if str(getattr(e, "key", "")).startswith("commitment:")]) == 2
     assert keyed(effects, "welcome")[0].view.status is Status.ENDED
+
+
+def test_the_charter_follows_the_summary_at_the_end_dated_that_day(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.answer(POL, "commit", "Fix the lights", ref="c-ref")
+    lobby.tick(60)
+
+    effects = lobby.do(ev.Ended, actor=FAC, confirmed=True)
+
+    summary = next(e for e in keyed(effects, "summary") if not isinstance(e, Pin))
+    (charter,) = keyed(effects, "charter")
+    assert isinstance(charter, Send) and charter.to == Group()
+    assert isinstance(charter.view, CharterView)
+    assert effects.index(charter) > effects.index(Pin(key="summary")) > effects.index(summary)
+    assert charter.view.date == (NOW + timedelta(hours=1)).date().isoformat()
+    assert charter.view.place is None
+    assert [c.text for c in charter.view.summary.commitments] == ["Fix the lights"]
+
+
+def test_after_the_end_only_a_charter_is_still_answered(lobby: Driver) -> None:
+    lobby.goto("commit")
+    lobby.do(ev.Ended, actor=FAC, confirmed=True)
+    lobby.tick(60 * 24)
+
+    effects = lobby.do(ev.CharterRequested, actor=FAC, place="Gitega")
+
+    view = charter_view(lobby.script, lobby.state, lobby.now, "Gitega")
+    assert effects == [Send(to=Group(), view=view, key="charter")]
+    assert view.date == NOW.date().isoformat()  # the day it ended, not the day it was asked
+    assert told(lobby.do(ev.StatusRequested, actor=FAC), FAC) == [Notice.SESSION_ENDED]
+    assert told(lobby.do(ev.CharterRequested, actor=POL), POL) == [Notice.NOT_FACILITATOR]
 
 
 def test_ending_drops_unshared_drafts(session: Driver) -> None:
@@ -212,7 +251,7 @@ def test_a_session_nobody_acts_in_ends_by_itself_with_its_summary(
     assert isinstance(notice, Send)
     assert notice.to == Group()
     assert (notice.view.code, notice.view.params) == (Notice.EXPIRED, {"days": 30})
-    (summary,) = keyed([e for e in effects if isinstance(e, Send)], "summary")
+    (summary,) = [e for e in keyed(effects, "summary") if isinstance(e, Edit)]
     assert summary.view.summary.final is True
     assert Pin(key="summary") in effects
     assert lobby.state.drafts == {}  # as at any end: what was never shared is not kept
@@ -463,7 +502,7 @@ def test_after_bot_removed_from_the_lobby_resume_returns_to_the_lobby(lobby: Dri
 def test_quote_consent_is_saved_and_refreshes_the_draft_at_the_review(lobby: Driver) -> None:
     effects = lobby.do(ev.QuoteConsentSet, actor=POL, allow=True)
     assert lobby.state.participants[POL].quote_consent is True
-    assert keyed(effects, "draft") == []
+    assert keyed(effects, "summary") == []
     assert replies(effects) == [Notice.QUOTE_CONSENT_SAVED]
     assert effects[-1].view.params == {"allow": 1}
 
@@ -471,12 +510,12 @@ def test_quote_consent_is_saved_and_refreshes_the_draft_at_the_review(lobby: Dri
     lobby.answer(RES, "vision", "my vision for the street")
     lobby.goto("review")
     effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=True)
-    (draft,) = keyed(effects, "draft")
+    (draft,) = keyed(effects, "summary")
     assert isinstance(draft, Edit)
     assert [q.text for q in draft.view.summary.quotes] == ["my vision for the street"]
     effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=False)
     assert lobby.state.participants[RES].quote_consent is False
-    assert keyed(effects, "draft")[0].view.summary.quotes == ()
+    assert keyed(effects, "summary")[0].view.summary.quotes == ()
 
 
 def test_a_script_can_be_walked_end_to_end_without_input_stages() -> None:
@@ -526,3 +565,26 @@ def test_a_move_from_the_stage_on_show_or_of_unknown_origin_is_applied(session: 
     assert session.current == "intro"
     session.do(ev.Advanced, actor=FAC, seen_index=None)
     assert session.current == "story"
+
+
+def test_a_next_while_the_prompt_went_missing_shows_it_again(session: Driver) -> None:
+    """The shell found no sign the group saw the open stage's prompt (its post went without
+    an answer twice): /next shows it again, and tells the facilitator where the group is."""
+    session.advance()
+    before = session.state
+    event = session.event(
+        ev.Advanced, actor=FAC, seen_index=session.state.stage_index - 1, prompt_missing=True
+    )
+    effects = session.apply(event)
+    assert unchanged_but_applied(before, session.state, event.event_id)
+    assert [e.key for e in effects if isinstance(e, Send)] == ["prompt:vision", None]
+    assert session.current == "vision"
+
+
+def test_a_summary_that_went_missing_after_the_end_is_posted_again(session: Driver) -> None:
+    session.do(ev.Ended, actor=FAC, confirmed=True)
+    effects = session.do(ev.SummaryRequested, actor=FAC, summary_missing=True)
+    assert [e.key for e in effects if isinstance(e, Send)] == ["summary"]
+    assert Pin(key="summary") in effects
+    refused = session.do(ev.SummaryRequested, actor=POL, summary_missing=True)
+    assert keyed(refused, "summary") == []  # a participant cannot make the bot post it

@@ -43,6 +43,8 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.StatusRequested: {},
     ev.SummaryRequested: {},
     ev.NudgeRequested: {"stage_id": "vision"},
+    ev.CharterRequested: {"place": "Gitega"},
+    ev.SessionLanguageSet: {"language": "rn"},
 }
 
 
@@ -218,7 +220,11 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
     (ev.CommitmentDueSet, {"actor": POL, "commitment_id": "c1", "due": "1m"}),
     (ev.EndorsementToggled, {"actor": RES, "commitment_id": "c1"}),
     (ev.QuoteConsentSet, {"actor": POL, "allow": True}),
-    *[(cls, {"actor": FAC, **fields}) for cls, fields in PRIVILEGED_FIELDS.items()],
+    *[
+        (cls, {"actor": FAC, **fields})
+        for cls, fields in PRIVILEGED_FIELDS.items()
+        if cls is not ev.CharterRequested  # the group's charter, asked again after the end
+    ],
     (ev.Ended, {"actor": FAC, "confirmed": True}),
     (ev.EndDeclined, {"actor": FAC}),
     (ev.ReminderDue, {"stage_id": "commit", "purpose": "nudge"}),
@@ -228,7 +234,7 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("cls", "fields"), AFTER_END, ids=[c.__name__ for c, _ in AFTER_END])
-def test_an_ended_session_accepts_nothing_but_erasure(
+def test_an_ended_session_accepts_nothing_but_erasure_and_its_charter(
     lobby: Driver, cls: type[Any], fields: dict[str, Any]
 ) -> None:
     lobby.goto("commit")
@@ -369,9 +375,15 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
     joined = [e for e in effects if isinstance(e, Send)]
     assert joined[0].view.code is Notice.JOINED
     assert joined[0].view.params == {"role": "resident"}  # the notice names no stage
-    # Changing it later is a quiet acknowledgement.
+    # A role is chosen once: the old button pressed again changes nothing and says how.
     effects = lobby.do(ev.RoleChosen, actor=RES2, role=Role.LEADER)
-    assert replies(effects) == [Notice.DONE]
+    assert replies(effects) == [Notice.ROLE_KEPT]
+    assert lobby.state.participants[RES2].role is Role.RESIDENT
+    # /role asks first; then the next press changes it, once.
+    assert told(lobby.do(ev.RoleChangeAsked, actor=RES2), RES2) == [Notice.CHANGE_ROLE]
+    assert replies(lobby.do(ev.RoleChosen, actor=RES2, role=Role.LEADER)) == [Notice.ROLE_CHANGED]
+    assert lobby.state.participants[RES2].role is Role.LEADER
+    lobby.do(ev.RoleChosen, actor=RES2, role=Role.POLICE)
     assert lobby.state.participants[RES2].role is Role.LEADER
 
 

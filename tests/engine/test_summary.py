@@ -194,7 +194,7 @@ def test_do_not_quote_me_covers_every_answer_of_that_person_everywhere(lobby: Dr
     lobby.goto("review")
     effects = lobby.do(ev.QuoteConsentSet, actor=RES, allow=False)
 
-    (draft,) = [e for e in effects if getattr(e, "key", None) == "draft"]
+    (draft,) = [e for e in effects if getattr(e, "key", None) == "summary"]
     lobby.do(ev.Ended, actor=FAC, confirmed=True)
     for shown in (draft.view.summary, summary(lobby)):
         assert [q.text for q in shown.quotes] == ["POL is quoted"]

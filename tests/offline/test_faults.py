@@ -103,15 +103,16 @@ async def test_server_errors_alternate_500_and_502_with_an_error_body(
 
 
 async def test_a_null_result_is_not_what_ptb_expects(bot: Bot, fake: FakeBotApi) -> None:
-    posted = await bot.send_message(GROUP, "keep me")
+    """``"ok": true`` with nothing to read: the server did the work all the same."""
+    posted = await bot.send_message(GROUP, "delete me")
     fake.glitch("deleteMessage", FaultKind.NULL_RESULT)
     assert await bot.delete_message(GROUP, posted.message_id) is None  # not True
-    assert fake.message(GROUP, posted.message_id)["deleted"] is False
+    assert fake.message(GROUP, posted.message_id)["deleted"] is True
     fake.glitch("sendMessage", FaultKind.NULL_RESULT)
     with pytest.raises(Exception) as raised:  # noqa: PT011 — the point is which class it is
-        await bot.send_message(GROUP, "never posted")
+        await bot.send_message(GROUP, "posted, unread")
     assert not isinstance(raised.value, TelegramError)  # PTB cannot build a Message from null
-    assert fake.sent_texts(GROUP) == ["keep me"]
+    assert fake.sent_texts(GROUP) == ["delete me", "posted, unread"]
 
 
 async def test_a_lost_response_was_applied_so_a_blind_retry_posts_twice(

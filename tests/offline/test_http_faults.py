@@ -42,7 +42,7 @@ async def outcome(call: Awaitable[Any]) -> str:
 
 
 async def test_over_http_flood_control_and_faults_reach_ptb_as_in_process() -> None:
-    fake = FakeBotApi(limits=TelegramLimits(group=Window(3, 60.0)))
+    fake = FakeBotApi(limits=TelegramLimits(group=Window(4, 60.0)))
     fake.add_user(FAC, "Facilitator", "fr")
     fake.add_group(GROUP, "Quartier Rohero", admins=(FAC,))
     async with serve_over_http(fake, hang=0.6) as url:
@@ -62,6 +62,6 @@ async def test_over_http_flood_control_and_faults_reach_ptb_as_in_process() -> N
         FaultKind.MALFORMED: "TelegramError: Invalid server response",
         FaultKind.LOST_RESPONSE: "TimedOut: Timed out",
     }
-    assert fake.sent_texts(GROUP) == ["lost_response", "n", "n"]
+    assert fake.sent_texts(GROUP) == ["null_result", "lost_response", "n", "n"]
     assert flood[:2] == ["ok", "ok"]
     assert flood[2].startswith("RetryAfter: Flood control exceeded")

@@ -19,7 +19,7 @@ import pytest
 from bot import delivery as op
 from bot.offline.api import FakeBotApi
 from bot.offline.chaos import FaultKind
-from bot.storage import DataKey, Store
+from bot.storage import DataKey, Sighting, Store
 from bot.telegram.app import RateLimits, build_application
 from bot.telegram.budget import Budget, SimulatedPace
 from bot.telegram.retry import MAX_TRIES
@@ -81,25 +81,53 @@ def text(words: str) -> op.Send:
     return op.Send(chat_id=GROUP, parts=(words,))
 
 
-async def test_a_null_result_stays_with_its_row_and_other_chats_go_on(world: World) -> None:
+async def test_a_null_result_means_posted_and_it_is_never_posted_again(world: World) -> None:
+    """``"ok": true`` with a ``null`` result: Telegram posted it; its id is unknown. Before, the
+    sender took it as a failure and tried again (posting it twice); a later edit, finding no
+    id, posted it a third time."""
     world.api.glitch("sendMessage", FaultKind.NULL_RESULT, times=None, chat_id=GROUP)
-    await world.queue(text("Welcome"), op.Send(chat_id=OTHER, parts=("Elsewhere",)))
+    prompt = op.Send(chat_id=GROUP, parts=("Stage 2",), key="prompt:two")
+    await world.queue(prompt, op.Send(chat_id=OTHER, parts=("Elsewhere",)))
     await world.sender.drain()  # returns: nothing escapes a lane
     assert world.applied(OTHER, "Elsewhere") == 1
+    assert world.applied(GROUP, "Stage 2") == 1
     status = await world.store.status()
     assert status.pending_outbox == 0
-    assert status.set_aside_outbox == {"AttributeError": 1}
-    assert status.unconfirmed_outbox == 1
-    tries = [c for c in world.api.calls if c.method == "sendMessage" and c.chat_id == GROUP]
-    assert len(tries) == 2  # one more try for an answer that could not be read, no more
+    assert status.set_aside_outbox == {}
+    assert await world.store.sighting("s1", "prompt:two") is Sighting.POSTED
+    await world.queue(op.Edit(chat_id=GROUP, parts=("Stage 2, 3 voices",), key="prompt:two"))
+    await world.sender.drain()
+    sends = [c for c in world.api.calls if c.method == "sendMessage" and c.chat_id == GROUP]
+    assert len(sends) == 1  # the edit cannot reach it, and does not post it again
+
+
+async def test_an_edit_without_an_answer_is_tried_again_like_any_failure(world: World) -> None:
+    """Editing twice changes nothing the first edit did not: only posts need the "at most
+    twice" care. Before, two timeouts set the edit aside and the prompt kept its old text."""
+    await world.queue(op.Send(chat_id=GROUP, parts=("Stage 2",), key="prompt:two"))
+    await world.sender.drain()
+    world.api.glitch("editMessageText", FaultKind.TIMEOUT, times=3, chat_id=GROUP)
+    await world.queue(op.Edit(chat_id=GROUP, parts=("Stage 2, closed",), key="prompt:two"))
+    await world.sender.drain(patient=True)  # an edit waits out its pauses only when patient
+    ref = await world.store.message_ref("s1", "prompt:two")
+    assert ref is not None
+    assert world.api.message(GROUP, ref[1])["text"] == "Stage 2, closed"
+    assert (await world.store.status()).set_aside_outbox == {}
 
 
 async def test_a_message_whose_answer_is_lost_is_posted_at_most_twice(world: World) -> None:
     world.api.glitch("sendMessage", FaultKind.LOST_RESPONSE, times=None, chat_id=GROUP)
-    await world.queue(text("Stage 2 of 9"), text("After it"))
+    await world.queue(
+        op.Send(chat_id=GROUP, parts=("Stage 2 of 9",), key="prompt:two"), text("After it")
+    )
     await world.sender.drain()
     assert world.applied(GROUP, "Stage 2 of 9") == 2
     assert (await world.store.status()).unconfirmed_outbox == 2
+    assert await world.store.sighting("s1", "prompt:two") is Sighting.PERHAPS
+    world.api.calm()
+    await world.queue(op.Edit(chat_id=GROUP, parts=("Stage 2 of 9",), key="prompt:two"))
+    await world.sender.drain()
+    assert world.applied(GROUP, "Stage 2 of 9") == 2  # a later edit does not post a third
 
 
 async def test_server_errors_are_retried_with_growing_pauses_then_set_aside(world: World) -> None:
