@@ -80,6 +80,7 @@ bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB)
 	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/group.py
 	$(BIN)/python bench/summary_length.py
+	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/charter.py
 
 docker:                       ## the image (needs a Docker engine)

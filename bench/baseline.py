@@ -66,6 +66,7 @@ def world(people: Sequence[Person]) -> FakeBotApi:
     api.add_group(GROUP_ID, "Bench", admins=(FACILITATOR.user_id,))
     for person in (FACILITATOR, *people):
         api.add_user(person.user_id, person.name, language_code="en")
+    api.add_members(GROUP_ID, [p.user_id for p in people])
     return api
 
 

@@ -47,6 +47,7 @@ async def one_session(script_id: str, directory: Path, index: int) -> list[float
     api.add_group(GROUP_ID, "Bench", admins=(FACILITATOR.user_id,))
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=person.language)
+    api.add_members(GROUP_ID, [p.user_id for p in PEOPLE])
     store = await Store.open(directory / f"bench-{index}.db", DataKey.generate())
     app = build_application("123456:BENCH", request=api, limits=UNLIMITED)
     try:

@@ -72,7 +72,7 @@ def _check(paths: list[Path]) -> int:
         shipped_catalogs,
         template_out_of_date,
     )
-    from bot.words.fit import notices_over_limits
+    from bot.words.fit import commands_over_limits, notices_over_limits
     from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
@@ -81,7 +81,8 @@ def _check(paths: list[Path]) -> int:
     if not paths:  # the code's own words: notice declarations, and the template they feed
         problems += declaration_problems() + template_out_of_date()
         for shipped in catalogs:  # each language's notices with long values, against Telegram
-            problems += notices_over_limits(language_of(shipped))
+            language = language_of(shipped)
+            problems += notices_over_limits(language) + commands_over_limits(language)
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:
@@ -166,7 +167,7 @@ def _run() -> int:
     except KeyFormatError as error:
         print(f"IKIGANIRO_DATA_KEY: {error}", file=sys.stderr)
         return 2
-    _quiet_logging(token)
+    _quiet_logging(token, settings.log_level)
     stop = asyncio.Event()
 
     async def main() -> None:
@@ -249,16 +250,43 @@ class _Redact(logging.Filter):
         return True
 
 
-def _quiet_logging(token: str) -> None:
-    """httpx logs request URLs, which carry the bot token: keep it and PTB at WARNING.
+# Libraries whose lines below WARNING carry what people wrote (PTB prints every update it
+# fetches at DEBUG, story and author's name included) or the token (httpx prints request URLs).
+QUIET_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "apscheduler",
+    "aiosqlite",
+    "hpack",
+    "fontTools",
+    "fpdf",
+)
 
-    Whatever still mentions the token, a traceback from a handler say, has it masked.
-    """
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level="INFO")
+
+class _LibrariesQuiet(logging.Filter):
+    """Drops a quiet library's line below WARNING at the handler, so no logging configuration
+    (a library logger set to DEBUG by hand, a root at DEBUG) lets an update reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        library = record.name.split(".", 1)[0] in QUIET_LIBRARIES
+        return not library or record.levelno >= logging.WARNING
+
+
+def _quiet_logging(token: str, level: str = "INFO") -> None:
+    """The bot's own lines at ``level``; the libraries' at WARNING and above only, with the
+    token masked in whatever still mentions it (a traceback from a handler, say)."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_Redact(token))
-    for name in ("httpx", "httpcore", "telegram", "apscheduler", "fontTools", "fpdf"):
+        guard(handler, token)
+    for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def guard(handler: logging.Handler, token: str) -> None:
+    """What every log handler of the bot gets: no token, no library line below WARNING."""
+    handler.addFilter(_Redact(token))
+    handler.addFilter(_LibrariesQuiet())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", _G, _ALL, N_("what you can do here")),
     Command("start", _P, _ALL, N_("start talking with me"), in_menu=False),
     Command("language", _P, _ALL, N_("choose the language I write to you in")),
+    Command("role", _P, _ALL, N_("change the role you are counted in")),
     Command("mydata", _P, _ALL, N_("everything I keep about you")),
     Command("forget", _P, _ALL, N_("erase everything I keep about you")),
     Command("help", _P, _ALL, N_("what you can do here")),

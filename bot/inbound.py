@@ -68,6 +68,22 @@ class Pressed:
 
 
 @dataclass(frozen=True, slots=True)
+class OnBehalf:
+    """A message sent on behalf of a chat (``sender_chat``): as a channel, or by an anonymous
+    administrator as the group itself. Nothing in it says which person wrote it, so it acts as
+    nobody; ``asks`` when it is a command or a reply to the bot, which deserves an answer."""
+
+    asks: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    """Someone else left the group or was removed (``origin.chat_id`` says which group)."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class BotMembership:
     """The bot was added to (``present``) or removed from a chat."""
 
@@ -83,4 +99,6 @@ class Migrated:
     new_chat_id: int
 
 
-Request = Command | Text | NotText | Start | Pressed | BotMembership | Migrated
+Request = (
+    Command | Text | NotText | Start | Pressed | OnBehalf | MemberLeft | BotMembership | Migrated
+)

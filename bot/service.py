@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Literal, cast
 
@@ -24,16 +24,29 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Relay, Schedule, Send
+from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Progress, Role, SessionState, Status, Visibility
+from bot.engine.state import (
+    Agreement,
+    Due,
+    EarlierCommitment,
+    Owner,
+    Progress,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
 from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
     Command,
+    MemberLeft,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -60,6 +73,23 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 AdminCheck = Callable[[int, int], Awaitable[bool]]  # (chat id, user id) -> administrator?
+# (chat id, user id) -> in the chat now? None when Telegram would not say.
+MemberCheck = Callable[[int, int], Awaitable[bool | None]]
+
+# What only a member of the session's group may do: join, answer, vote, endorse, share, settle.
+_MEMBERS_ONLY = (
+    ev.LinkOpened,
+    ev.Consented,
+    ev.RoleChosen,
+    ev.Said,
+    ev.ShareChosen,
+    ev.ChoiceToggled,
+    ev.EndorsementToggled,
+    ev.CommitmentOwnerSet,
+    ev.CommitmentDueSet,
+    ev.CommitmentStatusReported,
+    ev.QuoteConsentSet,
+)
 
 _PENDING = "pending"  # an event's id until its session, and so its id, is known
 _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
@@ -67,6 +97,10 @@ _PURPOSE: dict[StartKind, Literal["join", "answer", "hello"]] = {
     StartKind.ANSWER: "answer",
     StartKind.HELLO: "hello",
 }
+
+
+# A group is told at most this often that messages sent as a chat act as nobody.
+ON_BEHALF_QUIET = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -83,6 +117,10 @@ async def _nobody_is_admin(_chat_id: int, _user_id: int) -> bool:
     return False
 
 
+async def _nobody_asked(_chat_id: int, _user_id: int) -> bool | None:
+    return None
+
+
 class Service:
     def __init__(
         self,
@@ -94,12 +132,16 @@ class Service:
         clock: Clock = utcnow,
         retention_days: int = 90,
         admins: AdminCheck = _nobody_is_admin,
+        members: MemberCheck = _nobody_asked,
     ) -> None:
         self.store = store
         self.library = library
         self.voice = Voice(bot_username, negotiate(default_language), retention_days)
         self.clock = clock
         self.admins = admins
+        self.members = members
+        # When each group was last told that a message sent as a chat acts as nobody.
+        self._told_on_behalf: dict[int, datetime] = {}
 
     def script_of(self, state: SessionState) -> Script | None:
         return self.library.get(state.script_id)
@@ -124,6 +166,10 @@ class Service:
                 await self._start(update_id, origin, request)
             case Pressed():
                 await self._pressed(update_id, origin, request.button)
+            case OnBehalf():
+                await self._on_behalf(update_id, origin, asks=request.asks)
+            case MemberLeft():
+                await self._member_left(update_id, origin, request.user_id)
             case BotMembership():
                 await self._membership(update_id, origin, request)
             case Migrated():
@@ -165,6 +211,9 @@ class Service:
                 await self._session_language(update_id, origin, cmd.args)
             case "language", _:
                 await self._own_language(update_id, origin, cmd.args)
+            case "role", _:
+                asked = ev.RoleChangeAsked(event_id=_PENDING, actor=_actor(origin))
+                await self._act(update_id, origin, asked, missing=texts.no_private_session)
             case "mydata", _:
                 await self._mydata(update_id, origin)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
@@ -247,6 +296,26 @@ class Service:
             missing=texts.stale_button,
         )
 
+    async def _on_behalf(self, update_id: int | None, origin: Origin, *, asks: bool) -> None:
+        """A message sent as a channel or as the group acts as nobody. A command or a reply to
+        the bot is answered in the group (there is nobody to write to privately), at most once
+        every few minutes, so posting as a channel cannot spend the group's budget."""
+        chat_id, now = origin.chat_id or 0, self.clock()
+        last = self._told_on_behalf.get(chat_id)
+        quiet = last is not None and now - last < ON_BEHALF_QUIET
+        async with self.store.write() as tx:
+            session_id = await tx.session_for_chat(chat_id, origin.thread_id)
+            state = await tx.load_state(session_id) if session_id else None
+            if asks and session_id is not None:  # on record, like any refused command
+                await tx.audit(session_id, None, "on_behalf.refused")
+            if asks and not quiet:
+                self._told_on_behalf[chat_id] = now
+                language = state.language if state else None
+                await self._queue(
+                    tx, origin, texts.not_a_person, None, language=language, aside=False
+                )
+            await _mark(tx, update_id)
+
     async def _open(self, update_id: int | None, origin: Origin, args: tuple[str, ...]) -> None:
         if args and args[0].lower() in LANGUAGES and self.library.get(args[0]) is None:
             args = (DEFAULT_SCRIPT, *args)  # "/newsession rn": the default script, in Kirundi
@@ -262,13 +331,24 @@ class Service:
                 await self._queue(tx, origin, unknown, None)
             else:
                 session_id = secrets.token_hex(4)
-                state = new_session(session_id, script, language or self.voice.default_language)
+                earlier = await self._earlier(tx, script, chat_id, thread_id)
+                language = language or self.voice.default_language
+                state = new_session(session_id, script, language, earlier)
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
                 if language is None:
                     await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _earlier(
+        self, tx: Tx, script: Script, chat_id: int, thread_id: int | None
+    ) -> list[EarlierCommitment]:
+        """For a follow-up script: the group's earlier commitments (``bot.engine.followup``)."""
+        if not script.follows_up:
+            return []
+        ids = await tx.sessions_of_place(chat_id, thread_id)
+        return earlier_commitments([s for i in ids if (s := await tx.load_state(i)) is not None])
 
     async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
         """The language was not named: the opener may change it with one press, privately.
@@ -393,6 +473,20 @@ class Service:
         else:
             await self._say(update_id, origin, None)
 
+    async def _member_left(self, update_id: int | None, origin: Origin, user_id: int) -> None:
+        """Someone left the group: out of every live session of the chat and its nudges.
+
+        Telegram is asked first (the handler dropped what was remembered): an old update
+        replayed after they came back, or one that is not what it claims, changes nothing."""
+        if await self.members(origin.chat_id or 0, user_id):
+            await self._say(update_id, origin, None)
+            return
+        async with self.store.write() as tx:
+            for session_id in await tx.sessions_in_chat(origin.chat_id or 0):
+                left = ev.MemberLeft(event_id=_PENDING, user_id=user_id)
+                await self._run(tx, session_id, left, update_id, Origin())
+            await _mark(tx, update_id)
+
     async def _migrated(self, update_id: int | None, origin: Origin, new_chat_id: int) -> None:
         async with self.store.write() as tx:
             await tx.migrate_chat(origin.chat_id or 0, new_chat_id)
@@ -438,6 +532,8 @@ class Service:
         binding where it happened; say ``missing`` or ``unchanged`` if that is what came of it."""
         if isinstance(event, ev.PrivilegedEvent):
             event = await self._with_admin(event, session_id, origin)
+        if isinstance(event, _MEMBERS_ONLY):
+            event = await self._with_member(event, session_id, origin)
         async with self.store.write() as tx:
             found = session_id or await self._session_of(tx, origin)
             result = await self._run(tx, found, event, update_id, origin) if found else None
@@ -514,6 +610,8 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
+            elif isinstance(effect, Relay):
+                await self._run(tx, effect.session_id, effect.event, None, Origin())
         people = [*new.participants, *new.facilitators]
         languages = await tx.user_languages(people)
         operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
@@ -663,6 +761,26 @@ class Service:
         prompt = f"prompt:{script.stages[state.stage_index].id}"
         return prompt if await self.store.unsure(state.session_id, prompt) else None
 
+    async def _with_member(
+        self, event: ev.Event, session_id: str | None, origin: Origin
+    ) -> ev.Event:
+        """Whether the actor is in the session's group now (``getChatMember``, cached by the
+        shell), asked outside any transaction. Writing in the group shows it without asking;
+        declining, or only opening the private chat, needs no membership."""
+        if isinstance(event, ev.Consented) and not event.accept:
+            return event
+        if isinstance(event, ev.LinkOpened) and event.purpose == "hello":
+            return event
+        if not origin.private and origin.callback_id is None:
+            return event.model_copy(update={"actor_is_member": True})
+        async with self.store.read() as tx:
+            found = session_id or await self._session_of(tx, origin)
+            located = await tx.session_chat(found) if found else None
+        if located is None:
+            return event
+        member = await self.members(located[0], _actor(origin))
+        return event.model_copy(update={"actor_is_member": member})
+
     async def _with_admin(
         self, event: ev.PrivilegedEvent, session_id: str | None, origin: Origin
     ) -> ev.Event:
@@ -730,6 +848,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.AGREE:
+                return ev.AgreementSet(
+                    event_id=pending, actor=actor, answer_id=args[0], vote=Agreement(args[1])
+                )
             case Action.PROGRESS:
                 return ev.CommitmentStatusReported(
                     event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])

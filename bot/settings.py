@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Telegram's limits; raise them only against a local test server, which has none.
     messages_per_second: Annotated[float, Field(gt=0, le=100_000)] = 30
     group_messages_per_minute: Annotated[float, Field(gt=0, le=1_000_000)] = 20
+    # The bot's own log level. The libraries (PTB, httpx) stay at WARNING whatever this says:
+    # at DEBUG they print updates, stories and names included, and request URLs (the token).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("token")
     @classmethod

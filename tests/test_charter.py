@@ -15,8 +15,8 @@ import pytest
 
 from bot.charter import charter_pdf
 from bot.engine.effects import CharterView
-from bot.engine.state import Due, Owner
-from bot.engine.summary import CommitmentLine, Quote, RoleCounts, Summary
+from bot.engine.state import Due, Owner, Progress
+from bot.engine.summary import CommitmentLine, RoleCounts, Statement, Summary
 
 # French with its accents, Kirundi (its letters are Latin; the apostrophe of n'abana and the
 # long words are what wrap), Swahili.
@@ -33,8 +33,13 @@ VISION = (
 
 
 def summary(
-    commitments: tuple[str, ...] = COMMITMENTS, vision: tuple[str, ...] = VISION
+    commitments: tuple[str, ...] = COMMITMENTS,
+    vision: tuple[str, ...] = VISION,
+    bridging: tuple[str, ...] = (),
+    progress: tuple[Progress, ...] = (),
 ) -> Summary:
+    """A summary as the engine builds it; ``bridging`` are the statements both sides agreed
+    on, ``progress`` the statuses reported for the first commitments."""
     return Summary(
         script_id="community-safety",
         title="Our community's safety",
@@ -42,7 +47,18 @@ def summary(
         participants=RoleCounts(police=3, resident=4),
         balance=(),
         choices=(),
-        quotes=tuple(Quote(stage_id="vision", text=t, author=None, role=None) for t in vision),
+        quotes=(),
+        vision=tuple(
+            Statement(
+                answer_id=f"a{n}",
+                stage_id="vision",
+                text=t,
+                author=None,
+                role=None,
+                bridging=t in bridging,
+            )
+            for n, t in enumerate(vision)
+        ),
         commitments=tuple(
             CommitmentLine(
                 text=text,
@@ -52,6 +68,8 @@ def summary(
                 endorsements=RoleCounts(police=2, resident=2),
                 shared=n % 2 == 0,
                 complete=n != 3,
+                status=progress[n] if n < len(progress) else Progress.OPEN,
+                status_date="2025-09-01" if n < len(progress) else None,
             )
             for n, text in enumerate(commitments)
         ),
@@ -59,7 +77,9 @@ def summary(
     )
 
 
-def view(place: str | None = None, **options: tuple[str, ...]) -> CharterView:
+def view(
+    place: str | None = None, **options: tuple[str, ...] | tuple[Progress, ...]
+) -> CharterView:
     return CharterView(summary=summary(**options), date="2025-06-14", place=place)
 
 
@@ -141,3 +161,19 @@ def test_no_commitments_and_no_vision_still_make_a_charter_that_says_so() -> Non
     text = text_of(charter_pdf(view(commitments=(), vision=()), ("en",)))
     assert "No commitments yet." in text
     assert "The vision is still to be written together." in text
+
+
+def test_the_vision_is_what_both_sides_agreed_on_when_they_agreed() -> None:
+    agreed = VISION[1]
+    text = text_of(charter_pdf(view(bridging=(agreed,)), ("fr",)))
+    assert agreed in text
+    assert VISION[0] not in text  # it divided the group: it is in the summary, not signed
+
+
+def test_a_status_column_appears_once_a_status_was_reported() -> None:
+    at_the_end = text_of(charter_pdf(view(), ("fr",)))
+    assert "État" not in at_the_end  # every commitment is open: no column of "open"
+    later = text_of(charter_pdf(view(progress=(Progress.DONE, Progress.STUCK)), ("fr",)))
+    assert "État" in later
+    assert "fait depuis le 1 sept. 2025" in later and "bloqué depuis le 1 sept. 2025" in later
+    assert "ouvert" in later  # never reported: open, without a date

@@ -84,7 +84,11 @@ def shown(params: dict[str, Any]) -> list[str]:
     """The text and the button labels of one request, as a person sees them."""
     markup = params.get("reply_markup") or {}
     keyboard = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
-    texts = [str(params.get("text") or ""), *(key["text"] for row in keyboard for key in row)]
+    texts = [
+        str(params.get("text") or ""),
+        str(params.get("caption") or ""),  # a document's (the charter, an export)
+        *(key["text"] for row in keyboard for key in row),
+    ]
     return [text for text in texts if text]
 
 
@@ -99,7 +103,9 @@ async def play(script_id: str, language: str) -> FakeBotApi:
     library = Library.load()
     pace = SimulatedPace()
     api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
-    api.add_group(GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID, GROUP_TITLE, admins=(FACILITATOR.user_id,), members=[p.user_id for p in PEOPLE]
+    )
     for person in (FACILITATOR, *PEOPLE):
         api.add_user(person.user_id, person.name, language_code=language)
     with tempfile.TemporaryDirectory(prefix="ikiganiro-words-") as tmp:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -24,6 +24,10 @@ class _Event(BaseModel):
 
 class _ByPerson(_Event):
     actor: UserId
+    # Whether the actor is in the session's group now, as Telegram told the shell: filled for
+    # the acts that need it (joining, answering, voting, endorsing); None when not asked or
+    # Telegram would not say. False is refused: someone who left takes no further part.
+    actor_is_member: bool | None = None
 
 
 class _Privileged(_ByPerson):
@@ -65,6 +69,13 @@ class RoleChosen(_ByPerson):
     role: Role
 
 
+class RoleChangeAsked(_ByPerson):
+    """``/role`` in private: the participant asks to change the role they chose; the next
+    role button they press sets it, and everything counted by role is counted again."""
+
+    type: Literal["role_change_asked"] = "role_change_asked"
+
+
 class Answered(_ByPerson):
     """Text for a stage: an answer, a private draft, or a commitment proposal, by stage kind."""
 
@@ -73,6 +84,7 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+    about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
 class Said(_ByPerson):
@@ -95,7 +107,8 @@ class LinkOpened(_ByPerson):
     """Someone followed a start link: to join, to answer privately, or just to open the chat.
 
     It is a request to join unless they only came to open the chat, or came to answer and
-    have joined already; then it changes nothing and the shell says how to answer.
+    have joined already: then the open stage's question is asked again privately if it takes
+    a private answer, and otherwise it changes nothing and the shell says how to answer.
     """
 
     type: Literal["link_opened"] = "link_opened"
@@ -121,6 +134,14 @@ class ChoiceToggled(_ByPerson):
     option_id: str
 
 
+class AgreementSet(_ByPerson):
+    """A participant's vote on a statement of the shared vision; a later vote replaces it."""
+
+    type: Literal["agreement_set"] = "agreement_set"
+    answer_id: str
+    vote: Agreement
+
+
 class CommitmentOwnerSet(_ByPerson):
     type: Literal["commitment_owner_set"] = "commitment_owner_set"
     commitment_id: str
@@ -140,6 +161,15 @@ class CommitmentStatusReported(_ByPerson):
     """
 
     type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
+class CommitmentStatusCarried(_Event):
+    """A status reported for this session's commitment in a later follow-up session, which
+    checked who reported it; carried back here so the commitment's own record is whole."""
+
+    type: Literal["commitment_status_carried"] = "commitment_status_carried"
     commitment_id: str
     status: Progress
 
@@ -265,6 +295,14 @@ class ReminderDue(_Event):
     commitment_id: str | None = None
 
 
+class MemberLeft(_Event):
+    """Someone left the group (or was removed): out of the live session and its nudges, and no
+    longer a facilitator; what they said stays, as their consent says."""
+
+    type: Literal["member_left"] = "member_left"
+    user_id: UserId
+
+
 class BotRemoved(_Event):
     """The bot was removed from the group: nothing more can reach it."""
 
@@ -288,15 +326,18 @@ Event = Annotated[
     | Joined
     | Consented
     | RoleChosen
+    | RoleChangeAsked
     | Answered
     | Said
     | LinkOpened
     | ShareChosen
     | AnswerEdited
     | ChoiceToggled
+    | AgreementSet
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported
+    | CommitmentStatusCarried
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced
@@ -312,6 +353,7 @@ Event = Annotated[
     | NudgeRequested
     | ParticipantErased
     | ReminderDue
+    | MemberLeft
     | BotRemoved
     | Expired,
     Field(discriminator="type"),

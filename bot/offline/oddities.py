@@ -31,12 +31,11 @@ from typing import Any, Final
 from bot.callbacks import PERSONAL, Action
 from bot.commands import NAMES
 from bot.offline.api import FakeBotApi
+from bot.offline.users import ANONYMOUS_ADMIN, CHANNEL_BOT
 from bot.offline.wire import JSON
 
 MISSING: Final = object()  # a field removed rather than set
 INVISIBLE: Final = "\u200b\u200c\u200d\u2060\ufeff\u2800\u3164\u00ad\u180e"
-ANONYMOUS_ADMIN: Final = 1087968824  # Telegram's GroupAnonymousBot
-CHANNEL_BOT: Final = 136817688  # the sender of a linked channel's posts in its group
 # Values of the wrong JSON type, or out of Telegram's range, for a field that holds an id.
 NOT_IDS: Final[tuple[Callable[[int], object], ...]] = (
     lambda n: MISSING,
@@ -63,6 +62,7 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.OWNER: ("c1", "both"),
     Action.DUE: ("c1", "1m"),
     Action.ENDORSE: ("c1",),
+    Action.AGREE: ("a1", "agree"),
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),

@@ -17,6 +17,10 @@ from bot.offline.html import command_entities
 from bot.offline.wire import JSON
 from bot.offline.world import Message, Query, World
 
+# Telegram's stand-ins in ``from`` when a message is sent on behalf of a chat (``sender_chat``).
+ANONYMOUS_ADMIN: Final = 1087968824  # GroupAnonymousBot: an administrator posting as the group
+CHANNEL_BOT: Final = 136817688  # Channel_Bot: someone posting as a channel
+
 
 class UserSide(World):
     """The world, as the people in it act."""
@@ -71,6 +75,40 @@ class UserSide(World):
             raise ValueError("commands start with '/'")
         return self.text(user_id, chat_id, command, reply_to=reply_to)
 
+    def as_chat(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        channel: JSON | None = None,
+        reply_to: int | None = None,
+    ) -> JSON:
+        """A message sent on behalf of a chat: by an anonymous administrator as the group
+        itself, or (``channel``, a channel's Chat JSON) by someone posting as that channel.
+
+        As on Telegram, ``from`` is then a shared stand-in bot and ``sender_chat`` the chat:
+        nothing says which person wrote it.
+        """
+        chat = self._group(chat_id)
+        stand_in = CHANNEL_BOT if channel is not None else ANONYMOUS_ADMIN
+        self._users.setdefault(
+            stand_in,
+            {
+                "id": stand_in,
+                "is_bot": True,
+                "first_name": "Channel" if channel is not None else "Group",
+                "username": "Channel_Bot" if channel is not None else "GroupAnonymousBot",
+            },
+        )
+        if reply_to is not None and self._live(chat.id, reply_to) is None:
+            raise ValueError(f"message {reply_to} does not exist in chat {chat_id}")
+        msg = self._store(
+            chat, stand_in, text=text, entities=command_entities(text), reply_to=reply_to
+        )
+        message = self._render(msg)
+        message["sender_chat"] = copy.deepcopy(channel) if channel is not None else chat.json()
+        return self._update("message", message)
+
     def start(self, user_id: int, payload: str | None = None) -> JSON:
         """The user opens the private chat (``t.me/<bot>?start=<payload>``) and presses Start."""
         self.started(user_id)
@@ -110,6 +148,28 @@ class UserSide(World):
                 "id": query_id,
                 "from": copy.deepcopy(self._users[user_id]),
                 "message": self._render(msg),
+                "chat_instance": str(abs(chat_id) * 1_000_003),
+                "data": data,
+            },
+        )
+
+    def press_anyway(self, user_id: int, chat_id: int, data: str) -> JSON:
+        """A press of a button saying ``data`` that the newest message of the chat need not
+        carry: one remembered from an old message, or forged by a modified client. What a
+        person cannot do with an honest client, for tests of what the bot accepts."""
+        self._user(user_id)
+        shown = [m for m in self.in_order(chat_id) if not m.deleted]
+        if not shown:
+            raise ValueError(f"chat {chat_id} has no message to press a button on")
+        self._query_seq += 1
+        query_id = str(4_000_000_000_000_000 + self._query_seq)
+        self._queries[query_id] = Query(chat_id, shown[-1].message_id, user_id)
+        return self._update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": copy.deepcopy(self._users[user_id]),
+                "message": self._render(shown[-1]),
                 "chat_instance": str(abs(chat_id) * 1_000_003),
                 "data": data,
             },
@@ -185,6 +245,30 @@ class UserSide(World):
         )
         return self._update("message", self._render(msg))
 
+    def leave(self, chat_id: int, user_id: int) -> list[JSON]:
+        """``user_id`` leaves the group: the ``left_chat_member`` service message, then the
+        ``chat_member`` update (which Telegram sends only to a bot that is an administrator
+        and asked for it in ``allowed_updates``; :meth:`visible` and ``getUpdates`` say so)."""
+        chat = self._group(chat_id)
+        user = copy.deepcopy(self._user(user_id))
+        old = self._member_json(user_id, chat)
+        chat.members.discard(user_id)
+        if user_id in chat.admins:
+            chat.admins.remove(user_id)
+        msg = self._store(chat, user_id, service={"left_chat_member": user})
+        service = self._update("message", self._render(msg))
+        change = self._update(
+            "chat_member",
+            {
+                "chat": chat.json(),
+                "from": user,
+                "date": self._now(),
+                "old_chat_member": old,
+                "new_chat_member": self._member_json(user_id, chat),
+            },
+        )
+        return [service, change]
+
     def deliver(self, *updates: JSON) -> list[bool]:
         """Queue updates for getUpdates, dropping those privacy mode hides from the bot.
 
@@ -207,6 +291,9 @@ class UserSide(World):
         command (``/cmd`` or ``/cmd@<this bot>``), or a reply to one of the bot's messages —
         unless the bot is an admin, which sees everything.
         """
+        if "chat_member" in update:  # only administrators hear of other members' changes
+            chat = self._chats.get(update["chat_member"]["chat"]["id"])
+            return chat is not None and chat.bot_status == "administrator"
         message = update.get("message") or update.get("edited_message")
         if message is None or message["chat"]["type"] == "private":
             return True

@@ -169,10 +169,12 @@ class World:
         admins: Iterable[int] = (),
         bot_admin: bool = False,
         bot_present: bool = True,
+        members: Iterable[int] = (),
     ) -> JSON:
         """Register a group the bot is in (unless ``bot_present=False``); returns its Chat JSON.
 
-        The first of ``admins`` is the creator. Forum topics need a supergroup, as on Telegram.
+        The first of ``admins`` is the creator; ``members`` are in it too (as is anyone who
+        writes in it). Forum topics need a supergroup, as on Telegram.
         """
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
@@ -185,12 +187,16 @@ class World:
             title=title,
             is_forum=forum,
             admins=admin_ids,
-            members=set(admin_ids),
+            members={*admin_ids, *members},
             bot_status=("administrator" if bot_admin else "member") if bot_present else "left",
         )
         self._chats[chat_id] = chat
         self._messages.setdefault(chat_id, {})
         return chat.json()
+
+    def add_members(self, chat_id: int, user_ids: Iterable[int]) -> None:
+        """Set-up: these people are in the group already (no update, as if long ago)."""
+        self._group(chat_id).members.update(user_ids)
 
     def add_topic(self, chat_id: int, name: str, *, by_user: int | None = None) -> int:
         """Create a forum topic; returns its ``message_thread_id`` (its creation message id)."""

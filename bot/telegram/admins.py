@@ -1,4 +1,4 @@
-"""Who administers a chat, asked of Telegram and remembered for a while.
+"""Who administers a chat, and who is in it, asked of Telegram and remembered for a while.
 
 Chat administrators may lead a session as facilitators do. The engine decides with what the
 service tells it; this is where the service's question meets Telegram. If Telegram will not say
@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Bot
-from telegram.error import TelegramError
+from telegram import Bot, ChatMember, ChatMemberRestricted
+from telegram.error import BadRequest, TelegramError
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +44,51 @@ class Administrators:
     def forget(self, chat_id: int) -> None:
         """The bot left the chat: what it knew of its administrators is stale."""
         self._known.pop(chat_id, None)
+
+
+MEMBER_CACHE_SECONDS = 300
+_MEMBERS = (ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER)
+
+
+class Members:
+    """Whether a person is in a chat now, asked of Telegram (``getChatMember``) and remembered
+    for a few minutes, so a burst of votes costs one call per person, not one per press.
+
+    ``None`` when Telegram would not say (a network fault, the bot no longer in the chat): the
+    service then lets the act through rather than lose an answer, and the log says so once. A
+    ``chat_member`` update or a ``left_chat_member`` message makes :meth:`forget` drop what was
+    remembered, so someone who just left is asked about again, not trusted for minutes.
+    """
+
+    def __init__(self, bot: Bot, *, cache_seconds: float = MEMBER_CACHE_SECONDS) -> None:
+        self.bot = bot
+        self.cache_seconds = cache_seconds
+        self._known: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._failed = False
+
+    async def __call__(self, chat_id: int, user_id: int) -> bool | None:
+        cached = self._known.get((chat_id, user_id))
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except BadRequest:
+            present = False  # "user not found", "participant_id_invalid": not in the chat
+        except TelegramError as error:
+            if not self._failed:
+                self._failed = True
+                log.warning("membership lookup failed (%s): acts are let through", error)
+            return None
+        else:
+            present = member.status in _MEMBERS or bool(
+                isinstance(member, ChatMemberRestricted) and member.is_member
+            )
+        if len(self._known) > 10_000:  # a bound: a flood of strangers cannot grow it forever
+            self._known.clear()
+        self._known[(chat_id, user_id)] = (time.monotonic(), present)
+        return present
+
+    def forget(self, chat_id: int, user_id: int | None = None) -> None:
+        """Someone left (or the bot did): what was remembered about them is stale."""
+        for key in [k for k in self._known if k[0] == chat_id and user_id in (None, k[1])]:
+            del self._known[key]

@@ -26,7 +26,7 @@ from bot.dialogues import Library
 from bot.i18n.catalog import LANGUAGES, translator
 from bot.service import Clock, Service, utcnow
 from bot.storage import Store
-from bot.telegram.admins import Administrators
+from bot.telegram.admins import Administrators, Members
 from bot.telegram.budget import Budget, Pace
 from bot.telegram.handlers import Runtime, install
 from bot.words.menus import menu
@@ -119,7 +119,7 @@ async def start_runtime(
 ) -> Runtime:
     """Initialise the bot (``getMe``) and attach what the handlers need."""
     await application.initialize()
-    admins = Administrators(application.bot)
+    admins, members = Administrators(application.bot), Members(application.bot)
     service = Service(
         store,
         library,
@@ -128,8 +128,9 @@ async def start_runtime(
         clock=clock,
         retention_days=retention_days,
         admins=admins,
+        members=members,
     )
-    runtime = Runtime(service=service, store=store, admins=admins)
+    runtime = Runtime(service=service, store=store, admins=admins, members=members)
     application.bot_data["runtime"] = runtime
     await set_command_menus(application)
     return runtime

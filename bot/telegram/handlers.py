@@ -29,8 +29,10 @@ from bot.callbacks import decode, parse_start
 from bot.inbound import (
     BotMembership,
     Command,
+    MemberLeft,
     Migrated,
     NotText,
+    OnBehalf,
     Origin,
     Pressed,
     Request,
@@ -40,7 +42,7 @@ from bot.inbound import (
 from bot.service import Service
 from bot.storage import Store
 from bot.storage.faults import storage_fault
-from bot.telegram.admins import Administrators
+from bot.telegram.admins import Administrators, Members
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class Runtime:
     service: Service
     store: Store
     admins: Administrators
+    members: Members
 
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -98,6 +101,9 @@ async def on_command(update: Update, context: Context) -> None:
     """Any command of ``bot.commands`` (and, privately, any other); the service answers one
     used in the wrong place, or unknown."""
     message, user = update.message, update.effective_user
+    if message is not None and message.sender_chat is not None:
+        await _handle(update, context, _origin(message, None), OnBehalf(asks=True))
+        return  # sent as a channel or as the group: whoever is in ``from``, it is nobody
     if message is None or user is None or user.is_bot or not message.text:
         return  # bots (an anonymous admin, a linked channel) are nobody the engine knows
     name = message.text.split()[0][1:].split("@")[0].lower()
@@ -119,11 +125,17 @@ async def on_command(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """A message or an edit of one; the engine decides whether it answers a stage."""
     message, user = update.effective_message, update.effective_user
-    if message is None or user is None or user.is_bot or not message.text:
+    if message is None or user is None or not message.text:
         return
     replied = message.reply_to_message
     author = replied.from_user if replied else None
     to_bot = replied.message_id if replied and author and author.id == context.bot.id else None
+    if message.sender_chat is not None:  # as a channel or the group: nobody's answer
+        asks = to_bot is not None and update.edited_message is None
+        await _handle(update, context, _origin(message, None), OnBehalf(asks=asks))
+        return
+    if user.is_bot:
+        return
     request = Text(
         message.text, replies_to_bot_message=to_bot, edited=update.edited_message is not None
     )
@@ -165,6 +177,35 @@ async def on_my_membership(update: Update, context: Context) -> None:
     await _handle(update, context, origin, request)
 
 
+async def on_member_change(update: Update, context: Context) -> None:
+    """Someone joined or left the group (a ``chat_member`` update, sent to administrators)."""
+    change = update.chat_member
+    if change is None:
+        return
+    user_id, chat_id = change.new_chat_member.user.id, change.chat.id
+    runtime(context).members.forget(chat_id, user_id)  # whatever happened, ask again
+    if change.new_chat_member.status in _GONE and change.old_chat_member.status not in _GONE:
+        await _handle(update, context, Origin(chat_id=chat_id), MemberLeft(user_id))
+
+
+async def on_joined(update: Update, context: Context) -> None:
+    """``new_chat_members``: whoever was remembered as gone is asked about again."""
+    message = update.effective_message
+    if message is not None:
+        for user in message.new_chat_members:
+            runtime(context).members.forget(message.chat_id, user.id)
+
+
+async def on_left(update: Update, context: Context) -> None:
+    """The ``left_chat_member`` service message: every bot in the group gets it."""
+    message = update.effective_message
+    gone = message.left_chat_member if message else None
+    if message is None or gone is None or gone.id == context.bot.id:
+        return  # the bot itself leaving is a my_chat_member update
+    runtime(context).members.forget(message.chat_id, gone.id)
+    await _handle(update, context, Origin(chat_id=message.chat_id), MemberLeft(gone.id))
+
+
 async def on_migrated(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
@@ -194,7 +235,10 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     new = filters.UpdateType.MESSAGE
     add = application.add_handler
     add(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrated))
+    add(MessageHandler(filters.StatusUpdate.LEFT_CHAT_MEMBER, on_left))
+    add(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, on_joined))
     add(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
+    add(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER))
     add(CallbackQueryHandler(on_button))
     add(CommandHandler(commands.NAMES, on_command, filters=new))
     # Any other command in the private chat is answered too (in a group it may be another bot's).

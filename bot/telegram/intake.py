@@ -228,6 +228,7 @@ class Intake:
             # Handlers mark their update in their own transaction; this catches the ones that
             # changed nothing (ordinary chatter), so none is replayed forever.
             await self.runtime.service.done(update_id)
+            log.debug("update %s processed", update_id)  # by id: never what it said
             return Outcome.DONE
         if fault(failure) is None:
             return await self._set_aside(update_id, type(failure).__name__, failure)

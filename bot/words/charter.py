@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.engine.effects import CharterView
+from bot.engine.state import Progress
 from bot.engine.summary import CommitmentLine, Summary
 from bot.i18n.catalog import Translator
-from bot.words.names import due_name, owner_name
-
-# The stage whose answers say what the group wants its community to be.
-VISION_STAGE = "vision"
+from bot.words.names import due_name, owner_name, progress_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +56,12 @@ class CharterWords:
 def vision_of(summary: Summary) -> tuple[str, ...]:
     """The shared vision the charter shows: the one place that reads it from the summary.
 
-    For now the answers quoted at the vision stage; once the summary holds the statements the
-    group agreed on, this returns those instead, and nothing else changes.
+    The statements a majority of both police officers and residents agreed on, which both
+    sides sign; where none are (the group did not vote, or no statement bridged), the
+    statements as the group wrote them, in the summary's order.
     """
-    return tuple(quote.text for quote in summary.quotes if quote.stage_id == VISION_STAGE)
+    agreed = tuple(statement.text for statement in summary.vision if statement.bridging)
+    return agreed or tuple(statement.text for statement in summary.vision)
 
 
 def charter_words(
@@ -70,6 +70,8 @@ def charter_words(
     """The charter's texts in ``tr``'s language; ``group_title`` is the chat's title, if known."""
     summary = view.summary
     day = tr.format_date(date.fromisoformat(view.date))
+    # A status column only once someone reported one: at the end every commitment is open.
+    reported = any(line.status is not Progress.OPEN for line in summary.commitments)
     place = (
         tr.gettext("Place: {place}").format(place=view.place)
         if view.place
@@ -92,7 +94,7 @@ def charter_words(
             tr.pgettext("charter", "By when"),
             tr.pgettext("charter", "Status"),
         ),
-        rows=tuple(_row(tr, line) for line in summary.commitments),
+        rows=tuple(_row(tr, line, status=reported) for line in summary.commitments),
         no_commitments=tr.gettext("No commitments yet."),
         shared_note=tr.gettext("✓ endorsed by police and residents alike"),
         slogan=tr.gettext("Safety is everybody's business."),
@@ -102,7 +104,7 @@ def charter_words(
     )
 
 
-def _row(tr: Translator, line: CommitmentLine) -> CharterRow:
+def _row(tr: Translator, line: CommitmentLine, *, status: bool) -> CharterRow:
     text = line.text
     if not line.complete:
         text = tr.gettext("{text} (a proposal, still incomplete)").format(text=line.text)
@@ -110,11 +112,18 @@ def _row(tr: Translator, line: CommitmentLine) -> CharterRow:
         text=text,
         who=owner_name(tr, line.owner),
         when=due_name(tr, line.due, line.due_date),
-        # The summary model has no status per commitment yet; once it does, its name goes
-        # here and the page grows a status column.
-        status=None,
+        status=_status(tr, line) if status else None,
         shared=line.shared,
     )
+
+
+def _status(tr: Translator, line: CommitmentLine) -> str:
+    """Where a commitment stands, and since when once someone reported it."""
+    name = progress_name(tr, line.status)
+    if line.status_date is None:
+        return name
+    since = tr.format_date(date.fromisoformat(line.status_date))
+    return tr.pgettext("charter", "{status} since {date}").format(status=name, date=since)
 
 
 def _signers(tr: Translator) -> tuple[str, ...]:

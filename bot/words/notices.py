@@ -23,11 +23,12 @@ from typing import TypeVar
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
-from bot.engine.state import Due, Owner, Progress, Role, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
 from bot.words.names import (
+    agreement_name,
     due_keys,
     due_name,
     owner_keys,
@@ -36,13 +37,15 @@ from bot.words.names import (
     progress_name,
     role_choice,
     role_name,
+    stage_of,
+    stage_text,
     stage_title,
 )
 
 log = logging.getLogger(__name__)
 
 Value = str | int
-_Choice = TypeVar("_Choice", Owner, Due, Progress)
+_Choice = TypeVar("_Choice", Owner, Due, Progress, Agreement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +94,30 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("role",),
         placeholders=("role",),
     ),
+    Notice.CHANGE_ROLE: NoticeText(
+        N_(
+            "Which role should I count you in from now on? Your answers, votes and endorsements "
+            "will be counted in the new role, also on what the group has already been shown."
+        )
+    ),
+    Notice.ROLE_KEPT: NoticeText(
+        N_(
+            "You chose your role once: {role}. To change it, send /role to me in our private chat."
+        ),
+        params=("role",),
+        placeholders=("role",),
+    ),
+    Notice.ROLE_CHANGED: NoticeText(
+        N_("From now on you are counted as {role}."), params=("role",), placeholders=("role",)
+    ),
     Notice.ALREADY_JOINED: NoticeText(N_("You have already joined this session.")),
     Notice.JOIN_FIRST: NoticeText(
         N_("Please join the session first with the Join button in the group.")
     ),
     Notice.NOT_FACILITATOR: NoticeText(N_("Only the session's facilitators can do that.")),
+    Notice.NOT_A_MEMBER: NoticeText(
+        N_("Only members of the group can take part in its session; join the group first.")
+    ),
     Notice.STAGE_NOT_OPEN: NoticeText(N_("That stage is not open for answers now.")),
     Notice.NOT_RUNNING: NoticeText(N_("The session is not running at the moment.")),
     Notice.SESSION_ENDED: NoticeText(N_("This session has ended.")),
@@ -146,6 +168,12 @@ NOTICES: dict[Notice, NoticeText] = {
     Notice.NOT_PROPOSER: NoticeText(
         N_("Only the person who proposed it or a facilitator can set this.")
     ),
+    Notice.VOTED: NoticeText(
+        N_("Your vote: {vote}. You can change it with the other buttons."),
+        params=("vote",),
+        placeholders=("vote",),
+    ),
+    Notice.UNKNOWN_STATEMENT: NoticeText(N_("This statement is not open for votes.")),
     Notice.ENDORSED: NoticeText(N_("You endorse this commitment.")),
     Notice.UNENDORSED: NoticeText(N_("You no longer endorse this commitment.")),
     Notice.QUOTE_CONSENT_REQUEST: NoticeText(
@@ -210,6 +238,17 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.NO_EARLIER: NoticeText(
+        N_("This group has no earlier commitments to look at yet. The facilitator can go on.")
+    ),
+    Notice.ANSWER_HERE: NoticeText(
+        N_(
+            "“{stage}”: {question}\n\nWrite your answer here, as a message. I will then ask how "
+            "it may be shared: with your name, without any name, or for the facilitators only."
+        ),
+        params=("stage_id",),
+        placeholders=("stage", "question"),
+    ),
     Notice.SESSION_LANGUAGE: NoticeText(
         N_(
             "From now on I write to this group in {language}. Each of you can choose your own "
@@ -305,6 +344,8 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     known.update(view.params)
     if "stage_id" in view.params:
         known["stage"] = stage_title(ctx, str(view.params["stage_id"]))
+        asked = stage_of(ctx, str(view.params["stage_id"]))
+        known["question"] = stage_text(ctx, asked, "prompt") if asked else ""
     if "owner" in view.params:
         known["owner"] = owner_name(ctx.tr, _member(Owner, view.params["owner"]))
     if "due" in view.params:
@@ -315,6 +356,9 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
         known["language"] = LANGUAGE_NAMES.get(code, code)
     if "status" in view.params:
         known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
+    if "vote" in view.params:
+        vote = _member(Agreement, view.params["vote"])
+        known["vote"] = agreement_name(ctx.tr, vote) if vote else ""
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))
@@ -373,7 +417,7 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
                 Key(tr.gettext("No, thank you"), data=button(Action.CONSENT, sid, "0")),
             ),
         )
-    if view.code is Notice.CHOOSE_ROLE:
+    if view.code in (Notice.CHOOSE_ROLE, Notice.CHANGE_ROLE):
         return tuple(
             (Key(role_choice(tr, role), data=button(Action.ROLE, sid, role.value)),)
             for role in Role

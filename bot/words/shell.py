@@ -58,6 +58,17 @@ def unknown_script(script_id: str, known: list[str]) -> ShellText:
     return text
 
 
+def not_a_person(tr: Translator) -> Rendered:
+    """To a message sent as a channel or as the group: Telegram does not say who sent it."""
+    return _plain(
+        tr.gettext(
+            "A message sent as a channel or as the group cannot take part or lead, because it "
+            "does not say who wrote it: write as yourself (an anonymous administrator first "
+            "turns off “Remain anonymous” in the group's administrator settings)."
+        )
+    )
+
+
 def cofacilitate_how(tr: Translator) -> Rendered:
     return _plain(
         tr.gettext("Reply with /cofacilitate to a message of the person who will co-facilitate.")
@@ -366,6 +377,17 @@ def _choice_and_commitment_lines(tr: Translator, user_id: int, state: SessionSta
                 tr.ngettext(
                     "Choices made at {n} stage.", "Choices made at {n} stages.", votes
                 ).format(n=votes)
+            )
+        )
+    agreed = sum(user_id in votes for votes in state.agreements.values())
+    if agreed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "You voted on {n} statement of the shared vision.",
+                    "You voted on {n} statements of the shared vision.",
+                    agreed,
+                ).format(n=agreed)
             )
         )
     lines += [

@@ -99,7 +99,13 @@ def new_api(*, supergroup: bool = True) -> FakeBotApi:
     pace = SimulatedPace()
     api = demo_api(pace)  # Telegram's limits on, on the demo's simulated time
     _PACES[api] = pace
-    api.add_group(GROUP_ID, "Mutumba", supergroup=supergroup, admins=(FACILITATOR.user_id,))
+    api.add_group(
+        GROUP_ID,
+        "Mutumba",
+        supergroup=supergroup,
+        admins=(FACILITATOR.user_id,),
+        members=[p.user_id for p in PEOPLE],
+    )
     for person in (FACILITATOR, *PEOPLE, STRANGER):
         api.add_user(person.user_id, person.name, language_code=person.language)
     return api

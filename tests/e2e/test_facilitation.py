@@ -86,6 +86,7 @@ async def test_unusable_replies_and_strangers_commands_post_nothing_in_the_group
 
 async def test_declining_consent_keeps_nothing(bot: Bot) -> None:
     await bot.open("quick-demo", join=False)
+    bot.api.add_members(GROUP_ID, [STRANGER.user_id])  # in the group, new to the session
     await bot.feed(bot.api.start(STRANGER.user_id, f"j_{bot.demo.session_id}"))
     consent = bot.demo.last_private(STRANGER)
     assert "Do you agree?" in bot.api.message(STRANGER.user_id, consent)["text"]  # type: ignore[index]

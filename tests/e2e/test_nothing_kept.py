@@ -51,6 +51,7 @@ async def _traces(bot: Bot) -> list[str]:
 
 async def test_join_then_decline_leaves_no_id_anywhere(bot: Bot) -> None:
     bot.api.add_user(MARKER, VISITOR.name, language_code="en")
+    bot.api.add_members(GROUP_ID, [MARKER])  # in the group: they may join, and decline
     await bot.open("quick-demo")
     await bot.feed(bot.api.start(MARKER, f"j_{bot.demo.session_id}"))  # Join ↗
     assert "Do you agree?" in bot.api.sent_texts(MARKER)[-1]
@@ -80,6 +81,7 @@ async def test_a_strangers_refused_commands_leave_no_id(bot: Bot) -> None:
 async def test_the_marker_search_finds_a_participant(bot: Bot) -> None:
     """The search itself works: someone who joins is found (so the tests above mean something)."""
     bot.api.add_user(MARKER, VISITOR.name, language_code="en")
+    bot.api.add_members(GROUP_ID, [MARKER])  # in the group: they may join, and decline
     await bot.open("quick-demo")
     await bot.feed(bot.api.start(MARKER, f"j_{bot.demo.session_id}"))
     await bot.demo.press_label(VISITOR, MARKER, "I agree")

@@ -149,7 +149,7 @@ async def ikiganiro_run(tmp_path: Path, **extra_env: str) -> AsyncIterator[Runni
 
 async def test_ikiganiro_run_leads_the_default_script_to_its_summary(tmp_path: Path) -> None:
     script = Library.load()["community-safety"]
-    async with ikiganiro_run(tmp_path) as bot:
+    async with ikiganiro_run(tmp_path, IKIGANIRO_LOG_LEVEL="DEBUG") as bot:
         demo = Demo(bot.api, bot.store, bot.deliver)
         summary = await play(demo, script, "en")
         summary_id = await demo.live("summary")
@@ -174,10 +174,13 @@ async def test_ikiganiro_run_leads_the_default_script_to_its_summary(tmp_path: P
     assert str(PRIVATE_TELLER.user_id) not in str(shares[0].params)
     assert "reply_parameters" not in shares[0].params
 
-    # It stopped at once on SIGTERM, cleanly, and wrote neither the token nor anyone's words.
+    # It stopped at once on SIGTERM, cleanly, and wrote neither the token nor anyone's words,
+    # even at DEBUG (PTB and httpx print every update and request there: they stay quiet).
     assert code == 0, log
     assert "serving as @ikiganiro_bot" in log
+    assert " DEBUG bot." in log
     assert TOKEN_SECRET not in log
+    assert PRIVATE_TELLER.name not in log
     for answers in ANSWERS.values():
         for answer in answers:
             assert answer not in log

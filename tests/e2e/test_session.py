@@ -70,6 +70,7 @@ async def test_an_anonymous_share_carries_no_identity_to_the_group(bot: Bot) -> 
 async def test_a_newcomer_joins_and_shares_by_pressing_what_they_see(bot: Bot) -> None:
     await bot.open("quick-demo", join=False)
     me = STRANGER.user_id
+    bot.api.add_members(GROUP_ID, [me])  # in the group, new to the session
     await bot.demo.press_label(STRANGER, GROUP_ID, "Join")  # a link: "Join ↗"
     await bot.demo.press_label(STRANGER, me, "I agree")
     await bot.demo.press_label(STRANGER, me, "community member")

@@ -177,7 +177,9 @@ def test_a_role_change_is_reflected_in_whether_it_is_shared(commit: Driver) -> N
     complete(commit, cid)
     endorse(commit, POL, cid)
     endorse(commit, RES, cid)
-    commit.do(ev.RoleChosen, actor=RES, role=Role.POLICE)
+    commit.do(ev.RoleChangeAsked, actor=RES)  # /role: a role changes only when asked
+    effects = commit.do(ev.RoleChosen, actor=RES, role=Role.POLICE)
+    assert not of_type(effects, Edit)[1].view.shared  # the card is redrawn at once
     assert not is_shared(commit.state.commitments[0], commit.state)
 
 

@@ -375,9 +375,15 @@ def test_choosing_a_role_activates_and_updates_the_welcome(lobby: Driver) -> Non
     joined = [e for e in effects if isinstance(e, Send)]
     assert joined[0].view.code is Notice.JOINED
     assert joined[0].view.params == {"role": "resident"}  # the notice names no stage
-    # Changing it later is a quiet acknowledgement.
+    # A role is chosen once: the old button pressed again changes nothing and says how.
     effects = lobby.do(ev.RoleChosen, actor=RES2, role=Role.LEADER)
-    assert replies(effects) == [Notice.DONE]
+    assert replies(effects) == [Notice.ROLE_KEPT]
+    assert lobby.state.participants[RES2].role is Role.RESIDENT
+    # /role asks first; then the next press changes it, once.
+    assert told(lobby.do(ev.RoleChangeAsked, actor=RES2), RES2) == [Notice.CHANGE_ROLE]
+    assert replies(lobby.do(ev.RoleChosen, actor=RES2, role=Role.LEADER)) == [Notice.ROLE_CHANGED]
+    assert lobby.state.participants[RES2].role is Role.LEADER
+    lobby.do(ev.RoleChosen, actor=RES2, role=Role.POLICE)
     assert lobby.state.participants[RES2].role is Role.LEADER
 
 
