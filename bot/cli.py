@@ -83,7 +83,7 @@ def _check(paths: list[Path]) -> int:
         shipped_catalogs,
         template_out_of_date,
     )
-    from bot.words.fit import notices_over_limits
+    from bot.words.fit import commands_over_limits, notices_over_limits
     from bot.words.notices import declaration_problems
 
     catalogs = [p for p in paths if p.suffix == ".po"] if paths else shipped_catalogs()
@@ -92,7 +92,8 @@ def _check(paths: list[Path]) -> int:
     if not paths:  # the code's own words: notice declarations, and the template they feed
         problems += declaration_problems() + template_out_of_date()
         for shipped in catalogs:  # each language's notices with long values, against Telegram
-            problems += notices_over_limits(language_of(shipped))
+            language = language_of(shipped)
+            problems += notices_over_limits(language) + commands_over_limits(language)
     for catalog in catalogs:
         problems += check_catalog(catalog)
     for problem in problems:
