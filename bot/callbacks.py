@@ -29,6 +29,7 @@ class Action(StrEnum):
     OWNER = "o"  # o|sid|c3|both
     DUE = "d"  # d|sid|c3|1m
     ENDORSE = "e"  # e|sid|c3
+    AGREE = "a"  # a|sid|a12|agree: a vote on a statement of the shared vision
     QUOTE = "q"  # q|sid|1
     NUDGE = "n"  # n|sid|stage
     END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
@@ -48,6 +49,7 @@ _ARITY: dict[Action, int] = {
     Action.OWNER: 2,
     Action.DUE: 2,
     Action.ENDORSE: 1,
+    Action.AGREE: 2,
     Action.QUOTE: 1,
     Action.NUDGE: 1,
     Action.END: 1,

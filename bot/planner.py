@@ -171,7 +171,9 @@ def menus(before: SessionState, after: SessionState, place: Place, voice: Voice)
 
 def _priority(key: str | None, *, edit: bool) -> op.Priority:
     """Prompts and summaries first; cards next; a live message's running counts after them."""
-    if key is not None and key.startswith(("commitment:", "share:")):
+    if edit and key is not None and key.startswith("statement:"):
+        return op.Priority.PROGRESS  # a statement's live tally: one vote among many
+    if key is not None and key.startswith(("commitment:", "share:", "statement:")):
         return op.Priority.CARD
     if edit and (key is None or key == "welcome" or key.startswith("prompt:")):
         return op.Priority.PROGRESS

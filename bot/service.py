@@ -24,10 +24,21 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Relay, Schedule, Send
+from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
-from bot.engine.state import Due, Owner, Progress, Role, SessionState, Status, Visibility
+from bot.engine.state import (
+    Agreement,
+    Due,
+    EarlierCommitment,
+    Owner,
+    Progress,
+    Role,
+    SessionState,
+    Status,
+    Visibility,
+)
 from bot.i18n.catalog import LANGUAGES, negotiate
 from bot.inbound import (
     BotMembership,
@@ -339,13 +350,24 @@ class Service:
                 await self._queue(tx, origin, unknown, None)
             else:
                 session_id = secrets.token_hex(4)
-                state = new_session(session_id, script, language or self.voice.default_language)
+                earlier = await self._earlier(tx, script, chat_id, thread_id)
+                language = language or self.voice.default_language
+                state = new_session(session_id, script, language, earlier)
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
                 if language is None:
                     await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _earlier(
+        self, tx: Tx, script: Script, chat_id: int, thread_id: int | None
+    ) -> list[EarlierCommitment]:
+        """For a follow-up script: the group's earlier commitments (``bot.engine.followup``)."""
+        if not script.follows_up:
+            return []
+        ids = await tx.sessions_of_place(chat_id, thread_id)
+        return earlier_commitments([s for i in ids if (s := await tx.load_state(i)) is not None])
 
     async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
         """The language was not named: the opener may change it with one press, privately.
@@ -607,6 +629,8 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
+            elif isinstance(effect, Relay):
+                await self._run(tx, effect.session_id, effect.event, None, Origin())
         people = [*new.participants, *new.facilitators]
         languages = await tx.user_languages(people)
         operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
@@ -843,6 +867,10 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 )
             case Action.ENDORSE:
                 return ev.EndorsementToggled(event_id=pending, actor=actor, commitment_id=args[0])
+            case Action.AGREE:
+                return ev.AgreementSet(
+                    event_id=pending, actor=actor, answer_id=args[0], vote=Agreement(args[1])
+                )
             case Action.PROGRESS:
                 return ev.CommitmentStatusReported(
                     event_id=pending, actor=actor, commitment_id=args[0], status=Progress(args[1])

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -85,6 +85,7 @@ class Answered(_ByPerson):
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
     voice: str | None = None  # a voice note's file id (``text`` is then empty)
+    about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
 class Said(_ByPerson):
@@ -135,6 +136,14 @@ class ChoiceToggled(_ByPerson):
     option_id: str
 
 
+class AgreementSet(_ByPerson):
+    """A participant's vote on a statement of the shared vision; a later vote replaces it."""
+
+    type: Literal["agreement_set"] = "agreement_set"
+    answer_id: str
+    vote: Agreement
+
+
 class CommitmentOwnerSet(_ByPerson):
     type: Literal["commitment_owner_set"] = "commitment_owner_set"
     commitment_id: str
@@ -154,6 +163,15 @@ class CommitmentStatusReported(_ByPerson):
     """
 
     type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
+class CommitmentStatusCarried(_Event):
+    """A status reported for this session's commitment in a later follow-up session, which
+    checked who reported it; carried back here so the commitment's own record is whole."""
+
+    type: Literal["commitment_status_carried"] = "commitment_status_carried"
     commitment_id: str
     status: Progress
 
@@ -325,9 +343,11 @@ Event = Annotated[
     | ShareChosen
     | AnswerEdited
     | ChoiceToggled
+    | AgreementSet
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported
+    | CommitmentStatusCarried
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced

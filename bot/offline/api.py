@@ -388,9 +388,11 @@ class FakeBotApi(UserSide, BaseRequest):
         key = (canonical(scope or {"type": "default"}), language_code)
         return copy.deepcopy(self._commands.get(key, []))
 
-    def transcript(self, chat_id: int, *, width: int = 80, thread_id: int | None = None) -> str:
+    def transcript(
+        self, chat_id: int, *, width: int = 80, thread_id: int | None = None, since: int = 0
+    ) -> str:
         """The chat as a person reads it (see :mod:`bot.offline.transcript`)."""
-        return transcript(self, chat_id, width=width, thread_id=thread_id)
+        return transcript(self, chat_id, width=width, thread_id=thread_id, since=since)
 
     # ------------------------------------------------ parameters, as Telegram checks them
 

@@ -62,7 +62,7 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.OWNER: ("c1", "both"),
     Action.DUE: ("c1", "1m"),
     Action.ENDORSE: ("c1",),
-    Action.PROGRESS: ("c1", "done"),
+    Action.AGREE: ("a1", "agree"),
     Action.QUOTE: ("1",),
     Action.NUDGE: ("story",),
     Action.END: ("1",),

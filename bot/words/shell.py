@@ -383,6 +383,17 @@ def _choice_and_commitment_lines(tr: Translator, user_id: int, state: SessionSta
                 ).format(n=votes)
             )
         )
+    agreed = sum(user_id in votes for votes in state.agreements.values())
+    if agreed:
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "You voted on {n} statement of the shared vision.",
+                    "You voted on {n} statements of the shared vision.",
+                    agreed,
+                ).format(n=agreed)
+            )
+        )
     lines += [
         "• " + escape(tr.gettext("Your commitment: {text}").format(text=commitment.text))
         for commitment in state.commitments

@@ -241,6 +241,9 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
         FACILITATORS | {"police", "resident", "leader"},  # who acts: police and residents
     ),
     "endorse": ("commit", _press(Action.ENDORSE, "{cid}", where="group"), PARTICIPANTS),
+    # The quick demo has no ``agree`` stage, so no statement to vote on: refused to everyone.
+    # Who may vote where there is one: tests/engine/test_agreements.py, e2e/test_agreements.py.
+    "agree": ("story", _press(Action.AGREE, "a1", "agree", where="group"), NOBODY),
     "quote me": ("story", _press(Action.QUOTE, "1"), PARTICIPANTS),
     "nudge button": ("priority", _press(Action.NUDGE, "priority"), LEADS),
     "End the session": ("priority", _press(Action.END, "1"), LEADS),
