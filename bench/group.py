@@ -77,7 +77,11 @@ async def session(size: int, directory: Path) -> dict[str, float]:
         runtime = await start_runtime(app, store, library)
         intake = Intake(app, runtime, demo_sender(app.bot, store, pace))
         feed = Counting(intake, pace, people)
-        demo = Demo(api, store, feed, people=people)
+        # Someone waits to see a card the group's budget still holds back (the vote cards of
+        # twenty statements take the group's whole minute).
+        demo = Demo(
+            api, store, feed, people=people, patience=lambda: intake.sender.drain(patient=True)
+        )
         await intake.feed(api.start(FACILITATOR.user_id))
         await demo.command(FACILITATOR, f"/newsession {script.id}")
         async with store.read() as tx:

@@ -101,15 +101,20 @@ def _texts(s: Session, stage_id: str, people: list[int], *, anonymous: bool) -> 
 
 
 def _votes(s: Session, stage_id: str, people: list[int]) -> None:
-    """Everyone votes on every statement: mostly agree, the leaders unsure, one in seven no."""
+    """Everyone votes on every statement. One in three statements everyone agrees on (the
+    leaders are not sure), one in three the residents agree on and the police do not, one in
+    three half are not sure: bridging, dividing and undecided statements alike."""
     vote = getattr(ev, "AgreementSet", None)
     if vote is None:  # before the group could vote on its vision
         return
-    for answer in s.state.answers_for(stage_id):
+    for i, answer in enumerate(s.state.answers_for(stage_id)):
         for n, person in enumerate(people):
-            choice = "disagree" if (n + len(answer.id)) % 7 == 0 else "agree"
-            if n % 4 == 3:
+            role = ROLES[n % len(ROLES)]
+            choice = "agree"
+            if role is Role.LEADER or (i % 3 == 2 and n % 2):
                 choice = "unsure"
+            elif i % 3 == 1 and role is Role.POLICE:
+                choice = "disagree"
             s.do(vote, actor=person, answer_id=answer.id, vote=choice)
 
 

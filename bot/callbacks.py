@@ -29,6 +29,7 @@ class Action(StrEnum):
     OWNER = "o"  # o|sid|c3|both
     DUE = "d"  # d|sid|c3|1m
     ENDORSE = "e"  # e|sid|c3
+    AGREE = "a"  # a|sid|a12|agree: a vote on a statement of the shared vision
     QUOTE = "q"  # q|sid|1
     NUDGE = "n"  # n|sid|stage
     END = "x"  # x|sid|1 ends the session, x|sid|0 keeps it going
@@ -36,6 +37,7 @@ class Action(StrEnum):
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
     LANGUAGE = "l"  # l|-|fr: the presser's own language, in every session
     SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
+    PLAY = "y"  # y|sid|a12: send this voice answer to me privately (facilitators)
 
 
 # How many arguments follow the session id, per action.
@@ -47,6 +49,7 @@ _ARITY: dict[Action, int] = {
     Action.OWNER: 2,
     Action.DUE: 2,
     Action.ENDORSE: 1,
+    Action.AGREE: 2,
     Action.QUOTE: 1,
     Action.NUDGE: 1,
     Action.END: 1,
@@ -54,6 +57,7 @@ _ARITY: dict[Action, int] = {
     Action.FORGET: 1,
     Action.LANGUAGE: 1,
     Action.SESSION_LANGUAGE: 1,
+    Action.PLAY: 1,
 }
 
 # The buttons about a person rather than a session: their session id is always NO_SESSION.

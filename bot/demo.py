@@ -12,24 +12,28 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.callbacks import Action, button
-from bot.dialogues import Library
+from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
 from bot.i18n.catalog import LANGUAGES
 from bot.offline.api import FakeBotApi
 from bot.offline.cast import (
     ANSWERS,
     COMMITMENTS,
+    EARLIER_NOTES,
+    EARLIER_STATUS,
     FACILITATOR,
     GENERAL_ANSWER,
     GROUP_ID,
     GROUP_TITLE,
     PEOPLE,
     PRIVATE_TELLER,
+    VOTES,
+    VOTES_PER_PERSON,
     Person,
     demo_world,
 )
@@ -84,6 +88,24 @@ def demo_clock() -> datetime:
     return DEMO_MOMENT
 
 
+class DemoClock:
+    """The demo's clock for a run: :data:`DEMO_MOMENT`, until the demo lets weeks pass (before
+    a follow-up meeting, so the commitments' dates come)."""
+
+    def __init__(self) -> None:
+        self.now = DEMO_MOMENT
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+
+# Between the first meeting and the follow-up: long enough for both demo commitments' dates.
+WEEKS_BETWEEN = 5
+
+
 class DemoError(Exception):
     """The demo cannot run as asked (unknown script or language)."""
 
@@ -106,12 +128,16 @@ class Demo:
         store: Store,
         deliver: Deliver,
         people: tuple[Person, ...] = PEOPLE,
+        patience: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.api = api
         self.store = store
         self._feed = deliver
         self.session_id = ""
         self.people = people  # the cast; the benchmark brings a crowd
+        # How a person waits for a message still held back by the group's budget (a crowd's
+        # benchmark lets the sender deliver it); None: it is there at once, or never.
+        self._patience = patience
 
     async def command(self, person: Person, text: str) -> None:
         await self._feed(self.api.command(person.user_id, GROUP_ID, text))
@@ -142,6 +168,9 @@ class Demo:
 
     async def live(self, key: str) -> int:
         ref = await self.store.message_ref(self.session_id, key)
+        if ref is None and self._patience is not None:
+            await self._patience()
+            ref = await self.store.message_ref(self.session_id, key)
         if ref is None:
             raise DemoError(f"the bot never posted {key}")
         return ref[1]
@@ -162,6 +191,20 @@ class Demo:
         if not from_bot:
             raise DemoError(f"the bot never wrote to {person.name}")
         return int(from_bot[-1]["message_id"])
+
+    async def open(self, script_id: str, language: str = "") -> None:
+        """The facilitator opens a private chat with the bot (to receive /status there), then
+        the session; everyone of the cast joins it."""
+        await self._feed(self.api.start(FACILITATOR.user_id))
+        await self.command(FACILITATOR, f"/newsession {script_id} {language}".strip())
+        async with self.store.read() as tx:
+            session_id = await tx.session_for_chat(GROUP_ID, None)
+        if session_id is None:
+            raise DemoError("the session did not open")
+        self.session_id = session_id
+        for person in self.people:
+            await self.choose_language(person)
+            await self.join(person)
 
     async def choose_language(self, person: Person) -> None:
         """``/language xx`` privately, for someone who reads another language than the session."""
@@ -212,6 +255,23 @@ class Demo:
             button(Action.SHARE, self.session_id, visibility),
         )
 
+    async def vote(self, stage_id: str) -> None:
+        """Everyone votes on the statements of the shared vision, on each statement's message
+        (as ``VOTES`` says; the rest agree)."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        answers = state.answers_for(stage_id) if state else []
+        shown = [a for a in answers if a.visibility.value != "facilitators" and not a.held]
+        for n, person in enumerate(self.people):
+            for m, answer in enumerate(shown[:VOTES_PER_PERSON]):
+                key = f"share:{answer.id}" if answer.via_private else f"statement:{answer.id}"
+                card = await self.store.message_ref(self.session_id, key)
+                if card is None:  # not on screen yet (a crowd waits for the group's budget)
+                    continue
+                vote = VOTES.get((n, m), "agree")
+                data = button(Action.AGREE, self.session_id, answer.id, vote)
+                await self.press(person, GROUP_ID, card[1], data)
+
     async def stage(self, script: Script, index: int) -> None:
         stage = script.stages[index]
         prompt = await self.live(f"prompt:{stage.id}")
@@ -224,6 +284,8 @@ class Demo:
                     await self.answer_privately(person, text, "anonymous")
                 elif Channel.GROUP in stage.channels:
                     await self.reply(person, prompt, text)
+            if stage.agree:
+                await self.vote(stage.id)
         elif stage.kind in CHOICE_KINDS:
             limit = 1 if stage.kind is StageKind.CHOICE else min(2, stage.max_choices or 2)
             for n, person in enumerate(self.people):
@@ -242,6 +304,8 @@ class Demo:
                     await self.press(
                         person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)
                     )
+        elif stage.kind is StageKind.EARLIER:
+            await self.look_back()
         elif stage.kind is StageKind.REVIEW:
             for person in self.people:
                 allow = "0" if person is self.people[1] else "1"
@@ -249,21 +313,45 @@ class Demo:
                     person, GROUP_ID, prompt, button(Action.QUOTE, self.session_id, allow)
                 )
 
+    async def look_back(self) -> None:
+        """A follow-up's earlier commitments, card by card: someone of the side that acts
+        says where it stands (unless it was said already), two people say what helped and
+        what got in the way, then the facilitator shows the next card."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        earlier = state.earlier if state else []
+        for n, card in enumerate(earlier):
+            if n:
+                await self.command(FACILITATOR, "/next")
+            message = await self.live(f"earlier:{card.key}")
+            status = EARLIER_STATUS[n % len(EARLIER_STATUS)]
+            if card.status.value != status:
+                presser = self.people[(2 + n) % len(self.people)]
+                data = button(Action.PROGRESS, self.session_id, card.key, status)
+                await self.press(presser, GROUP_ID, message, data)
+            notes = EARLIER_NOTES[n % len(EARLIER_NOTES)]
+            for person, text in zip(self.people, notes, strict=False):
+                await self.reply(person, message, text)
+
+    async def weeks_pass(self, clock: DemoClock, tick: Callable[[], Awaitable[None]]) -> None:
+        """Time passes after a session: the commitments' reminders come, and the first is
+        reported done on its reminder by someone of the side that acts."""
+        clock.now += timedelta(weeks=WEEKS_BETWEEN)
+        await tick()
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        reminded = [c for c in (state.commitments if state else []) if c.reminded_at]
+        if reminded:
+            first = reminded[0]
+            message = await self.live(f"due:{first.id}")
+            data = button(Action.PROGRESS, self.session_id, first.id, "done")
+            await self.press(self.people[0], GROUP_ID, message, data)
+
 
 async def play(demo: Demo, script: Script, language: str) -> str:
     """A whole session, from ``/newsession`` to ``/end``; returns the summary as plain text."""
     api = demo.api
-    # A facilitator opens a private chat with the bot first, to receive /status there.
-    await demo._feed(api.start(FACILITATOR.user_id))
-    await demo.command(FACILITATOR, f"/newsession {script.id} {language}")
-    async with demo.store.read() as tx:
-        session_id = await tx.session_for_chat(GROUP_ID, None)
-    if session_id is None:
-        raise DemoError("the session did not open")
-    demo.session_id = session_id
-    for person in demo.people:
-        await demo.choose_language(person)
-        await demo.join(person)
+    await demo.open(script.id, language)
     for index in range(len(script.stages)):
         await demo.command(FACILITATOR, "/next")
         await demo.stage(script, index)
@@ -288,22 +376,31 @@ async def run_demo(script_id: str, language: str, *, charter: Path | None = None
     """Run a whole session; returns the group's chat, then the summary, as printable text.
 
     The charter the group got at the end is written to ``charter`` (if given), and the text
-    ends saying where.
+    ends saying where. A follow-up script needs commitments to follow up: the default session
+    is played first, in the same database, then weeks pass, then the follow-up; what is printed
+    starts after the first session's end (its reminders, then the follow-up meeting).
     """
     library, script = demo_script(script_id, language)
     pace = SimulatedPace()
-    api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
+    clock = DemoClock()
+    api = demo_api(pace, clock=clock.timestamp)
     demo_world(api)
+    since = 0
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
         application = build_application("123456:DEMO", request=api, limits=DEMO_LIMITS)
         try:
             runtime = await start_runtime(
-                application, store, library, default_language=language, clock=demo_clock
+                application, store, library, default_language=language, clock=clock
             )
             sender = demo_sender(application.bot, store, pace)
-            intake = Intake(application, runtime, sender, clock=demo_clock)
+            intake = Intake(application, runtime, sender, clock=clock)
             demo = Demo(api, store, paced(pace, intake.feed))
+            if script.follows_up:
+                await play(demo, library[DEFAULT_SCRIPT], language)
+                await sender.drain(patient=True)
+                since = max((m.message_id for m in api.in_order(GROUP_ID)), default=0)
+                await demo.weeks_pass(clock, intake.tick)
             summary_text = await play(demo, script, language)
             await sender.drain(patient=True)  # the last progress lines, once budget allows
         finally:
@@ -315,7 +412,7 @@ async def run_demo(script_id: str, language: str, *, charter: Path | None = None
             rule,
             f"{GROUP_TITLE} — the group chat",
             rule,
-            api.transcript(GROUP_ID),
+            api.transcript(GROUP_ID, since=since),
             "",
             rule,
             "The summary",

@@ -31,7 +31,9 @@ def test_every_action_round_trips() -> None:
         Action.NUDGE: ("safe_story",),
         Action.END: ("1",),
         Action.PROGRESS: ("c12", "in_progress"),
+        Action.AGREE: ("a123", "disagree"),
         Action.SESSION_LANGUAGE: ("rn",),
+        Action.PLAY: ("a12",),
     }
     assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():
@@ -86,3 +88,9 @@ def test_start_links() -> None:
     assert parse_start("z_3fa9c2d1") is None
     assert parse_start("a_3fa9c2d1; rm") is None
     assert parse_start(None) is None
+
+
+def test_no_two_actions_share_a_letter() -> None:
+    """Two names on one letter make the second an alias of the first: its buttons would be
+    read as the first's (as a vote and the session's language once were)."""
+    assert len(Action.__members__) == len(set(Action))

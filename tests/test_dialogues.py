@@ -120,6 +120,10 @@ def test_community_safety_stages() -> None:
     dimensions = script.stage("dimensions")
     assert dimensions is not None
     assert dimensions.kind is StageKind.MULTI_CHOICE
+    vision = script.stage("vision")
+    assert vision is not None and vision.agree  # its statements are voted on
+    introductions = script.stage("introductions")
+    assert introductions is not None and not introductions.in_take_home
     assert dimensions.max_choices == 3
     assert len(dimensions.options) == 8
     commitments = script.stage("commitments")
@@ -556,6 +560,38 @@ STAGE_RULES = [
     ),
     pytest.param(
         """
+        - id: pick
+          kind: choice
+          title: Pick
+          prompt: Choose.
+          agree: true
+          options:
+            - {id: a, label: A}
+            - {id: b, label: B}
+        """,
+        "agree:",
+        "pick",
+        "agree",
+        "only the answers of a text stage",
+        id="agree-on-choice",
+    ),
+    pytest.param(
+        """
+        - id: dream
+          kind: text
+          title: Dream
+          prompt: Picture it.
+          agree: true
+          in_summary: false
+        """,
+        "agree:",
+        "dream",
+        "agree",
+        "left out of the summary",
+        id="agree-left-out-of-the-summary",
+    ),
+    pytest.param(
+        """
         - id: intro
           kind: text
           title: Again
@@ -583,6 +619,40 @@ STAGE_RULES = [
         "kind",
         "at most one review stage",
         id="two-review-stages",
+    ),
+    pytest.param(
+        """
+        - id: each
+          kind: earlier_commitments
+          title: Each
+          prompt: Look back.
+        - id: again
+          kind: earlier_commitments
+          title: Again
+          prompt: Look back again.
+        """,
+        "kind: earlier_commitments#2",
+        "again",
+        "kind",
+        "at most one earlier_commitments stage",
+        id="two-earlier-commitments-stages",
+    ),
+    pytest.param(
+        """
+        - id: each
+          kind: earlier_commitments
+          title: Each
+          prompt: Look back.
+          answer_in: [group, anonymous]
+          options:
+            - {id: a, label: A}
+            - {id: b, label: B}
+        """,
+        "options:",
+        "each",
+        "options",
+        "takes no options",
+        id="earlier-commitments-takes-no-options",
     ),
     pytest.param(
         """

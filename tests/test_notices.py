@@ -58,6 +58,7 @@ SAMPLES: dict[str, str | int] = {
     "due": "1m",
     "due_date": "2025-07-14",
     "status": "in_progress",
+    "vote": "unsure",
     "language": "rn",
 }
 
@@ -201,6 +202,7 @@ def _walk() -> list[NoticeView]:
     seen += _notices(d.do(ev.RoleChosen, actor=RES, role="leader"))  # chosen once: kept
     d.do(ev.RoleChangeAsked, actor=RES)
     seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))  # asked: changed
+    seen += _notices(d.do(ev.LinkOpened, actor=POL, purpose="answer"))
     seen += _notices(d.answer(POL, "story", "ab"))
     seen += _notices(d.answer(POL, "story", "x" * 51))
     for n in range(MAX_ANSWERS_PER_STAGE + 1):
@@ -214,6 +216,10 @@ def _walk() -> list[NoticeView]:
         seen += _notices(d.apply(schedule.event))
     seen += _notices(d.do(ev.NudgeRequested, actor=FAC, stage_id="story"))
     seen += _notices(d.do(ev.Advanced, actor=FAC, seen_index=d.state.stage_index - 1))
+    d.goto("vision")
+    d.answer(POL, "vision", "We walk the river path without fear")
+    statement = d.state.answers[-1].id
+    seen += _notices(d.do(ev.AgreementSet, actor=RES, answer_id=statement, vote="agree"))
     d.goto("multi")
     for option in ("alpha", "beta", "gamma"):
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))

@@ -114,7 +114,7 @@ def test_a_long_list_is_shortened_to_a_few_taken_in_turn_from_each_role() -> Non
     assert len([line for line in record.splitlines() if "“bring answer" in line]) == 20
 
 
-def test_twenty_people_take_home_one_message() -> None:
+def test_twenty_people_take_home_one_message_when_the_vision_is_not_voted_on() -> None:
     d = _session(size=20)
     ctx = Context(translator("en"), d.script, "3fa9c2d1", "ikiganiro_bot")
     rendered = render(SummaryView(summary=build_summary(d.script, d.state)), ctx)
@@ -136,3 +136,47 @@ def test_a_shortened_list_takes_quotes_in_turn_from_each_role_in_their_order() -
     # One of each (resident, police, anonymous) first, then again, in the order they came.
     assert [q.text for q in kept] == ["q0", "q1", "q6", "q7", "q8"]
     assert balanced(quotes[:3], 5) == quotes[:3]
+
+
+def _voted(k: int) -> Driver:
+    """Six people: statements both sides agree on, and one the police do not."""
+    script = make_script(stage("dream", "text", agree=True), privacy_threshold=k)
+    d = Driver(script)
+    d.open(FAC)
+    people = [9_100_001 + i for i in range(6)]
+    for n, person in enumerate(people):
+        d.join(person, ("police", "resident")[n % 2], name=f"Person{n}")  # type: ignore[arg-type]
+    d.advance()
+    for n, person in enumerate(people[:3]):
+        d.answer(person, "dream", f"dream {n}")
+    for answer in d.state.answers:
+        for n, person in enumerate(people):
+            police = n % 2 == 0
+            vote = "disagree" if police and answer.text == "dream 1" else "agree"
+            d.do(ev.AgreementSet, actor=person, answer_id=answer.id, vote=vote)
+    return d
+
+
+def test_the_shared_vision_lists_what_both_sides_agree_on_then_what_divides_with_tallies() -> None:
+    text = _text(_voted(k=1))
+    agreed = text.index("Agreed by police and residents:")
+    differ = text.index("Not yet agreed by both sides:")
+    assert agreed < text.index("dream 0") < text.index("dream 2") < differ
+    assert differ < text.index("dream 1")
+    tallies = [line for line in text.splitlines() if line.strip().startswith("agree:")]
+    assert tallies == [
+        "  agree: 3 people (3 community members); not sure: nobody yet; "
+        "disagree: 3 people (3 police officers)"
+    ]  # the agreed ones carry none in the take-home; the record has them all
+    assert (
+        len([line for line in _text(_voted(k=1), RecordView).splitlines() if "agree:" in line])
+        == 3
+    )
+
+
+def test_the_tallies_of_the_vision_keep_the_small_group_rule() -> None:
+    text = _text(_voted(k=4))
+    assert "3 police officers" not in text and "3 community members" not in text
+    assert (
+        "agree: fewer than 4 people; not sure: nobody yet; disagree: fewer than 4 people" in text
+    )

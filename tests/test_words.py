@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.dialogues import Library
+from bot.engine import events as ev
 from bot.engine.effects import (
     CommitmentView,
     Notice,
@@ -22,7 +23,10 @@ from bot.i18n.catalog import translator
 from bot.offline.html import parse_html
 from bot.words.markup import MAX_MESSAGE, Context, split_message, strip_tags, telegram_length
 from bot.words.names import counts_line
+from bot.words.shell import my_data
 from bot.words.views import render
+
+from .engine.helpers import FAC, POL, RES, Driver, make_script, stage
 
 
 def _context(language: str = "en") -> Context:
@@ -132,3 +136,15 @@ def test_the_proposer_is_told_privately_what_was_chosen_and_may_change_it() -> N
     assert "who acts: police and residents together; by when: Jul 14, 2025." in rendered.text
     assert [k.data for k in rendered.keys[0]] == [f"o|3fa9c2d1|c3|{o.value}" for o in Owner]
     assert [k.data for k in rendered.keys[1]] == [f"d|3fa9c2d1|c3|{d.value}" for d in Due]
+
+
+def test_mydata_counts_the_votes_on_the_shared_vision() -> None:
+    d = Driver(make_script(stage("dream", "text", agree=True)))
+    d.open(FAC)
+    for user in (POL, RES):
+        d.join(user)
+    d.advance()
+    d.answer(POL, "dream", "Officers known by name")
+    d.do(ev.AgreementSet, actor=RES, answer_id=d.state.answers[0].id, vote="agree")
+    text = my_data(RES, [(d.state, d.script)])(translator("en")).text
+    assert "You voted on 1 statement of the shared vision." in text

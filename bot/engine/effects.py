@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.engine.events import ReminderDue
+from bot.engine.events import CommitmentStatusCarried, ReminderDue
 from bot.engine.state import Due, Owner, Progress, Role, Status, UserId
 from bot.engine.summary import RoleCounts, Summary
 
@@ -56,6 +56,8 @@ class Notice(StrEnum):
     CHOICES_FULL = "choices_full"
     UNKNOWN_COMMITMENT = "unknown_commitment"
     NOT_PROPOSER = "not_proposer"
+    VOTED = "voted"  # a vote on a statement of the shared vision, in its button's popup
+    UNKNOWN_STATEMENT = "unknown_statement"  # no such statement to vote on (any more)
     ENDORSED = "endorsed"
     UNENDORSED = "unendorsed"
     QUOTE_CONSENT_REQUEST = "quote_consent_request"
@@ -74,10 +76,14 @@ class Notice(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
+    ANSWER_HERE = "answer_here"  # the open stage's question, in the private chat
     SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
+    VOICE_GONE = "voice_gone"  # a voice answer that can no longer be played
+    VOICE_RECOGNISABLE = "voice_recognisable"  # before the share choice of a voice answer
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
+    NO_EARLIER = "no_earlier"  # a follow-up stage finds no earlier commitment to go through
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -109,14 +115,40 @@ class PromptView(_Frozen):
     tally: dict[str, int] = Field(default_factory=dict)  # option id -> votes
 
 
+class AgreementTally(_Frozen):
+    """The live votes on one statement of the shared vision, in all (the summary has them by
+    role, under the small-group rule)."""
+
+    agree: int = 0
+    unsure: int = 0
+    disagree: int = 0
+
+
 class SharedAnswerView(_Frozen):
-    """An answer written privately and shared to the group; ``author`` None means anonymous."""
+    """An answer written privately and shared to the group; ``author`` None means anonymous.
+
+    On an ``agree`` stage it is a statement of the shared vision: ``tally`` holds its votes and
+    the message carries the Agree / Not sure / Disagree buttons (``answer_id`` names it)."""
 
     type: Literal["shared_answer"] = "shared_answer"
     script_id: str
     stage_id: str
     text: str
     author: str | None
+    answer_id: str = ""
+    tally: AgreementTally | None = None
+
+
+class StatementView(_Frozen):
+    """The vote card the bot posts under a group reply on an ``agree`` stage (the bot cannot
+    add buttons to a person's own message): a short excerpt, the tally and the buttons."""
+
+    type: Literal["statement"] = "statement"
+    script_id: str
+    stage_id: str
+    answer_id: str
+    text: str
+    tally: AgreementTally
 
 
 class CommitmentView(_Frozen):
@@ -146,6 +178,22 @@ class DueView(_Frozen):
     due_date: str | None
     status: Progress
     status_date: str | None  # ISO date of the last reported change; None while still open
+
+
+class EarlierView(_Frozen):
+    """One earlier commitment as a follow-up session goes through it: where it stands, the
+    status buttons, and (while on show) how to say what helped and what got in the way."""
+
+    type: Literal["earlier"] = "earlier"
+    key: str
+    number: int
+    total: int
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    status: Progress
+    status_date: str | None
+    open: bool
 
 
 class StatusLine(_Frozen):
@@ -217,8 +265,10 @@ View = Annotated[
     | WelcomeView
     | PromptView
     | SharedAnswerView
+    | StatementView
     | CommitmentView
     | DueView
+    | EarlierView
     | StatusView
     | EndCheckView
     | SummaryView
@@ -307,7 +357,16 @@ class Cancel(_Frozen):
     name: str
 
 
+class Relay(_Frozen):
+    """Apply ``event`` to another session of the group (a follow-up's report of an earlier
+    commitment's status, carried to the session that made it), in the same transaction."""
+
+    type: Literal["relay"] = "relay"
+    session_id: str
+    event: CommitmentStatusCarried
+
+
 Effect = Annotated[
-    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel,
+    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel | Relay,
     Field(discriminator="type"),
 ]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine.script import Channel
-from bot.engine.state import Due, Owner, Progress, Role, UserId, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, UserId, Visibility
 
 
 class _Event(BaseModel):
@@ -84,6 +84,8 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+    voice: str | None = None  # a voice note's file id (``text`` is then empty)
+    about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
 class Said(_ByPerson):
@@ -100,13 +102,15 @@ class Said(_ByPerson):
     channel: Channel = Channel.GROUP
     replies_to: str | None = None
     source_ref: str | None = None
+    voice: str | None = None  # a voice note or round video: Telegram's file id, nothing else
 
 
 class LinkOpened(_ByPerson):
     """Someone followed a start link: to join, to answer privately, or just to open the chat.
 
     It is a request to join unless they only came to open the chat, or came to answer and
-    have joined already; then it changes nothing and the shell says how to answer.
+    have joined already: then the open stage's question is asked again privately if it takes
+    a private answer, and otherwise it changes nothing and the shell says how to answer.
     """
 
     type: Literal["link_opened"] = "link_opened"
@@ -132,6 +136,14 @@ class ChoiceToggled(_ByPerson):
     option_id: str
 
 
+class AgreementSet(_ByPerson):
+    """A participant's vote on a statement of the shared vision; a later vote replaces it."""
+
+    type: Literal["agreement_set"] = "agreement_set"
+    answer_id: str
+    vote: Agreement
+
+
 class CommitmentOwnerSet(_ByPerson):
     type: Literal["commitment_owner_set"] = "commitment_owner_set"
     commitment_id: str
@@ -151,6 +163,15 @@ class CommitmentStatusReported(_ByPerson):
     """
 
     type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
+class CommitmentStatusCarried(_Event):
+    """A status reported for this session's commitment in a later follow-up session, which
+    checked who reported it; carried back here so the commitment's own record is whole."""
+
+    type: Literal["commitment_status_carried"] = "commitment_status_carried"
     commitment_id: str
     status: Progress
 
@@ -217,6 +238,14 @@ class SessionLanguageSet(_Privileged):
     type: Literal["session_language_set"] = "session_language_set"
     language: str
     by_button: bool = False
+
+
+class VoicePlayRequested(_Privileged):
+    """A facilitator asked to hear a voice answer: it is sent to them privately by its file id
+    (a message of the bot's, which carries nothing of who recorded it)."""
+
+    type: Literal["voice_play_requested"] = "voice_play_requested"
+    answer_id: str
 
 
 class EndDeclined(_ByPerson):
@@ -314,9 +343,11 @@ Event = Annotated[
     | ShareChosen
     | AnswerEdited
     | ChoiceToggled
+    | AgreementSet
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported
+    | CommitmentStatusCarried
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced
@@ -326,6 +357,7 @@ Event = Annotated[
     | Ended
     | EndDeclined
     | SessionLanguageSet
+    | VoicePlayRequested
     | StatusRequested
     | SummaryRequested
     | CharterRequested
@@ -350,4 +382,5 @@ PRIVILEGED = (
     CharterRequested,
     NudgeRequested,
     SessionLanguageSet,
+    VoicePlayRequested,
 )

@@ -664,7 +664,8 @@ class Store:
                 )
                 counts = {str(stage): int(n) for stage, n in await cur.fetchall()}
                 await cur.close()
-                for table in ("answers", "drafts", "private_bindings", "outbox"):
+                # Votes on the vision go with the statements they were cast on.
+                for table in ("answers", "agreements", "drafts", "private_bindings", "outbox"):
                     await tx._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
                 # Commitments outlive the stories: their due-date reminders (ids, no text) stay.
                 await tx._exec(

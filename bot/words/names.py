@@ -11,7 +11,16 @@ from datetime import date
 
 from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
-from bot.engine.state import REPORTED, Due, Owner, Progress, Role
+from bot.engine.state import (
+    REPORTED,
+    VOICE_MARK,
+    Agreement,
+    Due,
+    Owner,
+    Progress,
+    Role,
+    voice_of,
+)
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key
@@ -26,6 +35,27 @@ def role_name(tr: Translator, role: Role | None) -> str:
         Role.UNSAID: tr.pgettext("role", "role not said"),
     }
     return names[role] if role else tr.pgettext("role", "no role yet")
+
+
+def agreement_name(tr: Translator, vote: Agreement) -> str:
+    """A vote on a statement of the shared vision, as its button and its popup name it."""
+    return {
+        Agreement.AGREE: tr.pgettext("vote", "Agree"),
+        Agreement.UNSURE: tr.pgettext("vote", "Not sure"),
+        Agreement.DISAGREE: tr.pgettext("vote", "Disagree"),
+    }[vote]
+
+
+def agreement_keys(ctx: Context, answer_id: str) -> tuple[Key, ...]:
+    """One row: Agree, Not sure, Disagree on one statement."""
+    marks = {Agreement.AGREE: "👍", Agreement.UNSURE: "🤔", Agreement.DISAGREE: "👎"}
+    return tuple(
+        Key(
+            f"{marks[vote]} {agreement_name(ctx.tr, vote)}",
+            data=button(Action.AGREE, ctx.session_id, answer_id, vote.value),
+        )
+        for vote in Agreement
+    )
 
 
 def role_choice(tr: Translator, role: Role) -> str:
@@ -208,3 +238,10 @@ def progress_keys(ctx: Context, commitment_id: str) -> tuple[tuple[Key, ...], ..
         for p in REPORTED
     ]
     return (tuple(keys[:2]), tuple(keys[2:]))
+
+
+def spoken(tr: Translator, text: str) -> str:
+    """An answer's text as shown: a voice answer is named, its file id never printed."""
+    if text == VOICE_MARK or voice_of(text) is not None:
+        return tr.gettext("🎤 a voice answer")
+    return text

@@ -23,11 +23,12 @@ from typing import TypeVar
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button
 from bot.engine.effects import Notice, NoticeView
-from bot.engine.state import Due, Owner, Progress, Role, Visibility
+from bot.engine.state import Agreement, Due, Owner, Progress, Role, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, N_
 from bot.i18n.check import placeholders
 from bot.words.markup import Context, Key, Rendered
 from bot.words.names import (
+    agreement_name,
     due_keys,
     due_name,
     owner_keys,
@@ -36,13 +37,15 @@ from bot.words.names import (
     progress_name,
     role_choice,
     role_name,
+    stage_of,
+    stage_text,
     stage_title,
 )
 
 log = logging.getLogger(__name__)
 
 Value = str | int
-_Choice = TypeVar("_Choice", Owner, Due, Progress)
+_Choice = TypeVar("_Choice", Owner, Due, Progress, Agreement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,12 @@ NOTICES: dict[Notice, NoticeText] = {
     Notice.NOT_PROPOSER: NoticeText(
         N_("Only the person who proposed it or a facilitator can set this.")
     ),
+    Notice.VOTED: NoticeText(
+        N_("Your vote: {vote}. You can change it with the other buttons."),
+        params=("vote",),
+        placeholders=("vote",),
+    ),
+    Notice.UNKNOWN_STATEMENT: NoticeText(N_("This statement is not open for votes.")),
     Notice.ENDORSED: NoticeText(N_("You endorse this commitment.")),
     Notice.UNENDORSED: NoticeText(N_("You no longer endorse this commitment.")),
     Notice.QUOTE_CONSENT_REQUEST: NoticeText(
@@ -229,6 +238,26 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.NO_EARLIER: NoticeText(
+        N_("This group has no earlier commitments to look at yet. The facilitator can go on.")
+    ),
+    Notice.ANSWER_HERE: NoticeText(
+        N_(
+            "“{stage}”: {question}\n\nWrite your answer here, as a message. I will then ask how "
+            "it may be shared: with your name, without any name, or for the facilitators only."
+        ),
+        params=("stage_id",),
+        placeholders=("stage", "question"),
+    ),
+    Notice.VOICE_RECOGNISABLE: NoticeText(
+        N_(
+            "I keep your voice message as Telegram's reference to it, not the sound. If it is "
+            "shared without a name, I post it myself, but people may still know your voice."
+        )
+    ),
+    Notice.VOICE_GONE: NoticeText(
+        N_("This voice answer can no longer be played: its author withdrew or erased it.")
+    ),
     Notice.SESSION_LANGUAGE: NoticeText(
         N_(
             "From now on I write to this group in {language}. Each of you can choose your own "
@@ -324,6 +353,8 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     known.update(view.params)
     if "stage_id" in view.params:
         known["stage"] = stage_title(ctx, str(view.params["stage_id"]))
+        asked = stage_of(ctx, str(view.params["stage_id"]))
+        known["question"] = stage_text(ctx, asked, "prompt") if asked else ""
     if "owner" in view.params:
         known["owner"] = owner_name(ctx.tr, _member(Owner, view.params["owner"]))
     if "due" in view.params:
@@ -334,6 +365,9 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
         known["language"] = LANGUAGE_NAMES.get(code, code)
     if "status" in view.params:
         known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
+    if "vote" in view.params:
+        vote = _member(Agreement, view.params["vote"])
+        known["vote"] = agreement_name(ctx.tr, vote) if vote else ""
     if "role" in view.params:
         try:
             known["role"] = role_name(ctx.tr, Role(str(view.params["role"])))

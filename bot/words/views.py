@@ -13,26 +13,30 @@ from html import escape
 
 from bot.callbacks import Action, StartKind, button
 from bot.engine.effects import (
+    AgreementTally,
     CharterView,
     CommitmentView,
     DueView,
+    EarlierView,
     EndCheckView,
     NoticeView,
     PromptView,
     RecordView,
     SharedAnswerView,
+    StatementView,
     StatusLine,
     StatusView,
     SummaryView,
     View,
     WelcomeView,
 )
-from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Stage, StageKind
 from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.charter import caption as charter_caption
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
+    agreement_keys,
     counts_line,
     due_keys,
     due_name,
@@ -44,12 +48,13 @@ from bot.words.names import (
     progress_name,
     role_name,
     script_title,
+    spoken,
     stage_of,
     stage_text,
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_record, render_summary
+from bot.words.summary import record_quotes, render_record, render_summary, voice_answers
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -64,10 +69,14 @@ def render(view: View, ctx: Context) -> Rendered:
             return _prompt(view, ctx)
         case SharedAnswerView():
             return _shared(view, ctx)
+        case StatementView():
+            return _statement(view, ctx)
         case CommitmentView():
             return _commitment(view, ctx)
         case DueView():
             return _due(view, ctx)
+        case EarlierView():
+            return _earlier(view, ctx)
         case StatusView():
             return _status(view, ctx)
         case EndCheckView():
@@ -77,7 +86,7 @@ def render(view: View, ctx: Context) -> Rendered:
         case CharterView():  # a document: as text, the words that go with it
             return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
-            return Rendered(render_record(view.summary, ctx))
+            return Rendered(render_record(view.summary, ctx), _play_keys(view, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
@@ -125,14 +134,22 @@ def _welcome(view: WelcomeView, ctx: Context) -> Rendered:
 def _how_to_answer(ctx: Context, stage: Stage) -> str:
     tr = ctx.tr
     private = bool(stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS})
+    if stage.kind is StageKind.EARLIER:
+        return tr.gettext(
+            "For each commitment below, those who act on it say where it stands with its buttons, "
+            "and anyone replies to its card: what helped, and what got in the way."
+        )
     if stage.kind is StageKind.TEXT:
         if Channel.GROUP in stage.channels and private:
             return tr.gettext(
-                "Reply to this message to answer, or use “Answer privately” to write to me alone."
+                "To answer, reply to this message (swipe it, or press it and choose Reply), or "
+                "press “Answer privately” to write to me alone."
             )
         if private:
-            return tr.gettext("Use “Answer privately” to write your answer to me alone.")
-        return tr.gettext("Reply to this message to answer.")
+            return tr.gettext("Press “Answer privately” to write your answer to me alone.")
+        return tr.gettext(
+            "To answer, reply to this message (swipe it, or press it and choose Reply)."
+        )
     if stage.kind is StageKind.CHOICE:
         return tr.gettext("Choose one with the buttons. Press again to take your choice back.")
     if stage.kind is StageKind.MULTI_CHOICE:
@@ -223,7 +240,7 @@ def _option_keys(ctx: Context, stage: Stage) -> Keys:
 def _answer_keys(ctx: Context, stage: Stage) -> Keys:
     """An open stage's buttons besides its options: answer privately, or consent to quotes."""
     tr = ctx.tr
-    if stage.kind is StageKind.TEXT and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
+    if stage.kind in TEXT_KINDS and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
         return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
     if stage.kind is StageKind.REVIEW:
         return (
@@ -246,7 +263,46 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
             name=f"<b>{escape(view.author)}</b>", stage=title
         )
-    return Rendered(f"{head}\n{escape(view.text)}")
+    said = spoken(tr, view.text)
+    if view.tally is None:
+        return Rendered(f"{head}\n{escape(said)}")
+    # A statement of the shared vision: its votes so far, and the buttons to vote.
+    lines = [head, escape(said), "", _tally_line(view.tally, ctx)]
+    return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
+
+
+# A statement's excerpt on its vote card: the card replies to the whole message.
+EXCERPT = 80
+
+
+def _statement(view: StatementView, ctx: Context) -> Rendered:
+    """The vote card under a group reply: which statement, its votes so far, the buttons."""
+    said = spoken(ctx.tr, view.text)
+    text = said if len(said) <= EXCERPT else said[: EXCERPT - 1].rstrip() + "…"
+    lines = [
+        "🗳 " + tagged("b", ctx.tr.gettext("Do you agree with this statement?")),
+        escape(ctx.tr.gettext("“{text}”").format(text=text)),
+        _tally_line(view.tally, ctx),
+    ]
+    return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
+
+
+def _tally_line(tally: AgreementTally, ctx: Context) -> str:
+    return escape(
+        ctx.tr.gettext("Agree: {agree} · Not sure: {unsure} · Disagree: {disagree}").format(
+            agree=tally.agree, unsure=tally.unsure, disagree=tally.disagree
+        )
+    )
+
+
+def _play_keys(view: RecordView, ctx: Context) -> Keys:
+    """A button per voice answer of the record, five to a row: pressed, the bot sends that
+    voice to the facilitator privately."""
+    keys = [
+        Key(f"▶ {n}", data=button(Action.PLAY, ctx.session_id, answer_id))
+        for n, answer_id in enumerate(voice_answers(record_quotes(view.summary)), start=1)
+    ]
+    return tuple(tuple(keys[i : i + 5]) for i in range(0, len(keys), 5))
 
 
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
@@ -311,6 +367,35 @@ def _due(view: DueView, ctx: Context) -> Rendered:
         ),
     ]
     return Rendered("\n".join(lines), progress_keys(ctx, view.commitment_id))
+
+
+def _earlier(view: EarlierView, ctx: Context) -> Rendered:
+    """One earlier commitment in a follow-up: where it stands, with the status buttons while
+    the group is on it."""
+    tr = ctx.tr
+    status = progress_name(tr, view.status)
+    if view.status_date is not None:
+        status = tr.gettext("{status} (since {date})").format(
+            status=status, date=_date(tr, view.status_date)
+        )
+    heading = tr.gettext("Commitment {number} of {total}:").format(
+        number=view.number, total=view.total
+    )
+    lines = [
+        "🤝 " + tagged("b", heading),
+        escape(view.text),
+        "",
+        escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
+        escape(tr.gettext("By when: {due}").format(due=_date(tr, view.due_date))),
+        escape(tr.gettext("Where it stands: {status}").format(status=status)),
+    ]
+    if not view.open:
+        return Rendered("\n".join(lines))
+    lines += [
+        "",
+        escape(tr.gettext("Reply to this message: what helped, and what got in the way?")),
+    ]
+    return Rendered("\n".join(lines), progress_keys(ctx, view.key))
 
 
 def _date(tr: Translator, iso: str | None) -> str:

@@ -241,12 +241,16 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
         FACILITATORS | {"police", "resident", "leader"},  # who acts: police and residents
     ),
     "endorse": ("commit", _press(Action.ENDORSE, "{cid}", where="group"), PARTICIPANTS),
+    # The quick demo has no ``agree`` stage, so no statement to vote on: refused to everyone.
+    # Who may vote where there is one: tests/engine/test_agreements.py, e2e/test_agreements.py.
+    "agree": ("story", _press(Action.AGREE, "a1", "agree", where="group"), NOBODY),
     "quote me": ("story", _press(Action.QUOTE, "1"), PARTICIPANTS),
     "nudge button": ("priority", _press(Action.NUDGE, "priority"), LEADS),
     "End the session": ("priority", _press(Action.END, "1"), LEADS),
     "Not yet": ("priority", _press(Action.END, "0"), NOBODY),
     "my language": ("story", _press(Action.LANGUAGE, "fr"), NOBODY),  # their own, kept apart
     "session language": ("priority", _press(Action.SESSION_LANGUAGE, "fr"), LEADS),
+    "play a voice answer": ("story", _press(Action.PLAY, "a1"), LEADS),  # audited: who listened
     "forget: yes": ("story", _press(Action.FORGET, "1"), IN_THE_SESSION),
     "forget: no": ("story", _press(Action.FORGET, "0"), NOBODY),
 }  # fmt: skip
@@ -289,7 +293,7 @@ def _audit(path: Path) -> list[tuple[Any, ...]]:
 PRIVILEGED = {
     "/next", "/back", "/pause", "/resume", "/status", "/nudge", "/summary", "/cofacilitate",
     "/end", "nudge button", "End the session", "/charter", "/language (group)",
-    "session language",
+    "session language", "play a voice answer",
 }  # fmt: skip
 
 

@@ -87,7 +87,7 @@ def full_script() -> Script:
             nudge_after_minutes=10,
             timebox_minutes=30,
         ),
-        stage("vision", "text", quote_with_consent=True),
+        stage("vision", "text", quote_with_consent=True, agree=True),
         stage("pick", "choice"),
         stage("multi", "multi_choice", max_choices=2),
         stage("commit", "commitment", max_length=100),

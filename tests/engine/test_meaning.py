@@ -74,8 +74,10 @@ def test_a_join_link_asks_for_consent_and_an_answer_link_only_if_not_joined() ->
     d = _at_story()
     effects = d.do(ev.LinkOpened, actor=STRANGER, purpose="join")
     assert notices_to(effects, STRANGER) == [Notice.CONSENT_REQUEST]
+    # A participant who came to answer is asked the open stage's question again, privately.
+    asked = d.do(ev.LinkOpened, actor=POL, purpose="answer")
+    assert notices_to(asked, POL) == [Notice.ANSWER_HERE]
     before = d.state
-    assert d.do(ev.LinkOpened, actor=POL, purpose="answer") == []
     assert d.do(ev.LinkOpened, actor=STRANGER, purpose="hello") == []
     assert d.state is before
     effects = d.do(ev.LinkOpened, actor=STRANGER, purpose="answer")

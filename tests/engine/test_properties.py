@@ -42,7 +42,7 @@ from bot.engine.effects import (
     WelcomeView,
 )
 from bot.engine.machine import new_session, step
-from bot.engine.script import CHOICE_KINDS, Channel, Option, Script, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Option, Script, Stage, StageKind
 from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
 from bot.engine.summary import (
     RoleCounts,
@@ -83,7 +83,7 @@ def stages(draw: st.DrawFn, stage_id: str, kind: StageKind) -> Stage:
         fields["options"] = tuple(Option(id=i, label=i.upper()) for i in ids)
         if kind is StageKind.MULTI_CHOICE:
             fields["max_choices"] = draw(st.none() | st.integers(1, len(ids)))
-    if kind is StageKind.TEXT:
+    if kind in TEXT_KINDS:
         fields["answer_in"] = draw(
             st.none() | st.sets(st.sampled_from(list(Channel)), min_size=1).map(frozenset)
         )
@@ -107,13 +107,13 @@ def random_scripts(draw: st.DrawFn) -> Script:
     # Input stages are drawn more often than info and review stages: they hold the rules.
     weighted = [*[StageKind.TEXT] * 3, *[StageKind.COMMITMENT] * 2, *StageKind]
     kinds = draw(st.lists(st.sampled_from(weighted), min_size=len(ids), max_size=len(ids)))
-    seen_review = False
+    seen: set[StageKind] = set()
     built = []
     for stage_id, drawn in zip(ids, kinds, strict=True):
         kind = drawn
-        if kind is StageKind.REVIEW:
-            kind = StageKind.TEXT if seen_review else kind  # at most one review
-            seen_review = True
+        if kind in (StageKind.REVIEW, StageKind.EARLIER):
+            kind = StageKind.TEXT if kind in seen else kind  # at most one of each
+            seen.add(drawn)
         built.append(draw(stages(stage_id, kind)))
     return Script(
         id="prop-script", schema_version=1, title="Prop", description="D", stages=tuple(built)
@@ -317,6 +317,7 @@ STAGE_OPS: dict[StageKind, st.SearchStrategy[Any]] = {
         (6, confides),
         (1, quote_consents),
     ),
+    StageKind.EARLIER: weighted((3, any_op), (8, fitting_answers), (2, edits), (6, confides)),
     StageKind.CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.MULTI_CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.COMMITMENT: weighted(
@@ -644,9 +645,10 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
         assert counts.total <= summary.participants.total
     assert summary.participants == took_part(state)
     assert summary.withheld >= 0
-    text_stages = [s for s in script.stages if s.in_summary and s.kind is StageKind.TEXT]
+    text_stages = [s for s in script.stages if s.in_summary and s.kind in TEXT_KINDS]
     answers = [a for s in text_stages for a in state.answers_for(s.id) if not a.held]
-    assert len(summary.quotes) + summary.withheld == len(answers)
+    notes = sum(len(line.notes) for line in summary.earlier)  # quoted under their commitment
+    assert len(summary.quotes) + notes + summary.withheld == len(answers)
     for choice in summary.choices:
         stage = script.stage(choice.stage_id)
         assert stage is not None
