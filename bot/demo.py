@@ -12,18 +12,20 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.callbacks import Action, button
-from bot.dialogues import Library
+from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine.script import CHOICE_KINDS, Channel, Script, StageKind
 from bot.i18n.catalog import LANGUAGES
 from bot.offline.api import FakeBotApi
 from bot.offline.cast import (
     ANSWERS,
     COMMITMENTS,
+    EARLIER_NOTES,
+    EARLIER_STATUS,
     FACILITATOR,
     GENERAL_ANSWER,
     GROUP_ID,
@@ -84,6 +86,24 @@ DEMO_MOMENT = datetime(2025, 6, 14, 9, 0, tzinfo=UTC)
 def demo_clock() -> datetime:
     """The demo's clock: always :data:`DEMO_MOMENT`."""
     return DEMO_MOMENT
+
+
+class DemoClock:
+    """The demo's clock for a run: :data:`DEMO_MOMENT`, until the demo lets weeks pass (before
+    a follow-up meeting, so the commitments' dates come)."""
+
+    def __init__(self) -> None:
+        self.now = DEMO_MOMENT
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+
+# Between the first meeting and the follow-up: long enough for both demo commitments' dates.
+WEEKS_BETWEEN = 5
 
 
 class DemoError(Exception):
@@ -284,12 +304,48 @@ class Demo:
                     await self.press(
                         person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)
                     )
+        elif stage.kind is StageKind.EARLIER:
+            await self.look_back()
         elif stage.kind is StageKind.REVIEW:
             for person in self.people:
                 allow = "0" if person is self.people[1] else "1"
                 await self.press(
                     person, GROUP_ID, prompt, button(Action.QUOTE, self.session_id, allow)
                 )
+
+    async def look_back(self) -> None:
+        """A follow-up's earlier commitments, card by card: someone of the side that acts
+        says where it stands (unless it was said already), two people say what helped and
+        what got in the way, then the facilitator shows the next card."""
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        earlier = state.earlier if state else []
+        for n, card in enumerate(earlier):
+            if n:
+                await self.command(FACILITATOR, "/next")
+            message = await self.live(f"earlier:{card.key}")
+            status = EARLIER_STATUS[n % len(EARLIER_STATUS)]
+            if card.status.value != status:
+                presser = self.people[(2 + n) % len(self.people)]
+                data = button(Action.PROGRESS, self.session_id, card.key, status)
+                await self.press(presser, GROUP_ID, message, data)
+            notes = EARLIER_NOTES[n % len(EARLIER_NOTES)]
+            for person, text in zip(self.people, notes, strict=False):
+                await self.reply(person, message, text)
+
+    async def weeks_pass(self, clock: DemoClock, tick: Callable[[], Awaitable[None]]) -> None:
+        """Time passes after a session: the commitments' reminders come, and the first is
+        reported done on its reminder by someone of the side that acts."""
+        clock.now += timedelta(weeks=WEEKS_BETWEEN)
+        await tick()
+        async with self.store.read() as tx:
+            state = await tx.load_state(self.session_id)
+        reminded = [c for c in (state.commitments if state else []) if c.reminded_at]
+        if reminded:
+            first = reminded[0]
+            message = await self.live(f"due:{first.id}")
+            data = button(Action.PROGRESS, self.session_id, first.id, "done")
+            await self.press(self.people[0], GROUP_ID, message, data)
 
 
 async def play(demo: Demo, script: Script, language: str) -> str:
@@ -320,22 +376,31 @@ async def run_demo(script_id: str, language: str, *, charter: Path | None = None
     """Run a whole session; returns the group's chat, then the summary, as printable text.
 
     The charter the group got at the end is written to ``charter`` (if given), and the text
-    ends saying where.
+    ends saying where. A follow-up script needs commitments to follow up: the default session
+    is played first, in the same database, then weeks pass, then the follow-up; what is printed
+    starts after the first session's end (its reminders, then the follow-up meeting).
     """
     library, script = demo_script(script_id, language)
     pace = SimulatedPace()
-    api = demo_api(pace, clock=DEMO_MOMENT.timestamp)
+    clock = DemoClock()
+    api = demo_api(pace, clock=clock.timestamp)
     demo_world(api)
+    since = 0
     with tempfile.TemporaryDirectory(prefix="ikiganiro-demo-") as tmp:
         store = await Store.open(Path(tmp) / "demo.db", DataKey.generate())
         application = build_application("123456:DEMO", request=api, limits=DEMO_LIMITS)
         try:
             runtime = await start_runtime(
-                application, store, library, default_language=language, clock=demo_clock
+                application, store, library, default_language=language, clock=clock
             )
             sender = demo_sender(application.bot, store, pace)
-            intake = Intake(application, runtime, sender, clock=demo_clock)
+            intake = Intake(application, runtime, sender, clock=clock)
             demo = Demo(api, store, paced(pace, intake.feed))
+            if script.follows_up:
+                await play(demo, library[DEFAULT_SCRIPT], language)
+                await sender.drain(patient=True)
+                since = max((m.message_id for m in api.in_order(GROUP_ID)), default=0)
+                await demo.weeks_pass(clock, intake.tick)
             summary_text = await play(demo, script, language)
             await sender.drain(patient=True)  # the last progress lines, once budget allows
         finally:
@@ -347,7 +412,7 @@ async def run_demo(script_id: str, language: str, *, charter: Path | None = None
             rule,
             f"{GROUP_TITLE} — the group chat",
             rule,
-            api.transcript(GROUP_ID),
+            api.transcript(GROUP_ID, since=since),
             "",
             rule,
             "The summary",

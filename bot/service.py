@@ -24,12 +24,14 @@ from bot.callbacks import Action, Button, StartKind
 from bot.commands import Place as CommandPlace
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine import events as ev
-from bot.engine.effects import Cancel, CharterView, Edit, Effect, Schedule, Send
+from bot.engine.effects import Cancel, CharterView, Edit, Effect, Relay, Schedule, Send
+from bot.engine.followup import earlier_commitments
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import (
     Agreement,
     Due,
+    EarlierCommitment,
     Owner,
     Progress,
     Role,
@@ -50,6 +52,7 @@ from bot.inbound import (
     Request,
     Start,
     Text,
+    VoiceNote,
 )
 from bot.planner import (
     Place,
@@ -158,6 +161,8 @@ class Service:
                 await self._command(update_id, origin, request)
             case Text():
                 await self._text(update_id, origin, request)
+            case VoiceNote():
+                await self._voice(update_id, origin, request)
             case NotText():
                 await self._say(update_id, origin, texts.text_only if origin.private else None)
             case Start():
@@ -255,6 +260,22 @@ class Service:
         missing = texts.no_private_session if origin.private and not said.edited else None
         await self._act(update_id, origin, event, missing=missing)
 
+    async def _voice(self, update_id: int | None, origin: Origin, note: VoiceNote) -> None:
+        """A voice note is said like a text: the engine decides whether it answers a stage."""
+        ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
+        replies_to = await self._key_of(origin, note.replies_to_bot_message)
+        event = ev.Said(
+            event_id=_PENDING,
+            actor=_actor(origin),
+            text="",
+            voice=note.file_id,
+            channel=Channel.PRIVATE if origin.private else Channel.GROUP,
+            replies_to=replies_to,
+            source_ref=ref,
+        )
+        missing = texts.no_private_session if origin.private else None
+        await self._act(update_id, origin, event, missing=missing)
+
     async def _start(self, update_id: int | None, origin: Origin, start: Start) -> None:
         if start.link is None:
             await self._say(update_id, origin, texts.private_welcome)
@@ -329,13 +350,24 @@ class Service:
                 await self._queue(tx, origin, unknown, None)
             else:
                 session_id = secrets.token_hex(4)
-                state = new_session(session_id, script, language or self.voice.default_language)
+                earlier = await self._earlier(tx, script, chat_id, thread_id)
+                language = language or self.voice.default_language
+                state = new_session(session_id, script, language, earlier)
                 opened = ev.Opened(event_id=_event_id(update_id, session_id), actor=_actor(origin))
                 await self._apply(tx, state, script, opened, origin, Place(chat_id, thread_id))
                 await tx.audit(session_id, opened.actor, "opened")
                 if language is None:
                     await self._offer_session_language(tx, origin, state)
             await _mark(tx, update_id)
+
+    async def _earlier(
+        self, tx: Tx, script: Script, chat_id: int, thread_id: int | None
+    ) -> list[EarlierCommitment]:
+        """For a follow-up script: the group's earlier commitments (``bot.engine.followup``)."""
+        if not script.follows_up:
+            return []
+        ids = await tx.sessions_of_place(chat_id, thread_id)
+        return earlier_commitments([s for i in ids if (s := await tx.load_state(i)) is not None])
 
     async def _offer_session_language(self, tx: Tx, origin: Origin, state: SessionState) -> None:
         """The language was not named: the opener may change it with one press, privately.
@@ -597,6 +629,8 @@ class Service:
                 )
             elif isinstance(effect, Cancel):
                 await tx.cancel(sid, effect.name)
+            elif isinstance(effect, Relay):
+                await self._run(tx, effect.session_id, effect.event, None, Origin())
         people = [*new.participants, *new.facilitators]
         languages = await tx.user_languages(people)
         operations = plan(effects, Scene(new, script, place, origin, languages), self.voice)
@@ -849,6 +883,8 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.PLAY:
+                return ev.VoicePlayRequested(event_id=pending, actor=actor, answer_id=args[0])
             case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:
                 return ev.SessionLanguageSet(
                     event_id=pending, actor=actor, language=args[0], by_button=True

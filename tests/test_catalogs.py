@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.support import Translations
 
 from bot.i18n import plurals
-from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR
+from bot.i18n.catalog import DOMAIN, KIRUNDI_PLURAL_FORMS, LANGUAGES, LOCALES_DIR, Translator
 from bot.i18n.check import (
     EXTRACT_KEYWORDS,
     ROOT,
@@ -35,7 +36,7 @@ from bot.i18n.check import (
     template_out_of_date,
     untranslated,
 )
-from bot.words.fit import notices_over_limits
+from bot.words.fit import commands_over_limits, notices_over_limits
 
 SHIPPED = shipped_catalogs()
 
@@ -85,6 +86,23 @@ def test_glossary_terms_are_translated_with_the_glossarys_words(path: Path) -> N
 @pytest.mark.parametrize("language", [language_of(path) for path in SHIPPED])
 def test_notices_fit_telegram_with_long_values(language: str) -> None:
     assert notices_over_limits(language) == []
+    assert commands_over_limits(language) == []
+
+
+def test_a_notice_or_command_too_long_for_telegram_is_found() -> None:
+    catalog = Catalog(locale="fr", domain=DOMAIN)
+    catalog.add("You endorse this commitment.", "Vous soutenez cet engagement. " * 8)
+    catalog.add("open the next stage", "ouvrir l'étape suivante " * 12)
+    catalog.add("Thank you. Your answer is in.", "Merci.")
+    translations = Translations()
+    translations._catalog = {m.id: m.string for m in catalog if m.id}
+    long_french = Translator("fr", translations)
+
+    (notice,) = notices_over_limits("fr", translated=long_french)
+    assert notice.startswith("fr: notice 'endorsed' 'You endorse this commitment.': 240 ")
+    assert "a button's answer holds 200 (English: 28)" in notice
+    (command,) = commands_over_limits("fr", translated=long_french)
+    assert "the description of /next has 288 characters, a command menu holds 256" in command
 
 
 @catalogs

@@ -622,6 +622,40 @@ STAGE_RULES = [
     ),
     pytest.param(
         """
+        - id: each
+          kind: earlier_commitments
+          title: Each
+          prompt: Look back.
+        - id: again
+          kind: earlier_commitments
+          title: Again
+          prompt: Look back again.
+        """,
+        "kind: earlier_commitments#2",
+        "again",
+        "kind",
+        "at most one earlier_commitments stage",
+        id="two-earlier-commitments-stages",
+    ),
+    pytest.param(
+        """
+        - id: each
+          kind: earlier_commitments
+          title: Each
+          prompt: Look back.
+          answer_in: [group, anonymous]
+          options:
+            - {id: a, label: A}
+            - {id: b, label: B}
+        """,
+        "options:",
+        "each",
+        "options",
+        "takes no options",
+        id="earlier-commitments-takes-no-options",
+    ),
+    pytest.param(
+        """
         - id: story
           kind: text
           title: Story

@@ -84,7 +84,11 @@ def shown(params: dict[str, Any]) -> list[str]:
     """The text and the button labels of one request, as a person sees them."""
     markup = params.get("reply_markup") or {}
     keyboard = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
-    texts = [str(params.get("text") or ""), *(key["text"] for row in keyboard for key in row)]
+    texts = [
+        str(params.get("text") or ""),
+        str(params.get("caption") or ""),  # a document's (the charter, an export)
+        *(key["text"] for row in keyboard for key in row),
+    ]
     return [text for text in texts if text]
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.engine.events import ReminderDue
+from bot.engine.events import CommitmentStatusCarried, ReminderDue
 from bot.engine.state import Due, Owner, Progress, Role, Status, UserId
 from bot.engine.summary import RoleCounts, Summary
 
@@ -78,9 +78,12 @@ class Notice(StrEnum):
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
     ANSWER_HERE = "answer_here"  # the open stage's question, in the private chat
     SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
+    VOICE_GONE = "voice_gone"  # a voice answer that can no longer be played
+    VOICE_RECOGNISABLE = "voice_recognisable"  # before the share choice of a voice answer
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
+    NO_EARLIER = "no_earlier"  # a follow-up stage finds no earlier commitment to go through
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -177,6 +180,22 @@ class DueView(_Frozen):
     status_date: str | None  # ISO date of the last reported change; None while still open
 
 
+class EarlierView(_Frozen):
+    """One earlier commitment as a follow-up session goes through it: where it stands, the
+    status buttons, and (while on show) how to say what helped and what got in the way."""
+
+    type: Literal["earlier"] = "earlier"
+    key: str
+    number: int
+    total: int
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    status: Progress
+    status_date: str | None
+    open: bool
+
+
 class StatusLine(_Frozen):
     name: str
     role: Role | None
@@ -249,6 +268,7 @@ View = Annotated[
     | StatementView
     | CommitmentView
     | DueView
+    | EarlierView
     | StatusView
     | EndCheckView
     | SummaryView
@@ -337,7 +357,16 @@ class Cancel(_Frozen):
     name: str
 
 
+class Relay(_Frozen):
+    """Apply ``event`` to another session of the group (a follow-up's report of an earlier
+    commitment's status, carried to the session that made it), in the same transaction."""
+
+    type: Literal["relay"] = "relay"
+    session_id: str
+    event: CommitmentStatusCarried
+
+
 Effect = Annotated[
-    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel,
+    Send | Edit | Delete | Reply | React | Pin | Schedule | Cancel | Relay,
     Field(discriminator="type"),
 ]

@@ -84,6 +84,8 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+    voice: str | None = None  # a voice note's file id (``text`` is then empty)
+    about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
 class Said(_ByPerson):
@@ -100,6 +102,7 @@ class Said(_ByPerson):
     channel: Channel = Channel.GROUP
     replies_to: str | None = None
     source_ref: str | None = None
+    voice: str | None = None  # a voice note or round video: Telegram's file id, nothing else
 
 
 class LinkOpened(_ByPerson):
@@ -160,6 +163,15 @@ class CommitmentStatusReported(_ByPerson):
     """
 
     type: Literal["commitment_status_reported"] = "commitment_status_reported"
+    commitment_id: str
+    status: Progress
+
+
+class CommitmentStatusCarried(_Event):
+    """A status reported for this session's commitment in a later follow-up session, which
+    checked who reported it; carried back here so the commitment's own record is whole."""
+
+    type: Literal["commitment_status_carried"] = "commitment_status_carried"
     commitment_id: str
     status: Progress
 
@@ -226,6 +238,14 @@ class SessionLanguageSet(_Privileged):
     type: Literal["session_language_set"] = "session_language_set"
     language: str
     by_button: bool = False
+
+
+class VoicePlayRequested(_Privileged):
+    """A facilitator asked to hear a voice answer: it is sent to them privately by its file id
+    (a message of the bot's, which carries nothing of who recorded it)."""
+
+    type: Literal["voice_play_requested"] = "voice_play_requested"
+    answer_id: str
 
 
 class EndDeclined(_ByPerson):
@@ -327,6 +347,7 @@ Event = Annotated[
     | CommitmentOwnerSet
     | CommitmentDueSet
     | CommitmentStatusReported
+    | CommitmentStatusCarried
     | EndorsementToggled
     | QuoteConsentSet
     | Advanced
@@ -336,6 +357,7 @@ Event = Annotated[
     | Ended
     | EndDeclined
     | SessionLanguageSet
+    | VoicePlayRequested
     | StatusRequested
     | SummaryRequested
     | CharterRequested
@@ -360,4 +382,5 @@ PRIVILEGED = (
     CharterRequested,
     NudgeRequested,
     SessionLanguageSet,
+    VoicePlayRequested,
 )

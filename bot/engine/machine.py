@@ -23,6 +23,7 @@ from bot.engine.effects import (
     CommitmentView,
     Delete,
     DueView,
+    EarlierView,
     Edit,
     Effect,
     EndCheckView,
@@ -34,6 +35,7 @@ from bot.engine.effects import (
     PromptView,
     React,
     RecordView,
+    Relay,
     Reply,
     Schedule,
     Send,
@@ -44,17 +46,19 @@ from bot.engine.effects import (
     SummaryView,
     WelcomeView,
 )
-from bot.engine.script import CHOICE_KINDS, Channel, Script, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Script, Stage, StageKind
 from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
     NOBODY,
     SETTLED,
+    VOICE_PREFIX,
     Agreement,
     Answer,
     Commitment,
     Draft,
     Due,
+    EarlierCommitment,
     Owner,
     Participant,
     Role,
@@ -69,6 +73,7 @@ from bot.engine.summary import (
     build_summary,
     endorsement_counts,
     is_shared,
+    quotable,
     unnamed_answers,
     voice_counts,
 )
@@ -81,10 +86,19 @@ DEFAULT_DUE = Due.ONE_MONTH
 Effects = list[Effect]
 
 
-def new_session(session_id: str, script: Script, language: str | None = None) -> SessionState:
-    """An unopened session; the ``Opened`` event names its first facilitator."""
+def new_session(
+    session_id: str,
+    script: Script,
+    language: str | None = None,
+    earlier: list[EarlierCommitment] | None = None,
+) -> SessionState:
+    """An unopened session; the ``Opened`` event names its first facilitator. A follow-up
+    session starts with the group's earlier commitments (``bot.engine.followup``)."""
     return SessionState(
-        session_id=session_id, script_id=script.id, language=language or script.language
+        session_id=session_id,
+        script_id=script.id,
+        language=language or script.language,
+        earlier=list(earlier or []) if script.follows_up else [],
     )
 
 
@@ -127,6 +141,8 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
                 text=e.text,
                 channel=e.channel,
                 source_ref=e.source_ref,
+                voice=e.voice,
+                about=_about(script, s, stage_id, e.replies_to),
             )
         case ev.LinkOpened():
             participant = s.participants.get(e.actor)
@@ -153,11 +169,16 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
     if e.channel is not Channel.GROUP:
         current = _current(script, s)
         return current.id if current else ""
+    if e.replies_to is not None and e.replies_to.startswith("earlier:"):
+        follow = next((st for st in script.stages if st.kind is StageKind.EARLIER), None)
+        return follow.id if follow is not None else None
     if e.replies_to is not None and e.replies_to.startswith("prompt:"):
         replied = script.stage(e.replies_to.removeprefix("prompt:"))
-        if replied is not None and replied.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
+        if replied is not None and replied.kind not in {*TEXT_KINDS, StageKind.COMMITMENT}:
             return None  # "thank you" to an info stage, a word on a choice: conversation
         return e.replies_to.removeprefix("prompt:")
+    if e.voice is not None:
+        return None  # a voice note in the group answers only the prompt it replies to
     participant = s.participants.get(e.actor)
     stage = _current(script, s)
     if (
@@ -165,20 +186,45 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
         or not participant.active
         or s.status is not Status.RUNNING
         or stage is None
-        or stage.kind is not StageKind.TEXT
+        or stage.kind not in TEXT_KINDS
         or Channel.GROUP not in stage.channels
     ):
         return None
     return stage.id
 
 
+def _about(script: Script, s: SessionState, stage_id: str, replies_to: str | None) -> str | None:
+    """The earlier commitment a follow-up answer speaks of: the card it replies to, else the
+    card on show."""
+    stage = script.stage(stage_id)
+    if stage is None or stage.kind is not StageKind.EARLIER:
+        return None
+    if replies_to is not None and replies_to.startswith("earlier:"):
+        return replies_to.removeprefix("earlier:")
+    shown = _shown_earlier(s)
+    return shown.key if shown is not None else None
+
+
+def _shown_earlier(s: SessionState) -> EarlierCommitment | None:
+    if 0 <= s.earlier_index < len(s.earlier):
+        return s.earlier[s.earlier_index]
+    return None
+
+
 def _lives_on(e: ev.Event) -> bool:
     """What an ended session still accepts: a wish to be forgotten, what keeps its
-    commitments alive (their due-date reminders and reports of where they stand), and its
-    charter asked for again."""
+    commitments alive (their due-date reminders and reports of where they stand), its
+    charter asked for again, and someone leaving the group (who then reports no more)."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
-    return isinstance(e, ev.ParticipantErased | ev.CommitmentStatusReported | ev.CharterRequested)
+    return isinstance(
+        e,
+        ev.ParticipantErased
+        | ev.CommitmentStatusReported
+        | ev.CommitmentStatusCarried
+        | ev.CharterRequested
+        | ev.MemberLeft,
+    )
 
 
 def _apply(script: Script, s: SessionState, e: ev.Event, now: datetime) -> Effects:
@@ -351,6 +397,8 @@ def _leave_stage(script: Script, s: SessionState) -> Effects:
         Edit(key=f"prompt:{stage.id}", view=_prompt_view(script, s, stage, open_=False)),
         *_release(script, s, stage, closing=True),
     ]
+    if stage.kind is StageKind.EARLIER and (shown := _shown_earlier(s)) is not None:
+        effects.append(_earlier_edit(s, shown, open_=False))
     if stage.nudge_after_minutes:
         effects.append(Cancel(name=f"nudge:{stage.id}"))
     if stage.timebox_minutes:
@@ -370,6 +418,8 @@ def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> 
         effects.append(
             Send(to=Group(), view=SummaryView(summary=build_summary(script, s)), key="summary")
         )
+    if stage.kind is StageKind.EARLIER:
+        effects += _first_earlier(s)
     for purpose, minutes in (
         ("nudge", stage.nudge_after_minutes),
         ("timebox", stage.timebox_minutes),
@@ -532,7 +582,7 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
     stage = _open_stage(script, s, e.stage_id)
     if stage is None:
         return _tell(e, Notice.STAGE_NOT_OPEN)
-    if stage.kind not in (StageKind.TEXT, StageKind.COMMITMENT):
+    if stage.kind not in {*TEXT_KINDS, StageKind.COMMITMENT}:
         return _tell(e, Notice.NOT_HERE)
     private = e.channel is not Channel.GROUP
     allowed = stage.channels
@@ -540,23 +590,22 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
         not private and Channel.GROUP not in allowed
     ):
         return _tell(e, Notice.NOT_HERE)
-    text = e.text.strip()
-    if refusal := _check_text(e, stage, text):
+    if e.voice is not None and stage.kind is StageKind.COMMITMENT:
+        return _tell(e, Notice.NOT_HERE)  # a proposal is read on its card: it must be written
+    text = VOICE_PREFIX + e.voice if e.voice is not None else e.text.strip()
+    if e.voice is None and (refusal := _check_text(e, stage, text)):
         return refusal
     if stage.kind is StageKind.COMMITMENT:
         return _propose(script, s, e, stage, text, now)
     if private:
         s.drafts[e.actor] = Draft(
-            stage_id=stage.id, text=text, source_ref=e.source_ref, created_at=now
+            stage_id=stage.id, text=text, source_ref=e.source_ref, created_at=now, about=e.about
         )
-        return [
-            _notice(
-                e.actor,
-                Notice.SHARE_CHOICE,
-                stage_id=stage.id,
-                choices=",".join(v.value for v in _visibilities(stage)),
-            )
-        ]
+        choices = _visibilities(stage)
+        warning = e.voice is not None and Visibility.ANONYMOUS in choices
+        warned: Effects = [_notice(e.actor, Notice.VOICE_RECOGNISABLE)] if warning else []
+        choice = ",".join(v.value for v in choices)
+        return [*warned, _notice(e.actor, Notice.SHARE_CHOICE, stage_id=stage.id, choices=choice)]
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
         return _tell(e, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     s.answers.append(
@@ -568,6 +617,7 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
             visibility=Visibility.NAMED,
             source_ref=e.source_ref,
             created_at=now,
+            about=e.about,
         )
     )
     effects: Effects = [_refresh_prompt(script, s, stage), *_release(script, s, stage)]
@@ -651,6 +701,7 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
         via_private=True,
         created_at=now,
         held=e.visibility is Visibility.ANONYMOUS,
+        about=draft.about,
     )
     s.answers.append(answer)
     effects: Effects = []
@@ -901,6 +952,8 @@ def _status_reported(
 ) -> Effects:
     """A new status, dated; the reminder in the group shows it with one edit, the presser
     hears it in a popup (free), and a commitment settled before its date needs no reminder."""
+    if (earlier := s.earlier_one(e.commitment_id)) is not None:
+        return _earlier_reported(script, s, e, earlier, now)
     commitment = s.commitment(e.commitment_id)
     if commitment is None:
         return _reply(Notice.UNKNOWN_COMMITMENT)
@@ -916,6 +969,54 @@ def _status_reported(
     elif e.status in SETTLED:
         effects.append(Cancel(name=f"due:{commitment.id}"))
     return [*effects, *saved]
+
+
+def _earlier_reported(
+    script: Script,
+    s: SessionState,
+    e: ev.CommitmentStatusReported,
+    earlier: EarlierCommitment,
+    now: datetime,
+) -> Effects:
+    """In a follow-up: the card shows the new status, and the report is carried to the
+    session that made the commitment, where its record lives on."""
+    if not may_report(s, e.actor, earlier.owner):
+        return _reply(Notice.NOT_OWNER, owner=(earlier.owner or Owner.BOTH).value)
+    saved = _reply(Notice.STATUS_SAVED, status=e.status.value)
+    if e.status is earlier.status:
+        return saved
+    earlier.history.append(StatusChange(status=e.status, at=now))
+    shown = _shown_earlier(s) is earlier and _current_kind(script, s) is StageKind.EARLIER
+    carried = ev.CommitmentStatusCarried(
+        event_id=f"carried:{s.session_id}:{_next_id(s, 'r')}",
+        commitment_id=earlier.commitment_id,
+        status=e.status,
+    )
+    return [
+        _earlier_edit(s, earlier, open_=shown),
+        Relay(session_id=earlier.origin, event=carried),
+        *saved,
+    ]
+
+
+def _current_kind(script: Script, s: SessionState) -> StageKind | None:
+    stage = _current(script, s)
+    return stage.kind if stage is not None and s.status is not Status.ENDED else None
+
+
+def _status_carried(
+    script: Script, s: SessionState, e: ev.CommitmentStatusCarried, now: datetime
+) -> Effects:
+    """A follow-up's report, already checked there: recorded, and the reminder redrawn."""
+    commitment = s.commitment(e.commitment_id)
+    if commitment is None or commitment.status is e.status:
+        return []
+    commitment.history.append(StatusChange(status=e.status, at=now))
+    if commitment.reminded_at is not None:
+        return [Edit(key=f"due:{commitment.id}", view=_due_view(commitment))]
+    if e.status in SETTLED:
+        return [Cancel(name=f"due:{commitment.id}")]
+    return []
 
 
 def _commitment_due(s: SessionState, e: ev.ReminderDue, now: datetime) -> Effects:
@@ -993,6 +1094,8 @@ def _advanced(script: Script, s: SessionState, e: ev.Advanced, now: datetime) ->
         return stale
     if s.status is Status.PAUSED:
         return _tell(e, Notice.NOT_RUNNING)
+    if (card := _step_earlier(script, s, +1)) is not None:
+        return card
     if s.stage_index >= len(script.stages) - 1:
         return _tell(e, Notice.AT_LAST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index + 1, now)]
@@ -1003,9 +1106,60 @@ def _went_back(script: Script, s: SessionState, e: ev.WentBack, now: datetime) -
         return stale
     if s.status is Status.PAUSED:
         return _tell(e, Notice.NOT_RUNNING)
+    if (card := _step_earlier(script, s, -1)) is not None:
+        return card
     if s.stage_index <= 0:
         return _tell(e, Notice.AT_FIRST_STAGE)
     return [*_leave_stage(script, s), *_enter_stage(script, s, s.stage_index - 1, now)]
+
+
+# --- a follow-up's earlier commitments -------------------------------------------------------
+
+
+def _earlier_view(s: SessionState, c: EarlierCommitment, *, open_: bool) -> EarlierView:
+    return EarlierView(
+        key=c.key,
+        number=s.earlier.index(c) + 1,
+        total=len(s.earlier),
+        text=c.text,
+        owner=c.owner,
+        due_date=c.due_date.date().isoformat() if c.due_date else None,
+        status=c.status,
+        status_date=c.history[-1].at.date().isoformat() if c.history else None,
+        open=open_,
+    )
+
+
+def _earlier_edit(s: SessionState, c: EarlierCommitment, *, open_: bool) -> Edit:
+    return Edit(key=f"earlier:{c.key}", view=_earlier_view(s, c, open_=open_))
+
+
+def _earlier_card(s: SessionState) -> Effects:
+    shown = _shown_earlier(s)
+    if shown is None:
+        return []
+    view = _earlier_view(s, shown, open_=True)
+    return [Send(to=Group(), view=view, key=f"earlier:{shown.key}")]
+
+
+def _first_earlier(s: SessionState) -> Effects:
+    """Entering the stage: the first card, or a word that there is nothing to go through."""
+    s.earlier_index = 0
+    if not s.earlier:
+        return [Send(to=Group(), view=NoticeView(code=Notice.NO_EARLIER))]
+    return _earlier_card(s)
+
+
+def _step_earlier(script: Script, s: SessionState, by: int) -> Effects | None:
+    """/next and /back go card by card while the stage has one further that way; None when
+    the move leaves the stage instead."""
+    stage = _current(script, s)
+    target = s.earlier_index + by
+    if stage is None or stage.kind is not StageKind.EARLIER or not 0 <= target < len(s.earlier):
+        return None
+    effects: Effects = [_earlier_edit(s, s.earlier[s.earlier_index], open_=False)]
+    s.earlier_index = target
+    return [*effects, *_earlier_card(s)]
 
 
 def _paused(script: Script, s: SessionState, e: ev.Paused, now: datetime) -> Effects:
@@ -1108,6 +1262,28 @@ def _charter_requested(
     return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
+def _voice_play_requested(
+    script: Script, s: SessionState, e: ev.VoicePlayRequested, now: datetime
+) -> Effects:
+    """A voice answer, sent to the facilitator who asked, by the bot: an anonymous one as
+    anonymous as in the group. One held back from every summary is not played either."""
+    answer = next((a for a in s.answers if a.id == e.answer_id), None)
+    author = s.participants.get(answer.user_id) if answer else None
+    stage = script.stage(answer.stage_id) if answer else None
+    if answer is None or answer.voice is None or author is None or stage is None:
+        return _tell(e, Notice.VOICE_GONE)
+    if answer.held or not quotable(stage, answer, author):
+        return _tell(e, Notice.VOICE_GONE)
+    named = answer.visibility is Visibility.NAMED
+    view = SharedAnswerView(
+        script_id=script.id,
+        stage_id=answer.stage_id,
+        text=answer.text,
+        author=author.name if named else None,
+    )
+    return [Send(to=Person(user_id=e.actor), view=view), *_reply(Notice.DONE)]
+
+
 def _status_requested(
     script: Script, s: SessionState, e: ev.StatusRequested, now: datetime
 ) -> Effects:
@@ -1133,7 +1309,7 @@ def _status_requested(
 
 def _named_voices(s: SessionState, stage: Stage) -> set[UserId]:
     """Who has contributed to a stage in a way that carries their name."""
-    if stage.kind is not StageKind.TEXT:
+    if stage.kind not in TEXT_KINDS:
         return _voices(s, stage)
     return {a.user_id for a in s.answers_for(stage.id) if a.visibility is Visibility.NAMED}
 
@@ -1295,6 +1471,8 @@ def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetim
     if participant is None or participant.left:
         return []
     participant.left = True
+    if s.status is Status.ENDED:
+        return []  # the welcome of an ended session is not redrawn
     return [Edit(key="welcome", view=_welcome(script, s))]
 
 
@@ -1320,6 +1498,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.CommitmentOwnerSet: _owner_set,
     ev.CommitmentDueSet: _due_set,
     ev.CommitmentStatusReported: _status_reported,
+    ev.CommitmentStatusCarried: _status_carried,
     ev.EndorsementToggled: _endorsement_toggled,
     ev.QuoteConsentSet: _quote_consent,
     ev.Advanced: _advanced,
@@ -1329,6 +1508,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
     ev.SessionLanguageSet: _session_language_set,
+    ev.VoicePlayRequested: _voice_play_requested,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.CharterRequested: _charter_requested,

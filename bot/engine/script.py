@@ -29,6 +29,9 @@ class StageKind(StrEnum):
     MULTI_CHOICE = "multi_choice"  # several options
     COMMITMENT = "commitment"  # proposals with owners and dates, then endorsements
     REVIEW = "review"  # the draft summary, and consent to quote stories
+    # The group's earlier commitments, one card at a time (status buttons; replies to a card say
+    # what helped and what got in the way); /next moves to the next card, then past the stage.
+    EARLIER = "earlier_commitments"
 
 
 class Channel(StrEnum):
@@ -42,8 +45,16 @@ class Channel(StrEnum):
 
 
 INPUT_KINDS = frozenset(
-    {StageKind.TEXT, StageKind.CHOICE, StageKind.MULTI_CHOICE, StageKind.COMMITMENT}
+    {
+        StageKind.TEXT,
+        StageKind.CHOICE,
+        StageKind.MULTI_CHOICE,
+        StageKind.COMMITMENT,
+        StageKind.EARLIER,
+    }
 )
+# Stages answered in free text, kept as answers (a commitment stage's texts are proposals).
+TEXT_KINDS = frozenset({StageKind.TEXT, StageKind.EARLIER})
 CHOICE_KINDS = frozenset({StageKind.CHOICE, StageKind.MULTI_CHOICE})
 
 
@@ -87,7 +98,7 @@ class Stage(_Strict):
         """Where answers may go; input stages default to the group and private chats."""
         if self.answer_in is not None:
             return self.answer_in
-        if self.kind in (StageKind.TEXT,):
+        if self.kind in TEXT_KINDS:
             return frozenset({Channel.GROUP, Channel.PRIVATE})
         if self.kind in INPUT_KINDS:
             return frozenset({Channel.GROUP})
@@ -129,13 +140,13 @@ class Stage(_Strict):
                 raise _FieldError(
                     "answer_in", "an input stage needs at least one place for answers"
                 )
-            if self.kind is not StageKind.TEXT and self.answer_in != {Channel.GROUP}:
+            if self.kind not in TEXT_KINDS and self.answer_in != {Channel.GROUP}:
                 raise _FieldError(
                     "answer_in", f"a {self.kind} stage is answered in the group only"
                 )
         if self.nudge_after_minutes is not None and not self.takes_input:
             raise _FieldError("nudge_after_minutes", f"a {self.kind} stage has nobody to nudge")
-        if self.quote_with_consent and self.kind is not StageKind.TEXT:
+        if self.quote_with_consent and self.kind not in TEXT_KINDS:
             raise _FieldError("quote_with_consent", "only text stages hold stories to quote")
         if self.agree and self.kind is not StageKind.TEXT:
             raise _FieldError("agree", "only the answers of a text stage can be agreed on")
@@ -167,15 +178,22 @@ class Script(_Strict):
         if not stages:
             raise ValueError("a script needs at least one stage")
         seen: set[str] = set()
-        reviews = 0
+        once = {StageKind.REVIEW: 0, StageKind.EARLIER: 0}
         for index, stage in enumerate(stages):
             if stage.id in seen:
                 raise _StageError(index, stage.id, "id", "this stage id appears twice")
             seen.add(stage.id)
-            reviews += stage.kind is StageKind.REVIEW
-            if reviews > 1:
-                raise _StageError(index, stage.id, "kind", "a script has at most one review stage")
+            if stage.kind in once:
+                once[stage.kind] += 1
+                if once[stage.kind] > 1:
+                    message = f"a script has at most one {stage.kind} stage"
+                    raise _StageError(index, stage.id, "kind", message)
         return stages
+
+    @property
+    def follows_up(self) -> bool:
+        """Whether the script goes through the group's earlier commitments."""
+        return any(s.kind is StageKind.EARLIER for s in self.stages)
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)

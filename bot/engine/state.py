@@ -121,6 +121,23 @@ class Participant(_Model):
         return self.consented and self.role is not None and not self.left
 
 
+# A voice note (or round video message) is kept as Telegram's file id, never its sound, in the
+# answer's text field (so it is sealed and erased exactly as text is) behind this prefix, which
+# nobody can type in a Telegram message. ``VOICE_MARK`` stands for it wherever text is shown.
+VOICE_PREFIX = "\x1evoice:"
+VOICE_MARK = "\x1evoice"
+
+
+def voice_of(text: str) -> str | None:
+    """The file id of a voice answer's text, or None for a written one."""
+    return text.removeprefix(VOICE_PREFIX) if text.startswith(VOICE_PREFIX) else None
+
+
+def shown(text: str) -> str:
+    """An answer's text as summaries may carry it: a voice answer's file id stays behind."""
+    return VOICE_MARK if voice_of(text) is not None else text
+
+
 class Answer(_Model):
     id: str
     stage_id: str
@@ -136,6 +153,13 @@ class Answer(_Model):
     # An anonymous answer the group has not been shown yet: it waits until enough people have
     # answered its stage, or the stage closes, so the moment it appears points at nobody.
     held: bool = False
+    # The earlier commitment (its key, "e2") a follow-up answer speaks of, if any.
+    about: str | None = None
+
+    @property
+    def voice(self) -> str | None:
+        """Telegram's file id of a voice answer; None for a written one."""
+        return voice_of(self.text)
 
     @property
     def posted_by_bot(self) -> bool:
@@ -152,6 +176,7 @@ class Draft(_Model):
     text: str
     source_ref: str | None = None
     created_at: datetime
+    about: str | None = None  # as for an answer: the earlier commitment it speaks of
 
 
 class StatusChange(_Model):
@@ -183,12 +208,35 @@ class Commitment(_Model):
 
     @property
     def status(self) -> Progress:
-        return self.history[-1].status if self.history else Progress.OPEN
+        return status_of(self.history)
 
     @property
     def status_at(self) -> datetime:
         """When the status last changed: the proposal itself while nobody reported one."""
         return self.history[-1].at if self.history else self.created_at
+
+
+def status_of(history: list[StatusChange]) -> Progress:
+    return history[-1].status if history else Progress.OPEN
+
+
+class EarlierCommitment(_Model):
+    """A commitment of an earlier session of the same group, as a follow-up session goes
+    through it: a copy taken when the follow-up opened, with no one's id; reports made here
+    are carried back to the session it came from."""
+
+    key: str  # "e1", "e2"…: its place in this session (ids repeat across sessions)
+    origin: str  # the session it was made in
+    commitment_id: str  # its id there
+    text: str
+    owner: Owner | None = None
+    due_date: datetime | None = None
+    created_at: datetime
+    history: list[StatusChange] = Field(default_factory=list)
+
+    @property
+    def status(self) -> Progress:
+        return status_of(self.history)
 
 
 class SessionState(_Model):
@@ -208,6 +256,9 @@ class SessionState(_Model):
     commitments: list[Commitment] = Field(default_factory=list)
     # answer id -> user id -> what they said to it: one vote per person per statement.
     agreements: dict[str, dict[UserId, Agreement]] = Field(default_factory=dict)
+    # A follow-up session's copies of the group's earlier commitments, and the one on show.
+    earlier: list[EarlierCommitment] = Field(default_factory=list)
+    earlier_index: int = 0
     opened_at: datetime | None = None
     ended_at: datetime | None = None
     stage_opened_at: datetime | None = None
@@ -229,3 +280,6 @@ class SessionState(_Model):
 
     def commitment(self, commitment_id: str) -> Commitment | None:
         return next((c for c in self.commitments if c.id == commitment_id), None)
+
+    def earlier_one(self, key: str) -> EarlierCommitment | None:
+        return next((c for c in self.earlier if c.key == key), None)

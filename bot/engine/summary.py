@@ -32,6 +32,7 @@ from bot.engine.state import (
     Status,
     UserId,
     Visibility,
+    shown,
 )
 
 
@@ -87,10 +88,11 @@ class Section(StrEnum):
 
 class Quote(_Frozen):
     stage_id: str
-    text: str
+    text: str  # VOICE_MARK for a voice answer: its file id never leaves the state
     author: str | None  # None: anonymous
     role: Role | None  # None: anonymous
     section: Section = Section.OFFERS
+    answer_id: str = ""  # what a facilitator's Play button names
 
 
 class Statement(_Frozen):
@@ -124,6 +126,22 @@ class CommitmentLine(_Frozen):
     status_date: str | None = None  # ISO date of that report; None while never reported
 
 
+class StatusStep(_Frozen):
+    status: Progress
+    date: str  # ISO date
+
+
+class EarlierLine(_Frozen):
+    """An earlier commitment as a follow-up went through it: its whole history of reports,
+    and what was said of it (quoted as the authors allowed)."""
+
+    text: str
+    owner: Owner | None
+    due_date: str | None
+    history: tuple[StatusStep, ...]
+    notes: tuple[Quote, ...] = ()
+
+
 class Summary(_Frozen):
     script_id: str
     title: str
@@ -143,6 +161,7 @@ class Summary(_Frozen):
     # k of disclosure control (the script's privacy_threshold): no count by role below it is
     # shown as a number; see ``bot.words.names.summary_counts``.
     threshold: int = 1
+    earlier: tuple[EarlierLine, ...] = ()  # a follow-up's earlier commitments, with history
 
 
 def is_shared(commitment: Commitment, state: SessionState) -> bool:
@@ -201,13 +220,16 @@ def _role(state: SessionState, user_id: int) -> Role | None:
 
 
 def build_summary(script: Script, state: SessionState) -> Summary:
-    active = [p for p in state.participants.values() if p.active]
+    # Who took part: with a role, also those who left the group since (their answers stay).
+    active = [p for p in state.participants.values() if p.consented and p.role is not None]
     stages = [s for s in script.stages if s.in_summary and s.takes_input]
     quotes: list[Quote] = []
     withheld = 0
     for stage in stages:
         if stage.kind not in CHOICE_KINDS and stage.kind is not StageKind.COMMITMENT:
             stage_quotes, stage_withheld = _quotes(state, stage)
+            if stage.kind is StageKind.EARLIER:  # its notes are quoted under each commitment
+                stage_withheld += sum(_quotes(state, stage, about=c.key)[1] for c in state.earlier)
             quotes += stage_quotes
             withheld += stage_withheld
     return Summary(
@@ -224,7 +246,27 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         unnamed=sum(unnamed_answers(state, stage) for stage in stages),
         withheld=withheld,
         threshold=script.privacy_threshold,
+        earlier=tuple(_earlier_lines(script, state)),
     )
+
+
+def _earlier_lines(script: Script, state: SessionState) -> list[EarlierLine]:
+    stage = next((s for s in script.stages if s.kind is StageKind.EARLIER), None)
+    lines = []
+    for c in state.earlier:
+        notes, _ = _quotes(state, stage, about=c.key) if stage is not None else ([], 0)
+        lines.append(
+            EarlierLine(
+                text=c.text,
+                owner=c.owner,
+                due_date=c.due_date.date().isoformat() if c.due_date else None,
+                history=tuple(
+                    StatusStep(status=h.status, date=h.at.date().isoformat()) for h in c.history
+                ),
+                notes=tuple(notes),
+            )
+        )
+    return lines
 
 
 def shared_vision(script: Script, state: SessionState) -> tuple[Statement, ...]:
@@ -264,7 +306,7 @@ def _statement(
     return Statement(
         answer_id=answer.id,
         stage_id=stage.id,
-        text=answer.text,
+        text=shown(answer.text),
         author=author.name if named else None,
         role=author.role if named else None,
         agree=agree,
@@ -311,11 +353,16 @@ def _choice_result(state: SessionState, stage: Stage) -> ChoiceResult:
     return ChoiceResult(stage_id=stage.id, title=stage.title, options=tallies)
 
 
-def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
-    """The quotable answers of a text stage, and how many were counted but withheld."""
+def _quotes(
+    state: SessionState, stage: Stage, about: str | None = None
+) -> tuple[list[Quote], int]:
+    """The quotable answers of a text stage (those about one earlier commitment, if given),
+    and how many were counted but withheld."""
     quotes: list[Quote] = []
     withheld = 0
     for answer in state.answers_for(stage.id):
+        if answer.about != about:
+            continue
         author = state.participants.get(answer.user_id)
         if author is None or answer.held:  # a held post is not shown anywhere yet
             continue
@@ -326,13 +373,19 @@ def _quotes(state: SessionState, stage: Stage) -> tuple[list[Quote], int]:
         quotes.append(
             Quote(
                 stage_id=stage.id,
-                text=answer.text,
+                text=shown(answer.text),
+                answer_id=answer.id,
                 author=author.name if named else None,
                 role=author.role if named else None,
                 section=_section(stage),
             )
         )
     return quotes, withheld
+
+
+def quotable(stage: Stage, answer: Answer, author: Participant) -> bool:
+    """Whether an answer may be quoted in any summary (see ``_quotable``)."""
+    return _quotable(stage, answer, author)
 
 
 def _quotable(stage: Stage, answer: Answer, author: Participant) -> bool:

@@ -80,18 +80,6 @@ ANSWERS: dict[str, tuple[str, ...]] = {
         "I can tell the women's group what we decide here.",
         "I can organise a match between the youth and the police.",
     ),
-    "status": (
-        "The phone number is on the market board; it works.",
-        "The monthly meeting happened twice, then stopped.",
-        "The lights are not there yet.",
-        "The football match was a success.",
-    ),
-    "helped": (
-        "The chief of the hill supported us.",
-        "People knew the officers' faces.",
-        "The women's group spread the word.",
-        "The school lent the field.",
-    ),
     "blocked": (
         "Nobody was in charge of the meeting dates.",
         "Transport to the meetings costs money.",
@@ -106,6 +94,19 @@ GENERAL_ANSWER = "I agree with what was said, and I want to help."
 VOTES: dict[tuple[int, int], str] = {(1, 2): "disagree", (3, 1): "unsure"}
 # In a crowd, each person votes on the first statements only.
 VOTES_PER_PERSON = 10
+# A follow-up meeting: what two people say of each earlier commitment, in turn (replies to its
+# card), and the status someone of the side that acts reports on it there.
+EARLIER_NOTES = (
+    (
+        "The market committee gave us the board at once.",
+        "Before, nobody had the post's number written down.",
+    ),
+    (
+        "The first walk happened and people came out to greet us.",
+        "The rain stopped the second walk; we need a fixed day that suits the shifts.",
+    ),
+)
+EARLIER_STATUS = ("done", "in_progress")
 COMMITMENTS = (
     ("Put the police post's phone number on the market board this week.", "both", "2w"),
     ("Walk the river path together once a month, residents and police.", "both", "1m"),

@@ -17,13 +17,15 @@ __all__ = ["transcript"]
 
 
 def transcript(
-    world: World, chat_id: int, *, width: int = 80, thread_id: int | None = None
+    world: World, chat_id: int, *, width: int = 80, thread_id: int | None = None, since: int = 0
 ) -> str:
-    """The chat ``chat_id`` (or one forum topic of it); lines wrap at ``width`` (0: never)."""
+    """The chat ``chat_id`` (or one forum topic of it), from the message after ``since`` on;
+    lines wrap at ``width`` (0: never)."""
     return "\n".join(
         _block(world, msg, width)
         for msg in world.in_order(chat_id)
         if not msg.deleted
+        and msg.message_id > since
         and "pinned_message" not in msg.service
         and (thread_id is None or msg.thread_id == thread_id)
     )

@@ -265,6 +265,28 @@ CREATE TABLE agreements (
 CREATE INDEX agreements_user ON agreements (user_id);
 """
 
+_FOLLOW_UP = """
+-- A follow-up session's copies of the group's earlier commitments (no one's id: the text, who
+-- acts, the dates and the status history), and the one on show.
+CREATE TABLE earlier_commitments (
+    session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    pos           INTEGER NOT NULL,
+    origin        TEXT NOT NULL,
+    commitment_id TEXT NOT NULL,
+    text_enc      BLOB NOT NULL,
+    owner         TEXT,
+    due_date      TEXT,
+    created_at    TEXT NOT NULL,
+    history_json  TEXT NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+ALTER TABLE sessions ADD COLUMN earlier_index INTEGER NOT NULL DEFAULT 0;
+-- The earlier commitment (its key) a follow-up answer or draft speaks of.
+ALTER TABLE answers ADD COLUMN about TEXT;
+ALTER TABLE drafts ADD COLUMN about TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -276,6 +298,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0008_languages", _LANGUAGES),
     ("0009_participant_standing", _STANDING),
     ("0010_agreements", _AGREEMENTS),
+    ("0011_follow_up", _FOLLOW_UP),
 ]
 
 

@@ -21,6 +21,7 @@ from bot.engine.state import (
     Commitment,
     Draft,
     Due,
+    EarlierCommitment,
     Owner,
     Participant,
     Role,
@@ -90,6 +91,7 @@ _CHILD_TABLES = (
     "endorsements",
     "commitments",
     "agreements",
+    "earlier_commitments",
 )
 
 # Applied event ids kept per session: the most recent ones, in the order they were stored.
@@ -138,12 +140,12 @@ class Tx:
     async def load_state(self, session_id: str) -> SessionState | None:
         row = await self._one(
             "SELECT script_id, language, status, stage_index, opened_at, ended_at,"
-            " stage_opened_at, serial FROM sessions WHERE id = ?",
+            " stage_opened_at, serial, earlier_index FROM sessions WHERE id = ?",
             (session_id,),
         )
         if row is None:
             return None
-        script_id, language, status, stage_index, opened, ended, stage_opened, serial = row
+        script_id, language, status, stage_index, opened, ended, stage_opened, serial, shown = row
         return SessionState(
             session_id=session_id,
             script_id=script_id,
@@ -157,6 +159,8 @@ class Tx:
             choices=await self._load_choices(session_id),
             agreements=await self._load_agreements(session_id),
             commitments=await self._load_commitments(session_id),
+            earlier=await self._load_earlier(session_id),
+            earlier_index=shown,
             opened_at=parse_ts_or_none(opened),
             ended_at=parse_ts_or_none(ended),
             stage_opened_at=parse_ts_or_none(stage_opened),
@@ -205,11 +209,15 @@ class Tx:
                 created_at=parse_ts(created),
                 edited_at=parse_ts_or_none(edited),
                 held=bool(held),
+                about=about,
             )
-            for aid, stage, uid, text, vis, ref, private, created, edited, held in await self._all(
-                "SELECT id, stage_id, user_id, text_enc, visibility, source_ref, via_private,"
-                " created_at, edited_at, held FROM answers WHERE session_id = ? ORDER BY pos",
-                (session_id,),
+            for aid, stage, uid, text, vis, ref, private, created, edited, held, about in (
+                await self._all(
+                    "SELECT id, stage_id, user_id, text_enc, visibility, source_ref, via_private,"
+                    " created_at, edited_at, held, about FROM answers WHERE session_id = ?"
+                    " ORDER BY pos",
+                    (session_id,),
+                )
             )
         ]
 
@@ -220,9 +228,10 @@ class Tx:
                 text=self._key.open_text(text, f"drafts|{session_id}|{uid}|text"),
                 source_ref=ref,
                 created_at=parse_ts(created),
+                about=about,
             )
-            for uid, stage, text, ref, created in await self._all(
-                "SELECT user_id, stage_id, text_enc, source_ref, created_at FROM drafts"
+            for uid, stage, text, ref, created, about in await self._all(
+                "SELECT user_id, stage_id, text_enc, source_ref, created_at, about FROM drafts"
                 " WHERE session_id = ? ORDER BY rowid",
                 (session_id,),
             )
@@ -283,6 +292,48 @@ class Tx:
             )
         ]
 
+    async def _load_earlier(self, session_id: str) -> list[EarlierCommitment]:
+        return [
+            EarlierCommitment(
+                key=key,
+                origin=origin,
+                commitment_id=cid,
+                text=self._key.open_text(text, f"earlier|{session_id}|{key}|text"),
+                owner=None if owner is None else Owner(owner),
+                due_date=parse_ts_or_none(due_date),
+                created_at=parse_ts(created),
+                history=[StatusChange.model_validate(h) for h in json.loads(history)],
+            )
+            for key, origin, cid, text, owner, due_date, created, history in await self._all(
+                "SELECT key, origin, commitment_id, text_enc, owner, due_date, created_at,"
+                " history_json FROM earlier_commitments WHERE session_id = ? ORDER BY pos",
+                (session_id,),
+            )
+        ]
+
+    async def _save_earlier(self, s: SessionState) -> None:
+        sid = s.session_id
+        await self._many(
+            "INSERT INTO earlier_commitments (session_id, key, pos, origin, commitment_id,"
+            " text_enc, owner, due_date, created_at, history_json)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    sid,
+                    c.key,
+                    i,
+                    c.origin,
+                    c.commitment_id,
+                    self._key.seal_text(c.text, f"earlier|{sid}|{c.key}|text"),
+                    None if c.owner is None else c.owner.value,
+                    ts_or_none(c.due_date),
+                    ts(c.created_at),
+                    _history_json(c.history),
+                )
+                for i, c in enumerate(s.earlier)
+            ],
+        )
+
     async def _load_applied(self, session_id: str) -> set[str]:
         rows = await self._all(
             "SELECT event_id FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT ?",
@@ -308,6 +359,7 @@ class Tx:
         await self._save_agreements(state)
         await self._save_commitments(state)
         await self._save_endorsements(state)
+        await self._save_earlier(state)
         await self._save_applied(state)
 
     async def _save_session_row(
@@ -316,14 +368,15 @@ class Tx:
         now = ts(utcnow())
         await self._exec(
             "INSERT INTO sessions (id, chat_id, thread_id, script_id, language, status,"
-            " stage_index, opened_at, ended_at, stage_opened_at, serial, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " stage_index, opened_at, ended_at, stage_opened_at, serial, created_at, updated_at,"
+            " earlier_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET chat_id = excluded.chat_id,"
             " thread_id = excluded.thread_id, script_id = excluded.script_id,"
             " language = excluded.language, status = excluded.status,"
             " stage_index = excluded.stage_index, opened_at = excluded.opened_at,"
             " ended_at = excluded.ended_at, stage_opened_at = excluded.stage_opened_at,"
-            " serial = excluded.serial, updated_at = excluded.updated_at",
+            " serial = excluded.serial, updated_at = excluded.updated_at,"
+            " earlier_index = excluded.earlier_index",
             (
                 s.session_id,
                 chat_id,
@@ -338,6 +391,7 @@ class Tx:
                 s.serial,
                 now,
                 now,
+                s.earlier_index,
             ),
         )
 
@@ -376,8 +430,8 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO answers (session_id, id, pos, stage_id, user_id, text_enc, visibility,"
-            " source_ref, via_private, created_at, edited_at, held)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " source_ref, via_private, created_at, edited_at, held, about)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     sid,
@@ -392,6 +446,7 @@ class Tx:
                     ts(a.created_at),
                     ts_or_none(a.edited_at),
                     int(a.held),
+                    a.about,
                 )
                 for i, a in enumerate(s.answers)
             ],
@@ -400,8 +455,8 @@ class Tx:
     async def _save_drafts(self, s: SessionState) -> None:
         sid = s.session_id
         await self._many(
-            "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at,"
+            " about) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     sid,
@@ -410,6 +465,7 @@ class Tx:
                     self._key.seal_text(d.text, f"drafts|{sid}|{uid}|text"),
                     d.source_ref,
                     ts(d.created_at),
+                    d.about,
                 )
                 for uid, d in s.drafts.items()
             ],
@@ -535,6 +591,11 @@ class Tx:
             "SELECT id FROM sessions WHERE chat_id = ? AND status != ? ORDER BY rowid",
             (chat_id, Status.ENDED.value),
         )
+        return [str(r[0]) for r in rows]
+
+    async def all_sessions(self) -> list[str]:
+        """Every session id, oldest first: for the coordinator's export."""
+        rows = await self._all("SELECT id FROM sessions ORDER BY created_at, rowid")
         return [str(r[0]) for r in rows]
 
     async def sessions_of_place(self, chat_id: int, thread_id: int | None) -> list[str]:
@@ -685,6 +746,12 @@ class Tx:
         ):
             await self._exec(f"DELETE FROM {table} WHERE user_id = ?", u)  # noqa: S608
         await self._exec("UPDATE audit SET actor = NULL WHERE actor = ?", u)
+        # A follow-up's copy of a commitment withdrawn with its proposer goes with it.
+        await self._exec(
+            "DELETE FROM earlier_commitments WHERE NOT EXISTS (SELECT 1 FROM commitments c"
+            " WHERE c.session_id = earlier_commitments.origin"
+            " AND c.id = earlier_commitments.commitment_id)"
+        )
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         ids = (new_chat_id, old_chat_id)

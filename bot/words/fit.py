@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from bot.commands import COMMANDS
 from bot.dialogues import Library
 from bot.engine.effects import Notice, NoticeView
 from bot.engine.script import Script
@@ -22,6 +23,8 @@ from bot.words.markup import MAX_MESSAGE, MAX_POPUP, Context, strip_tags, telegr
 from bot.words.names import due_name, owner_name, role_name, stage_title
 from bot.words.notices import NOTICES, render_notice
 
+# A command's description in the menu (setMyCommands refuses a longer one).
+MAX_COMMAND_DESCRIPTION = 256
 # Numbers as long as a session can make them: a five-digit count or limit.
 LONG_NUMBER = 99_999
 LONG_DATE = "2030-09-30"  # a month with a long name in every language
@@ -59,14 +62,18 @@ def _lengths(code: Notice, tr: Translator, script: Script) -> tuple[int, int]:
     return popup, telegram_length(rendered.text)
 
 
-def notices_over_limits(language: str, library: Library | None = None) -> list[str]:
+def notices_over_limits(
+    language: str, library: Library | None = None, translated: Translator | None = None
+) -> list[str]:
     """Each notice whose ``language`` text crosses a Telegram limit its English stays within.
 
     One line per notice and limit, naming the notice, the longest case found, and the limit.
+    ``translated`` defaults to the shipped catalog of ``language``.
     """
     library = library or Library.load()
     scripts = [library[script_id] for script_id in library.ids()]
-    translated, english = Translator.load(language), Translator.load("en")
+    translated = translated or Translator.load(language)
+    english = Translator.load("en")
     problems = []
     for code in Notice:
         sizes = [(_lengths(code, translated, s), _lengths(code, english, s)) for s in scripts]
@@ -82,3 +89,14 @@ def notices_over_limits(language: str, library: Library | None = None) -> list[s
                     f"(English: {source}); shorten the translation"
                 )
     return problems
+
+
+def commands_over_limits(language: str, translated: Translator | None = None) -> list[str]:
+    """Each command description whose ``language`` text Telegram's menu would refuse."""
+    translated = translated or Translator.load(language)
+    return [
+        f"{language}: the description of /{command.name} has {len(text)} characters, "
+        f"a command menu holds {MAX_COMMAND_DESCRIPTION}; shorten the translation"
+        for command in COMMANDS
+        if len(text := translated.gettext(command.description)) > MAX_COMMAND_DESCRIPTION
+    ]

@@ -238,6 +238,9 @@ NOTICES: dict[Notice, NoticeText] = {
         placeholders=("owner", "due"),
     ),
     Notice.END_NOT_YET: NoticeText(N_("The session goes on.")),
+    Notice.NO_EARLIER: NoticeText(
+        N_("This group has no earlier commitments to look at yet. The facilitator can go on.")
+    ),
     Notice.ANSWER_HERE: NoticeText(
         N_(
             "“{stage}”: {question}\n\nWrite your answer here, as a message. I will then ask how "
@@ -245,6 +248,15 @@ NOTICES: dict[Notice, NoticeText] = {
         ),
         params=("stage_id",),
         placeholders=("stage", "question"),
+    ),
+    Notice.VOICE_RECOGNISABLE: NoticeText(
+        N_(
+            "I keep your voice message as Telegram's reference to it, not the sound. If it is "
+            "shared without a name, I post it myself, but people may still know your voice."
+        )
+    ),
+    Notice.VOICE_GONE: NoticeText(
+        N_("This voice answer can no longer be played: its author withdrew or erased it.")
     ),
     Notice.SESSION_LANGUAGE: NoticeText(
         N_(

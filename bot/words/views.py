@@ -17,6 +17,7 @@ from bot.engine.effects import (
     CharterView,
     CommitmentView,
     DueView,
+    EarlierView,
     EndCheckView,
     NoticeView,
     PromptView,
@@ -29,7 +30,7 @@ from bot.engine.effects import (
     View,
     WelcomeView,
 )
-from bot.engine.script import CHOICE_KINDS, Channel, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Stage, StageKind
 from bot.engine.state import Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.charter import caption as charter_caption
@@ -47,12 +48,13 @@ from bot.words.names import (
     progress_name,
     role_name,
     script_title,
+    spoken,
     stage_of,
     stage_text,
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_record, render_summary
+from bot.words.summary import record_quotes, render_record, render_summary, voice_answers
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -73,6 +75,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return _commitment(view, ctx)
         case DueView():
             return _due(view, ctx)
+        case EarlierView():
+            return _earlier(view, ctx)
         case StatusView():
             return _status(view, ctx)
         case EndCheckView():
@@ -82,7 +86,7 @@ def render(view: View, ctx: Context) -> Rendered:
         case CharterView():  # a document: as text, the words that go with it
             return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
-            return Rendered(render_record(view.summary, ctx))
+            return Rendered(render_record(view.summary, ctx), _play_keys(view, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
@@ -130,6 +134,11 @@ def _welcome(view: WelcomeView, ctx: Context) -> Rendered:
 def _how_to_answer(ctx: Context, stage: Stage) -> str:
     tr = ctx.tr
     private = bool(stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS})
+    if stage.kind is StageKind.EARLIER:
+        return tr.gettext(
+            "For each commitment below, those who act on it say where it stands with its buttons, "
+            "and anyone replies to its card: what helped, and what got in the way."
+        )
     if stage.kind is StageKind.TEXT:
         if Channel.GROUP in stage.channels and private:
             return tr.gettext(
@@ -231,7 +240,7 @@ def _option_keys(ctx: Context, stage: Stage) -> Keys:
 def _answer_keys(ctx: Context, stage: Stage) -> Keys:
     """An open stage's buttons besides its options: answer privately, or consent to quotes."""
     tr = ctx.tr
-    if stage.kind is StageKind.TEXT and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
+    if stage.kind in TEXT_KINDS and stage.channels & {Channel.PRIVATE, Channel.ANONYMOUS}:
         return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
     if stage.kind is StageKind.REVIEW:
         return (
@@ -254,10 +263,11 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
             name=f"<b>{escape(view.author)}</b>", stage=title
         )
+    said = spoken(tr, view.text)
     if view.tally is None:
-        return Rendered(f"{head}\n{escape(view.text)}")
+        return Rendered(f"{head}\n{escape(said)}")
     # A statement of the shared vision: its votes so far, and the buttons to vote.
-    lines = [head, escape(view.text), "", _tally_line(view.tally, ctx)]
+    lines = [head, escape(said), "", _tally_line(view.tally, ctx)]
     return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
 
 
@@ -267,7 +277,8 @@ EXCERPT = 80
 
 def _statement(view: StatementView, ctx: Context) -> Rendered:
     """The vote card under a group reply: which statement, its votes so far, the buttons."""
-    text = view.text if len(view.text) <= EXCERPT else view.text[: EXCERPT - 1].rstrip() + "…"
+    said = spoken(ctx.tr, view.text)
+    text = said if len(said) <= EXCERPT else said[: EXCERPT - 1].rstrip() + "…"
     lines = [
         "🗳 " + tagged("b", ctx.tr.gettext("Do you agree with this statement?")),
         escape(ctx.tr.gettext("“{text}”").format(text=text)),
@@ -282,6 +293,16 @@ def _tally_line(tally: AgreementTally, ctx: Context) -> str:
             agree=tally.agree, unsure=tally.unsure, disagree=tally.disagree
         )
     )
+
+
+def _play_keys(view: RecordView, ctx: Context) -> Keys:
+    """A button per voice answer of the record, five to a row: pressed, the bot sends that
+    voice to the facilitator privately."""
+    keys = [
+        Key(f"▶ {n}", data=button(Action.PLAY, ctx.session_id, answer_id))
+        for n, answer_id in enumerate(voice_answers(record_quotes(view.summary)), start=1)
+    ]
+    return tuple(tuple(keys[i : i + 5]) for i in range(0, len(keys), 5))
 
 
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
@@ -346,6 +367,35 @@ def _due(view: DueView, ctx: Context) -> Rendered:
         ),
     ]
     return Rendered("\n".join(lines), progress_keys(ctx, view.commitment_id))
+
+
+def _earlier(view: EarlierView, ctx: Context) -> Rendered:
+    """One earlier commitment in a follow-up: where it stands, with the status buttons while
+    the group is on it."""
+    tr = ctx.tr
+    status = progress_name(tr, view.status)
+    if view.status_date is not None:
+        status = tr.gettext("{status} (since {date})").format(
+            status=status, date=_date(tr, view.status_date)
+        )
+    heading = tr.gettext("Commitment {number} of {total}:").format(
+        number=view.number, total=view.total
+    )
+    lines = [
+        "🤝 " + tagged("b", heading),
+        escape(view.text),
+        "",
+        escape(tr.gettext("Who acts: {owner}").format(owner=owner_name(tr, view.owner))),
+        escape(tr.gettext("By when: {due}").format(due=_date(tr, view.due_date))),
+        escape(tr.gettext("Where it stands: {status}").format(status=status)),
+    ]
+    if not view.open:
+        return Rendered("\n".join(lines))
+    lines += [
+        "",
+        escape(tr.gettext("Reply to this message: what helped, and what got in the way?")),
+    ]
+    return Rendered("\n".join(lines), progress_keys(ctx, view.key))
 
 
 def _date(tr: Translator, iso: str | None) -> str:

@@ -31,6 +31,7 @@ from bot.engine.effects import (
     Delete,
     Edit,
     Group,
+    Notice,
     Pin,
     PromptView,
     RecordView,
@@ -43,7 +44,7 @@ from bot.engine.effects import (
     WelcomeView,
 )
 from bot.engine.machine import new_session, step
-from bot.engine.script import CHOICE_KINDS, Channel, Option, Script, Stage, StageKind
+from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Option, Script, Stage, StageKind
 from bot.engine.state import Agreement, Due, Owner, Role, SessionState, Status, Visibility
 from bot.engine.summary import (
     RoleCounts,
@@ -84,7 +85,7 @@ def stages(draw: st.DrawFn, stage_id: str, kind: StageKind) -> Stage:
         fields["options"] = tuple(Option(id=i, label=i.upper()) for i in ids)
         if kind is StageKind.MULTI_CHOICE:
             fields["max_choices"] = draw(st.none() | st.integers(1, len(ids)))
-    if kind is StageKind.TEXT:
+    if kind in TEXT_KINDS:
         fields["answer_in"] = draw(
             st.none() | st.sets(st.sampled_from(list(Channel)), min_size=1).map(frozenset)
         )
@@ -110,13 +111,13 @@ def random_scripts(draw: st.DrawFn) -> Script:
     # Input stages are drawn more often than info and review stages: they hold the rules.
     weighted = [*[StageKind.TEXT] * 3, *[StageKind.COMMITMENT] * 2, *StageKind]
     kinds = draw(st.lists(st.sampled_from(weighted), min_size=len(ids), max_size=len(ids)))
-    seen_review = False
+    seen: set[StageKind] = set()
     built = []
     for stage_id, drawn in zip(ids, kinds, strict=True):
         kind = drawn
-        if kind is StageKind.REVIEW:
-            kind = StageKind.TEXT if seen_review else kind  # at most one review
-            seen_review = True
+        if kind in (StageKind.REVIEW, StageKind.EARLIER):
+            kind = StageKind.TEXT if kind in seen else kind  # at most one of each
+            seen.add(drawn)
         built.append(draw(stages(stage_id, kind)))
     return Script(
         id="prop-script", schema_version=1, title="Prop", description="D", stages=tuple(built)
@@ -170,6 +171,14 @@ visibilities = st.sampled_from(list(Visibility))
 
 def ev_(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.fixed_dictionaries(fields).map(lambda f: ("event", cls, f))
+
+
+def any_answer(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """An answer to any stage, from anyone, in any channel."""
+    channels = st.sampled_from(list(Channel))
+    return ev_(
+        ev.Answered, actor=users, stage_id=stage_ids, text=texts, channel=channels, **fields
+    )
 
 
 def privileged(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -261,18 +270,32 @@ any_op = weighted(
     (1, ev_(ev.Joined, actor=users)),
     (1, ev_(ev.Consented, actor=users, accept=st.booleans())),
     (1, ev_(ev.RoleChosen, actor=users, role=roles)),
-    (16, answers),
+    (1, ev_(ev.RoleChangeAsked, actor=users)),
+    (1, ev_(ev.MemberLeft, user_id=users)),
+    # Acts of someone the shell found outside the group: never applied.
+    (1, ev_(ev.Joined, actor=users, actor_is_member=st.just(False))),
     (
         1,
         ev_(
-            ev.Answered,
+            ev.ChoiceToggled,
             actor=users,
             stage_id=stage_ids,
-            text=texts,
-            channel=st.sampled_from(list(Channel)),
-            source_ref=refs,
+            option_id=option_ids,
+            actor_is_member=st.just(False),
         ),
     ),
+    (1, any_answer(actor_is_member=st.just(False))),
+    (
+        1,
+        ev_(
+            ev.EndorsementToggled,
+            actor=users,
+            commitment_id=commitment_ids,
+            actor_is_member=st.just(False),
+        ),
+    ),
+    (16, answers),
+    (1, any_answer(source_ref=refs)),
     (5, shares),
     (3, confides),
     (2, edits),
@@ -304,6 +327,7 @@ STAGE_OPS: dict[StageKind, st.SearchStrategy[Any]] = {
         (6, agreements),
         (1, quote_consents),
     ),
+    StageKind.EARLIER: weighted((3, any_op), (8, fitting_answers), (2, edits), (6, confides)),
     StageKind.CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.MULTI_CHOICE: weighted((3, any_op), (8, chooses)),
     StageKind.COMMITMENT: weighted(
@@ -503,6 +527,7 @@ class Run:
         assert repeated == []
 
         check_authority(before, after, event)
+        check_membership(before, after, event, effects)
         check_effects(self.script, after, effects)
         check_summary(self.script, after, build_summary(self.script, after))
         check_anonymity(after, event, effects)
@@ -519,6 +544,12 @@ class Run:
 
 def active_roles(state: SessionState) -> RoleCounts:
     return RoleCounts.of([p.role for p in state.participants.values() if p.active and p.role])
+
+
+def took_part(state: SessionState) -> RoleCounts:
+    """Everyone who joined with a role, those who left the group since included."""
+    roles = [p.role for p in state.participants.values() if p.consented and p.role]
+    return RoleCounts.of(roles)
 
 
 def role_counts_in(value: Any) -> Iterator[RoleCounts]:
@@ -561,18 +592,41 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
             assert authorised
             assert after.facilitators == [*before.facilitators, event.user_id]
         else:
-            assert isinstance(event, ev.Opened | ev.ParticipantErased | ev.Consented)
+            assert isinstance(
+                event, ev.Opened | ev.ParticipantErased | ev.Consented | ev.MemberLeft
+            )
             assert set(after.facilitators) <= set(before.facilitators) or isinstance(
                 event, ev.Opened
             )
 
 
+def check_membership(
+    before: SessionState, after: SessionState, event: Any, effects: list[Any]
+) -> None:
+    """Someone outside the group changes nothing; someone who left takes part no more."""
+    if getattr(event, "actor_is_member", None) is False:
+        assert after.model_copy(update={"applied": before.applied}) == before
+    if isinstance(event, ev.MemberLeft):
+        assert event.user_id not in after.facilitators
+        gone = after.participants.get(event.user_id)
+        assert gone is None or not gone.active
+        assert after.answers == before.answers  # what they said stays
+    for p in after.participants.values():
+        if p.left:  # nudged by nobody, counted nowhere
+            assert not any(
+                isinstance(e, Send)
+                and getattr(e.to, "user_id", None) == p.user_id
+                and getattr(e.view, "code", None) is Notice.NUDGE
+                for e in effects
+            )
+
+
 def check_effects(script: Script, state: SessionState, effects: list[Any]) -> None:
-    active = active_roles(state)
+    active, joined = active_roles(state), took_part(state)
     for effect in effects:
         for counts in role_counts_in(effect):
             assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
-            assert counts.total <= active.total or isinstance(effect, Delete)
+            assert counts.total <= joined.total or isinstance(effect, Delete)
         view = getattr(effect, "view", None)
         if isinstance(view, WelcomeView):
             assert view.participants == active
@@ -622,11 +676,12 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
     for counts in role_counts_in(summary):
         assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
         assert counts.total <= summary.participants.total
-    assert summary.participants == active_roles(state)
+    assert summary.participants == took_part(state)
     assert summary.withheld >= 0
-    text_stages = [s for s in script.stages if s.in_summary and s.kind is StageKind.TEXT]
+    text_stages = [s for s in script.stages if s.in_summary and s.kind in TEXT_KINDS]
     answers = [a for s in text_stages for a in state.answers_for(s.id) if not a.held]
-    assert len(summary.quotes) + summary.withheld == len(answers)
+    notes = sum(len(line.notes) for line in summary.earlier)  # quoted under their commitment
+    assert len(summary.quotes) + notes + summary.withheld == len(answers)
     for choice in summary.choices:
         stage = script.stage(choice.stage_id)
         assert stage is not None
