@@ -37,6 +37,7 @@ class Action(StrEnum):
     FORGET = "f"  # f|-|1 confirms erasure, f|-|0 keeps everything
     LANGUAGE = "l"  # l|-|fr: the presser's own language, in every session
     SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
+    PLAY = "y"  # y|sid|a12: send this voice answer to me privately (facilitators)
 
 
 # How many arguments follow the session id, per action.
@@ -56,6 +57,7 @@ _ARITY: dict[Action, int] = {
     Action.FORGET: 1,
     Action.LANGUAGE: 1,
     Action.SESSION_LANGUAGE: 1,
+    Action.PLAY: 1,
 }
 
 # The buttons about a person rather than a session: their session id is always NO_SESSION.

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "status", help="pending and set-aside messages and updates, and the last errors"
     )
+    export = commands.add_parser(
+        "export", help="the coordinator's facts across groups: no names, ids or text"
+    )
+    export.add_argument("--since", metavar="DATE", help="sessions opened on or after DATE")
+    export.add_argument("--format", default="json", help="csv or json (default: json)")
+    export.add_argument("-o", dest="output", type=Path, metavar="FILE", help="default: stdout")
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page with charts across groups"
+    )
+    report.add_argument("-o", dest="output", type=Path, metavar="FILE.html")
     return parser
 
 
@@ -149,6 +160,66 @@ def _status() -> int:
     except (ConfigError, StorageError) as error:
         print(error, file=sys.stderr)
         return 2
+    return 0
+
+
+class _Mistake(Exception):
+    """An operator's mistake on the command line, said in one sentence."""
+
+
+def _since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Mistake(f"--since {value!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def _write(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _Mistake(f"cannot write {output}: {error.strerror or error}.") from None
+
+
+def _export(since: str | None, fmt: str, output: Path | None) -> int:
+    from bot.export import FORMATS, collect, render
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
+
+    try:
+        if fmt not in FORMATS:
+            raise _Mistake(f"--format {fmt!r} is not known; use csv or json.")
+        day = _since(since)
+        db, key = _database()
+        _write(output, render(asyncio.run(collect(db, key, day)), fmt))
+    except (ConfigError, StorageError, _Mistake) as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _report(output: Path | None) -> int:
+    from bot.dialogues import Library
+    from bot.export import collect
+    from bot.report import render_report
+    from bot.settings import ConfigError
+    from bot.storage import StorageError
+
+    try:
+        if output is None:
+            raise _Mistake("ikiganiro report needs -o FILE.html: where to write the page.")
+        db, key = _database()
+        rows = asyncio.run(collect(db, key))
+        _write(output, render_report(rows, Library.load(), datetime.now(UTC).date()))
+    except (ConfigError, StorageError, _Mistake) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"report written to {output}")
     return 0
 
 
@@ -305,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         return _backup(args.dest)
     if args.command == "status":
         return _status()
+    if args.command == "export":
+        return _export(args.since, args.format, args.output)
+    if args.command == "report":
+        return _report(args.output)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

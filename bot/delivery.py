@@ -141,6 +141,20 @@ class Document(_Frozen):
     replace: bool = False
 
 
+class Voice(_Frozen):
+    """A voice answer sent again by Telegram's file id (the bot never holds its sound): to the
+    group as its author chose, or to a facilitator who asked. The new message is the bot's, so
+    nothing in it names who recorded it; ``caption`` says what it is (HTML)."""
+
+    op: Literal["voice"] = "voice"
+    priority: Priority = Priority.ESSENTIAL
+    chat_id: ChatId
+    thread_id: int | None = None
+    file_id: str
+    caption: str | None = None
+    key: str | None = None
+
+
 class Menu(_Frozen):
     """The command menu one member of one group sees: a facilitator gets the leading commands.
 
@@ -155,7 +169,8 @@ class Menu(_Frozen):
 
 
 Operation = Annotated[
-    Send | Edit | Delete | Popup | React | Pin | Document | Menu, Field(discriminator="op")
+    Send | Edit | Delete | Popup | React | Pin | Document | Voice | Menu,
+    Field(discriminator="op"),
 ]
 
 _OPERATION: TypeAdapter[Operation] = TypeAdapter(Operation)

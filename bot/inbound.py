@@ -49,6 +49,14 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceNote:
+    """A voice note or round video message: only Telegram's id of the file, never its sound."""
+
+    file_id: str
+    replies_to_bot_message: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NotText:
     """A photo, voice note, sticker…: not read, not kept."""
 
@@ -100,5 +108,14 @@ class Migrated:
 
 
 Request = (
-    Command | Text | NotText | Start | Pressed | OnBehalf | MemberLeft | BotMembership | Migrated
+    Command
+    | Text
+    | VoiceNote
+    | NotText
+    | Start
+    | Pressed
+    | OnBehalf
+    | MemberLeft
+    | BotMembership
+    | Migrated
 )

@@ -28,9 +28,10 @@ from bot.engine.effects import (
     React,
     Reply,
     Send,
+    SharedAnswerView,
 )
 from bot.engine.script import Script
-from bot.engine.state import SessionState
+from bot.engine.state import SessionState, voice_of
 from bot.i18n.catalog import translator
 from bot.inbound import Origin
 from bot.words.charter import caption as charter_caption
@@ -104,6 +105,8 @@ def _operations(effect: Effect, scene: Scene, voice: Voice) -> list[op.Operation
             return [_charter(charter, scene, voice, effect.key)]
         case Edit(view=CharterView() as charter):
             return [_charter(charter, scene, voice, effect.key, replace=True)]
+        case Send(to=Group(), view=SharedAnswerView(text=text)) if voice_of(text):
+            return [_voice(effect, place.chat_id, place.thread_id, group)]
         case Send(to=Group()):
             reply = _ref(effect.reply_to)
             reply_to = reply[1] if reply and reply[0] == place.chat_id else None
@@ -177,10 +180,23 @@ def _priority(key: str | None, *, edit: bool) -> op.Priority:
     return op.Priority.ESSENTIAL
 
 
-def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Send:
+def _voice(effect: Send, chat_id: int, thread_id: int | None, ctx: Context) -> op.Voice:
+    """A shared voice answer: its file id sent again, what it is as the caption."""
+    assert isinstance(effect.view, SharedAnswerView)
+    file_id = voice_of(effect.view.text) or ""
+    caption = render_view(effect.view, ctx).text
+    return op.Voice(
+        chat_id=chat_id, thread_id=thread_id, file_id=file_id, caption=caption, key=effect.key
+    )
+
+
+def _to_person(effect: Send, user_id: int, scene: Scene, voice: Voice) -> op.Operation:
     state = scene.state
     language = _language_of(scene, user_id)
-    rendered = render_view(effect.view, voice.context(language, scene.script, state.session_id))
+    ctx = voice.context(language, scene.script, state.session_id)
+    if isinstance(effect.view, SharedAnswerView) and voice_of(effect.view.text):
+        return _voice(effect, user_id, None, ctx)  # played to a facilitator who asked
+    rendered = render_view(effect.view, ctx)
     # If they never opened a private chat with the bot, the group is shown how to.
     pointer = private_chat_pointer(voice.bot_username, state.session_id)(
         translator(state.language)

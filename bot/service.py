@@ -52,6 +52,7 @@ from bot.inbound import (
     Request,
     Start,
     Text,
+    VoiceNote,
 )
 from bot.planner import (
     Place,
@@ -160,6 +161,8 @@ class Service:
                 await self._command(update_id, origin, request)
             case Text():
                 await self._text(update_id, origin, request)
+            case VoiceNote():
+                await self._voice(update_id, origin, request)
             case NotText():
                 await self._say(update_id, origin, texts.text_only if origin.private else None)
             case Start():
@@ -255,6 +258,22 @@ class Service:
                 source_ref=ref,
             )
         missing = texts.no_private_session if origin.private and not said.edited else None
+        await self._act(update_id, origin, event, missing=missing)
+
+    async def _voice(self, update_id: int | None, origin: Origin, note: VoiceNote) -> None:
+        """A voice note is said like a text: the engine decides whether it answers a stage."""
+        ref = source_ref(origin.chat_id or 0, origin.message_id or 0)
+        replies_to = await self._key_of(origin, note.replies_to_bot_message)
+        event = ev.Said(
+            event_id=_PENDING,
+            actor=_actor(origin),
+            text="",
+            voice=note.file_id,
+            channel=Channel.PRIVATE if origin.private else Channel.GROUP,
+            replies_to=replies_to,
+            source_ref=ref,
+        )
+        missing = texts.no_private_session if origin.private else None
         await self._act(update_id, origin, event, missing=missing)
 
     async def _start(self, update_id: int | None, origin: Origin, start: Start) -> None:
@@ -864,6 +883,8 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.PLAY:
+                return ev.VoicePlayRequested(event_id=pending, actor=actor, answer_id=args[0])
             case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:
                 return ev.SessionLanguageSet(
                     event_id=pending, actor=actor, language=args[0], by_button=True

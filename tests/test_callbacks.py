@@ -33,6 +33,7 @@ def test_every_action_round_trips() -> None:
         Action.PROGRESS: ("c12", "in_progress"),
         Action.AGREE: ("a123", "disagree"),
         Action.SESSION_LANGUAGE: ("rn",),
+        Action.PLAY: ("a12",),
     }
     assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():

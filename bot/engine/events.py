@@ -84,6 +84,7 @@ class Answered(_ByPerson):
     text: str
     channel: Channel = Channel.GROUP
     source_ref: str | None = None
+    voice: str | None = None  # a voice note's file id (``text`` is then empty)
     about: str | None = None  # the earlier commitment (its key) a follow-up answer speaks of
 
 
@@ -101,6 +102,7 @@ class Said(_ByPerson):
     channel: Channel = Channel.GROUP
     replies_to: str | None = None
     source_ref: str | None = None
+    voice: str | None = None  # a voice note or round video: Telegram's file id, nothing else
 
 
 class LinkOpened(_ByPerson):
@@ -238,6 +240,14 @@ class SessionLanguageSet(_Privileged):
     by_button: bool = False
 
 
+class VoicePlayRequested(_Privileged):
+    """A facilitator asked to hear a voice answer: it is sent to them privately by its file id
+    (a message of the bot's, which carries nothing of who recorded it)."""
+
+    type: Literal["voice_play_requested"] = "voice_play_requested"
+    answer_id: str
+
+
 class EndDeclined(_ByPerson):
     """The facilitator answered "Not yet" to the question whether to end: nothing changes."""
 
@@ -347,6 +357,7 @@ Event = Annotated[
     | Ended
     | EndDeclined
     | SessionLanguageSet
+    | VoicePlayRequested
     | StatusRequested
     | SummaryRequested
     | CharterRequested
@@ -371,4 +382,5 @@ PRIVILEGED = (
     CharterRequested,
     NudgeRequested,
     SessionLanguageSet,
+    VoicePlayRequested,
 )

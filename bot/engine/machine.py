@@ -52,6 +52,7 @@ from bot.engine.state import (
     DUE_DAYS,
     NOBODY,
     SETTLED,
+    VOICE_PREFIX,
     Agreement,
     Answer,
     Commitment,
@@ -72,6 +73,7 @@ from bot.engine.summary import (
     build_summary,
     endorsement_counts,
     is_shared,
+    quotable,
     unnamed_answers,
     voice_counts,
 )
@@ -139,6 +141,7 @@ def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
                 text=e.text,
                 channel=e.channel,
                 source_ref=e.source_ref,
+                voice=e.voice,
                 about=_about(script, s, stage_id, e.replies_to),
             )
         case ev.LinkOpened():
@@ -174,6 +177,8 @@ def _said_stage(script: Script, s: SessionState, e: ev.Said) -> str | None:
         if replied is not None and replied.kind not in {*TEXT_KINDS, StageKind.COMMITMENT}:
             return None  # "thank you" to an info stage, a word on a choice: conversation
         return e.replies_to.removeprefix("prompt:")
+    if e.voice is not None:
+        return None  # a voice note in the group answers only the prompt it replies to
     participant = s.participants.get(e.actor)
     stage = _current(script, s)
     if (
@@ -208,8 +213,8 @@ def _shown_earlier(s: SessionState) -> EarlierCommitment | None:
 
 def _lives_on(e: ev.Event) -> bool:
     """What an ended session still accepts: a wish to be forgotten, what keeps its
-    commitments alive (their due-date reminders and reports of where they stand), and its
-    charter asked for again."""
+    commitments alive (their due-date reminders and reports of where they stand), its
+    charter asked for again, and someone leaving the group (who then reports no more)."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
     return isinstance(
@@ -217,7 +222,8 @@ def _lives_on(e: ev.Event) -> bool:
         ev.ParticipantErased
         | ev.CommitmentStatusReported
         | ev.CommitmentStatusCarried
-        | ev.CharterRequested,
+        | ev.CharterRequested
+        | ev.MemberLeft,
     )
 
 
@@ -584,8 +590,10 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
         not private and Channel.GROUP not in allowed
     ):
         return _tell(e, Notice.NOT_HERE)
-    text = e.text.strip()
-    if refusal := _check_text(e, stage, text):
+    if e.voice is not None and stage.kind is StageKind.COMMITMENT:
+        return _tell(e, Notice.NOT_HERE)  # a proposal is read on its card: it must be written
+    text = VOICE_PREFIX + e.voice if e.voice is not None else e.text.strip()
+    if e.voice is None and (refusal := _check_text(e, stage, text)):
         return refusal
     if stage.kind is StageKind.COMMITMENT:
         return _propose(script, s, e, stage, text, now)
@@ -593,14 +601,11 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
         s.drafts[e.actor] = Draft(
             stage_id=stage.id, text=text, source_ref=e.source_ref, created_at=now, about=e.about
         )
-        return [
-            _notice(
-                e.actor,
-                Notice.SHARE_CHOICE,
-                stage_id=stage.id,
-                choices=",".join(v.value for v in _visibilities(stage)),
-            )
-        ]
+        choices = _visibilities(stage)
+        warning = e.voice is not None and Visibility.ANONYMOUS in choices
+        warned: Effects = [_notice(e.actor, Notice.VOICE_RECOGNISABLE)] if warning else []
+        choice = ",".join(v.value for v in choices)
+        return [*warned, _notice(e.actor, Notice.SHARE_CHOICE, stage_id=stage.id, choices=choice)]
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
         return _tell(e, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     s.answers.append(
@@ -1257,6 +1262,28 @@ def _charter_requested(
     return [Send(to=Group(), view=charter_view(script, s, now, e.place), key="charter")]
 
 
+def _voice_play_requested(
+    script: Script, s: SessionState, e: ev.VoicePlayRequested, now: datetime
+) -> Effects:
+    """A voice answer, sent to the facilitator who asked, by the bot: an anonymous one as
+    anonymous as in the group. One held back from every summary is not played either."""
+    answer = next((a for a in s.answers if a.id == e.answer_id), None)
+    author = s.participants.get(answer.user_id) if answer else None
+    stage = script.stage(answer.stage_id) if answer else None
+    if answer is None or answer.voice is None or author is None or stage is None:
+        return _tell(e, Notice.VOICE_GONE)
+    if answer.held or not quotable(stage, answer, author):
+        return _tell(e, Notice.VOICE_GONE)
+    named = answer.visibility is Visibility.NAMED
+    view = SharedAnswerView(
+        script_id=script.id,
+        stage_id=answer.stage_id,
+        text=answer.text,
+        author=author.name if named else None,
+    )
+    return [Send(to=Person(user_id=e.actor), view=view), *_reply(Notice.DONE)]
+
+
 def _status_requested(
     script: Script, s: SessionState, e: ev.StatusRequested, now: datetime
 ) -> Effects:
@@ -1444,6 +1471,8 @@ def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetim
     if participant is None or participant.left:
         return []
     participant.left = True
+    if s.status is Status.ENDED:
+        return []  # the welcome of an ended session is not redrawn
     return [Edit(key="welcome", view=_welcome(script, s))]
 
 
@@ -1479,6 +1508,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.Ended: _ended,
     ev.EndDeclined: _end_declined,
     ev.SessionLanguageSet: _session_language_set,
+    ev.VoicePlayRequested: _voice_play_requested,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.CharterRequested: _charter_requested,

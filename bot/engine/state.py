@@ -121,6 +121,23 @@ class Participant(_Model):
         return self.consented and self.role is not None and not self.left
 
 
+# A voice note (or round video message) is kept as Telegram's file id, never its sound, in the
+# answer's text field (so it is sealed and erased exactly as text is) behind this prefix, which
+# nobody can type in a Telegram message. ``VOICE_MARK`` stands for it wherever text is shown.
+VOICE_PREFIX = "\x1evoice:"
+VOICE_MARK = "\x1evoice"
+
+
+def voice_of(text: str) -> str | None:
+    """The file id of a voice answer's text, or None for a written one."""
+    return text.removeprefix(VOICE_PREFIX) if text.startswith(VOICE_PREFIX) else None
+
+
+def shown(text: str) -> str:
+    """An answer's text as summaries may carry it: a voice answer's file id stays behind."""
+    return VOICE_MARK if voice_of(text) is not None else text
+
+
 class Answer(_Model):
     id: str
     stage_id: str
@@ -138,6 +155,11 @@ class Answer(_Model):
     held: bool = False
     # The earlier commitment (its key, "e2") a follow-up answer speaks of, if any.
     about: str | None = None
+
+    @property
+    def voice(self) -> str | None:
+        """Telegram's file id of a voice answer; None for a written one."""
+        return voice_of(self.text)
 
     @property
     def posted_by_bot(self) -> bool:

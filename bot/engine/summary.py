@@ -32,6 +32,7 @@ from bot.engine.state import (
     Status,
     UserId,
     Visibility,
+    shown,
 )
 
 
@@ -87,10 +88,11 @@ class Section(StrEnum):
 
 class Quote(_Frozen):
     stage_id: str
-    text: str
+    text: str  # VOICE_MARK for a voice answer: its file id never leaves the state
     author: str | None  # None: anonymous
     role: Role | None  # None: anonymous
     section: Section = Section.OFFERS
+    answer_id: str = ""  # what a facilitator's Play button names
 
 
 class Statement(_Frozen):
@@ -218,7 +220,8 @@ def _role(state: SessionState, user_id: int) -> Role | None:
 
 
 def build_summary(script: Script, state: SessionState) -> Summary:
-    active = [p for p in state.participants.values() if p.active]
+    # Who took part: with a role, also those who left the group since (their answers stay).
+    active = [p for p in state.participants.values() if p.consented and p.role is not None]
     stages = [s for s in script.stages if s.in_summary and s.takes_input]
     quotes: list[Quote] = []
     withheld = 0
@@ -303,7 +306,7 @@ def _statement(
     return Statement(
         answer_id=answer.id,
         stage_id=stage.id,
-        text=answer.text,
+        text=shown(answer.text),
         author=author.name if named else None,
         role=author.role if named else None,
         agree=agree,
@@ -370,13 +373,19 @@ def _quotes(
         quotes.append(
             Quote(
                 stage_id=stage.id,
-                text=answer.text,
+                text=shown(answer.text),
+                answer_id=answer.id,
                 author=author.name if named else None,
                 role=author.role if named else None,
                 section=_section(stage),
             )
         )
     return quotes, withheld
+
+
+def quotable(stage: Stage, answer: Answer, author: Participant) -> bool:
+    """Whether an answer may be quoted in any summary (see ``_quotable``)."""
+    return _quotable(stage, answer, author)
 
 
 def _quotable(stage: Stage, answer: Answer, author: Participant) -> bool:

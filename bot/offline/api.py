@@ -599,6 +599,25 @@ class FakeBotApi(UserSide, BaseRequest):
         self._attach(msg, name, data, caption)
         return self._render(msg)
 
+    def _send_voice(self, params: JSON) -> JSON:
+        """A voice note sent again by its ``file_id`` (the bot never holds its sound): the new
+        message is the bot's, with nothing of who recorded it."""
+        chat = self._chat_param(params, sending=True)
+        file_id = params.get("voice")
+        if not isinstance(file_id, str) or not file_id:
+            raise bad("wrong remote file identifier specified")
+        caption = params.get("caption")
+        if caption is not None and len(str(caption)) > 1024:
+            raise bad("message caption is too long")
+        raw_thread = params.get("message_thread_id")
+        thread, is_topic = self._thread_for(
+            chat, int(raw_thread) if raw_thread is not None else None, None
+        )
+        msg = self._store(chat, self.bot_id, thread_id=thread, is_topic=is_topic)
+        msg.voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 7}
+        msg.caption = str(caption) if caption is not None else None
+        return self._render(msg)
+
     def _edit_message_media(self, params: JSON) -> JSON:
         """A document's file (and caption) replaced; only uploads of documents are modelled."""
         _, msg = self._edit_target(params)
@@ -827,6 +846,7 @@ class FakeBotApi(UserSide, BaseRequest):
             ("getWebhookInfo", _get_webhook_info),
             ("sendMessage", _send_message),
             ("sendDocument", _send_document),
+            ("sendVoice", _send_voice),
             ("editMessageMedia", _edit_message_media),
             ("editMessageText", _edit_message_text),
             ("editMessageReplyMarkup", _edit_message_reply_markup),

@@ -67,6 +67,29 @@ class UserSide(World):
         )
         return self._update("message", self._render(msg))
 
+    def voice(
+        self,
+        user_id: int,
+        chat_id: int,
+        file_id: str,
+        *,
+        reply_to: int | None = None,
+        video: bool = False,
+    ) -> JSON:
+        """A user records a voice note (or, ``video``, a round video message); see :meth:`text`.
+
+        Telegram sends the bot only the file's id: its sound stays on Telegram's servers."""
+        update = self.text(user_id, chat_id, "", reply_to=reply_to)
+        msg = self._messages[update["message"]["chat"]["id"]][update["message"]["message_id"]]
+        msg.text, msg.entities = None, []
+        media = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        if video:
+            msg.video_note = {**media, "length": 240, "duration": 7}
+        else:
+            msg.voice = {**media, "duration": 7, "mime_type": "audio/ogg"}
+        update["message"] = self._render(msg)
+        return update
+
     def command(
         self, user_id: int, chat_id: int, command: str, *, reply_to: int | None = None
     ) -> JSON:
@@ -303,9 +326,9 @@ class UserSide(World):
         if chat is not None and chat.bot_status == "administrator":
             return True
         text = message.get("text")
-        if text is None:
+        if text is None and not ("voice" in message or "video_note" in message):
             return True  # service messages reach every bot
-        if text.startswith("/"):
+        if text is not None and text.startswith("/"):
             target = text.split()[0].partition("@")[2]
             return target in ("", self.bot_username)
         reply = message.get("reply_to_message")

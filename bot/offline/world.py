@@ -74,6 +74,8 @@ class Message:
     reactions: list[str] = field(default_factory=list)
     document: JSON | None = None  # file_id, file_unique_id, file_name, mime_type, file_size
     caption: str | None = None
+    voice: JSON | None = None  # a voice note: file_id, file_unique_id, duration
+    video_note: JSON | None = None  # a round video message: file_id, file_unique_id, length
 
 
 @dataclass
@@ -422,8 +424,11 @@ class World:
                 data["entities"] = msg.entities
         if msg.document is not None:
             data["document"] = msg.document
-            if msg.caption is not None:
-                data["caption"] = msg.caption
+        for kind, media in (("voice", msg.voice), ("video_note", msg.video_note)):
+            if media is not None:
+                data[kind] = media
+        if msg.caption is not None and (msg.document or msg.voice):
+            data["caption"] = msg.caption
         data.update(msg.service)
         if msg.reply_markup is not None:
             data["reply_markup"] = msg.reply_markup

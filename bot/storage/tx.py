@@ -593,6 +593,11 @@ class Tx:
         )
         return [str(r[0]) for r in rows]
 
+    async def all_sessions(self) -> list[str]:
+        """Every session id, oldest first: for the coordinator's export."""
+        rows = await self._all("SELECT id FROM sessions ORDER BY created_at, rowid")
+        return [str(r[0]) for r in rows]
+
     async def sessions_of_place(self, chat_id: int, thread_id: int | None) -> list[str]:
         """Every session ever held in a group (or one topic of it), ended ones too, oldest
         first: their commitments live on."""

@@ -38,6 +38,7 @@ from bot.inbound import (
     Request,
     Start,
     Text,
+    VoiceNote,
 )
 from bot.service import Service
 from bot.storage import Store
@@ -139,6 +140,19 @@ async def on_text(update: Update, context: Context) -> None:
     request = Text(
         message.text, replies_to_bot_message=to_bot, edited=update.edited_message is not None
     )
+    await _handle(update, context, _origin(message, user), request)
+
+
+async def on_voice(update: Update, context: Context) -> None:
+    """A voice note or round video message: its file id only; the engine decides if it answers."""
+    message, user = update.message, update.effective_user
+    media = (message.voice or message.video_note) if message else None
+    if message is None or user is None or user.is_bot or media is None:
+        return
+    replied = message.reply_to_message
+    author = replied.from_user if replied else None
+    to_bot = replied.message_id if replied and author and author.id == context.bot.id else None
+    request = VoiceNote(media.file_id, replies_to_bot_message=to_bot)
     await _handle(update, context, _origin(message, user), request)
 
 
@@ -245,5 +259,6 @@ def install(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     add(MessageHandler(new & filters.ChatType.PRIVATE & filters.COMMAND, on_command))
     add(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_text))
     add(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text))
+    add(MessageHandler(new & (filters.VOICE | filters.VIDEO_NOTE), on_voice))
     add(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.COMMAND, on_not_text))
     application.add_error_handler(on_error)

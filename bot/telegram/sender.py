@@ -359,6 +359,8 @@ class Sender:
                 await self._pin(session_id, operation.key)
             case op.Document():
                 await self._document(session_id, operation)
+            case op.Voice():
+                await self._voice(session_id, operation)
             case op.Menu():
                 await self._menu(operation)
 
@@ -432,6 +434,29 @@ class Sender:
             key,
         )
         if key and message is None:  # posted, its id unread: neither replaced nor sent twice
+            await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
+        elif key and message is not None:
+            await self.store.remember_message(
+                session_id or "", key, message.chat_id, message.message_id
+            )
+
+    async def _voice(self, session_id: str | None, operation: op.Voice) -> None:
+        """A voice answer sent again by its file id; a keyed one is remembered, so the bot can
+        delete it if its author asks to be forgotten."""
+        key = operation.key if session_id else None
+        self._spend(operation.chat_id)
+        message = await _posting(
+            self.bot.send_voice(
+                operation.chat_id,
+                operation.file_id,
+                caption=operation.caption,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=operation.thread_id,
+            ),
+            operation.chat_id,
+            key,
+        )
+        if key and message is None:
             await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
         elif key and message is not None:
             await self.store.remember_message(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.engine.effects import CharterView
-from bot.engine.state import Progress
+from bot.engine.state import VOICE_MARK, Progress
 from bot.engine.summary import CommitmentLine, Summary
 from bot.i18n.catalog import Translator
 from bot.words.names import due_name, owner_name, progress_name
@@ -60,8 +60,9 @@ def vision_of(summary: Summary) -> tuple[str, ...]:
     sides sign; where none are (the group did not vote, or no statement bridged), the
     statements as the group wrote them, in the summary's order.
     """
-    agreed = tuple(statement.text for statement in summary.vision if statement.bridging)
-    return agreed or tuple(statement.text for statement in summary.vision)
+    written = [s for s in summary.vision if s.text != VOICE_MARK]  # a voice cannot be printed
+    agreed = tuple(statement.text for statement in written if statement.bridging)
+    return agreed or tuple(statement.text for statement in written)
 
 
 def charter_words(

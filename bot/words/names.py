@@ -11,7 +11,16 @@ from datetime import date
 
 from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
-from bot.engine.state import REPORTED, Agreement, Due, Owner, Progress, Role
+from bot.engine.state import (
+    REPORTED,
+    VOICE_MARK,
+    Agreement,
+    Due,
+    Owner,
+    Progress,
+    Role,
+    voice_of,
+)
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key
@@ -229,3 +238,10 @@ def progress_keys(ctx: Context, commitment_id: str) -> tuple[tuple[Key, ...], ..
         for p in REPORTED
     ]
     return (tuple(keys[:2]), tuple(keys[2:]))
+
+
+def spoken(tr: Translator, text: str) -> str:
+    """An answer's text as shown: a voice answer is named, its file id never printed."""
+    if text == VOICE_MARK or voice_of(text) is not None:
+        return tr.gettext("🎤 a voice answer")
+    return text

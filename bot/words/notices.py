@@ -249,6 +249,15 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("stage_id",),
         placeholders=("stage", "question"),
     ),
+    Notice.VOICE_RECOGNISABLE: NoticeText(
+        N_(
+            "I keep your voice message as Telegram's reference to it, not the sound. If it is "
+            "shared without a name, I post it myself, but people may still know your voice."
+        )
+    ),
+    Notice.VOICE_GONE: NoticeText(
+        N_("This voice answer can no longer be played: its author withdrew or erased it.")
+    ),
     Notice.SESSION_LANGUAGE: NoticeText(
         N_(
             "From now on I write to this group in {language}. Each of you can choose your own "

@@ -16,7 +16,7 @@ from bot.engine.script import Script
 from bot.engine.state import Participant, SessionState, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, OFFERED_LANGUAGES, Translator, script_context
 from bot.words.markup import Key, Rendered, tagged
-from bot.words.names import role_name
+from bot.words.names import role_name, spoken
 
 ShellText = Callable[[Translator], Rendered]
 
@@ -149,7 +149,7 @@ def no_private_session(tr: Translator) -> Rendered:
 
 
 def text_only(tr: Translator) -> Rendered:
-    return _plain(tr.gettext("I can only read text messages. I have not kept this one."))
+    return _plain(tr.gettext("I can read text and voice messages only. I have not kept this one."))
 
 
 def forget_confirm(tr: Translator) -> Rendered:
@@ -357,13 +357,17 @@ def _answer_lines(tr: Translator, user_id: int, state: SessionState, script: Scr
             "• "
             + escape(
                 tr.gettext("{stage} ({visibility}): {text}").format(
-                    stage=stage_title, visibility=visibility[answer.visibility], text=answer.text
+                    stage=stage_title,
+                    visibility=visibility[answer.visibility],
+                    text=spoken(tr, answer.text),
                 )
             )
         )
     draft = state.drafts.get(user_id)
     if draft is not None:
-        lines.append("• " + escape(tr.gettext("Not shared yet: {text}").format(text=draft.text)))
+        lines.append(
+            "• " + escape(tr.gettext("Not shared yet: {text}").format(text=spoken(tr, draft.text)))
+        )
     return lines
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.engine.state import Role
+from bot.engine.state import VOICE_MARK, Role
 from bot.engine.summary import (
     ChoiceResult,
     CommitmentLine,
@@ -76,7 +76,7 @@ def render_record(summary: Summary, ctx: Context) -> str:
     for result in summary.choices:
         lines += _choice(result, ctx, k)
     lines += _vision(summary.vision, ctx, k, take_home=False)
-    lines += _quotes(tuple(q for q in summary.quotes if q.section is not Section.VISION), ctx)
+    lines += _quotes(record_quotes(summary), ctx, record=True)
     lines += _withheld(tr, summary.withheld)
     lines += render_earlier(summary, tr, _quote_line)
     lines += _commitments(tr, summary.commitments, k)
@@ -226,24 +226,44 @@ def _more(tr: Translator, n: int) -> list[str]:
     return [tagged("i", text)]
 
 
-def _quote_line(text: str, author: str | None, role: Role | None, tr: Translator) -> str:
+def _quote_line(
+    text: str, author: str | None, role: Role | None, tr: Translator, play: int | None = None
+) -> str:
     if author is None:
         attribution = tr.gettext("anonymous")
     else:
         attribution = tr.gettext("{name} ({role})").format(name=author, role=role_name(tr, role))
-    return escape(tr.gettext("• “{text}” — {who}").format(text=text, who=attribution))
+    if text != VOICE_MARK:
+        return escape(tr.gettext("• “{text}” — {who}").format(text=text, who=attribution))
+    line = tr.gettext("• 🎤 a voice answer — {who}").format(who=attribution)
+    if play is not None:  # the facilitators' record: the button that sends it to them
+        line += " " + tr.gettext("(▶ {n} plays it to you)").format(n=play)
+    return escape(line)
 
 
-def _quotes(quotes: tuple[Quote, ...], ctx: Context) -> list[str]:
-    """Quotes under their stage's title; an anonymous one says so and names nobody."""
+def voice_answers(quotes: tuple[Quote, ...]) -> list[str]:
+    """The answer ids of the voice answers among ``quotes``, in order: ▶ 1, ▶ 2, …"""
+    return [quote.answer_id for quote in quotes if quote.text == VOICE_MARK]
+
+
+def _quotes(quotes: tuple[Quote, ...], ctx: Context, *, record: bool = False) -> list[str]:
+    """Quotes under their stage's title; an anonymous one says so and names nobody. In the
+    facilitators' record each voice answer is numbered for its Play button."""
     lines: list[str] = []
     current: str | None = None
+    numbers = {answer_id: n for n, answer_id in enumerate(voice_answers(quotes), start=1)}
     for quote in quotes:
         if quote.stage_id != current:
             current = quote.stage_id
             lines += ["", f"<b>{escape(stage_title(ctx, quote.stage_id))}</b>"]
-        lines.append(_quote_line(quote.text, quote.author, quote.role, ctx.tr))
+        play = numbers.get(quote.answer_id) if record else None
+        lines.append(_quote_line(quote.text, quote.author, quote.role, ctx.tr, play))
     return lines
+
+
+def record_quotes(summary: Summary) -> tuple[Quote, ...]:
+    """The quotes the facilitators' record lists after the vision."""
+    return tuple(q for q in summary.quotes if q.section is not Section.VISION)
 
 
 def _withheld(tr: Translator, withheld: int) -> list[str]:

@@ -48,12 +48,13 @@ from bot.words.names import (
     progress_name,
     role_name,
     script_title,
+    spoken,
     stage_of,
     stage_text,
     stage_title,
 )
 from bot.words.notices import render_notice
-from bot.words.summary import render_record, render_summary
+from bot.words.summary import record_quotes, render_record, render_summary, voice_answers
 
 Keys = tuple[tuple[Key, ...], ...]
 
@@ -85,7 +86,7 @@ def render(view: View, ctx: Context) -> Rendered:
         case CharterView():  # a document: as text, the words that go with it
             return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
-            return Rendered(render_record(view.summary, ctx))
+            return Rendered(render_record(view.summary, ctx), _play_keys(view, ctx))
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
@@ -262,10 +263,11 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
             name=f"<b>{escape(view.author)}</b>", stage=title
         )
+    said = spoken(tr, view.text)
     if view.tally is None:
-        return Rendered(f"{head}\n{escape(view.text)}")
+        return Rendered(f"{head}\n{escape(said)}")
     # A statement of the shared vision: its votes so far, and the buttons to vote.
-    lines = [head, escape(view.text), "", _tally_line(view.tally, ctx)]
+    lines = [head, escape(said), "", _tally_line(view.tally, ctx)]
     return Rendered("\n".join(lines), (agreement_keys(ctx, view.answer_id),))
 
 
@@ -275,7 +277,8 @@ EXCERPT = 80
 
 def _statement(view: StatementView, ctx: Context) -> Rendered:
     """The vote card under a group reply: which statement, its votes so far, the buttons."""
-    text = view.text if len(view.text) <= EXCERPT else view.text[: EXCERPT - 1].rstrip() + "…"
+    said = spoken(ctx.tr, view.text)
+    text = said if len(said) <= EXCERPT else said[: EXCERPT - 1].rstrip() + "…"
     lines = [
         "🗳 " + tagged("b", ctx.tr.gettext("Do you agree with this statement?")),
         escape(ctx.tr.gettext("“{text}”").format(text=text)),
@@ -290,6 +293,16 @@ def _tally_line(tally: AgreementTally, ctx: Context) -> str:
             agree=tally.agree, unsure=tally.unsure, disagree=tally.disagree
         )
     )
+
+
+def _play_keys(view: RecordView, ctx: Context) -> Keys:
+    """A button per voice answer of the record, five to a row: pressed, the bot sends that
+    voice to the facilitator privately."""
+    keys = [
+        Key(f"▶ {n}", data=button(Action.PLAY, ctx.session_id, answer_id))
+        for n, answer_id in enumerate(voice_answers(record_quotes(view.summary)), start=1)
+    ]
+    return tuple(tuple(keys[i : i + 5]) for i in range(0, len(keys), 5))
 
 
 def _commitment(view: CommitmentView, ctx: Context) -> Rendered:

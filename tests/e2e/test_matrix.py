@@ -250,6 +250,7 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "Not yet": ("priority", _press(Action.END, "0"), NOBODY),
     "my language": ("story", _press(Action.LANGUAGE, "fr"), NOBODY),  # their own, kept apart
     "session language": ("priority", _press(Action.SESSION_LANGUAGE, "fr"), LEADS),
+    "play a voice answer": ("story", _press(Action.PLAY, "a1"), LEADS),  # audited: who listened
     "forget: yes": ("story", _press(Action.FORGET, "1"), IN_THE_SESSION),
     "forget: no": ("story", _press(Action.FORGET, "0"), NOBODY),
 }  # fmt: skip
@@ -292,7 +293,7 @@ def _audit(path: Path) -> list[tuple[Any, ...]]:
 PRIVILEGED = {
     "/next", "/back", "/pause", "/resume", "/status", "/nudge", "/summary", "/cofacilitate",
     "/end", "nudge button", "End the session", "/charter", "/language (group)",
-    "session language",
+    "session language", "play a voice answer",
 }  # fmt: skip
 
 

@@ -45,6 +45,7 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.NudgeRequested: {"stage_id": "vision"},
     ev.CharterRequested: {"place": "Gitega"},
     ev.SessionLanguageSet: {"language": "rn"},
+    ev.VoicePlayRequested: {"answer_id": "a1"},
 }
 
 

@@ -1,0 +1,83 @@
+"""Whole sessions through the full bot, for the benchmarks that need them (bench/*.py).
+
+A session of the default script with a crowd of any size, fed by the demo's scripted people to
+the full bot (Application, engine, encrypted SQLite, sender) over the in-memory Bot API with no
+Telegram limits: what one update costs the machine, not how fast Telegram lets a group talk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.demo import Demo
+from bot.dialogues import Library
+from bot.engine.state import Role
+from bot.offline.api import FakeBotApi
+from bot.offline.cast import FACILITATOR, GROUP_ID, Person
+from bot.storage import DataKey, Store
+from bot.telegram.app import RateLimits, build_application, start_runtime
+from bot.telegram.intake import Intake
+from bot.telegram.sender import Sender
+
+UNLIMITED = RateLimits(overall_per_second=1_000_000, group_per_minute=1_000_000)
+ROLES = (Role.POLICE, Role.RESIDENT, Role.RESIDENT, Role.LEADER)
+TOKEN = "123456:BENCH"
+
+
+def crowd(size: int) -> tuple[Person, ...]:
+    return tuple(Person(5_000 + n, f"Person {n + 1}", ROLES[n % len(ROLES)]) for n in range(size))
+
+
+class RecordingIntake(Intake):
+    """The full bot's intake, keeping each update it was fed and how long handling took."""
+
+    updates: list[dict[str, Any]]
+    latencies: list[float]
+
+    async def feed(self, raw: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        await super().feed(raw)
+        self.latencies.append(time.perf_counter() - start)
+        self.updates.append(raw)
+
+
+def world(people: Sequence[Person]) -> FakeBotApi:
+    api = FakeBotApi(bot_username="ikiganiro_bot")
+    api.add_group(GROUP_ID, "Bench", admins=(FACILITATOR.user_id,))
+    for person in (FACILITATOR, *people):
+        api.add_user(person.user_id, person.name, language_code="en")
+    api.add_members(GROUP_ID, [p.user_id for p in people])
+    return api
+
+
+async def full_session(
+    script_id: str, path: Path, people: tuple[Person, ...], key: DataKey | None = None
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """One whole session through the full bot; returns the updates fed and their handling times."""
+    library = Library.load()
+    script = library[script_id]
+    api = world(people)
+    store = await Store.open(path, key or DataKey.generate())
+    app = build_application(TOKEN, request=api, limits=UNLIMITED)
+    try:
+        runtime = await start_runtime(app, store, library)
+        intake = RecordingIntake(app, runtime, Sender(app.bot, store, budget=UNLIMITED.budget()))
+        intake.updates, intake.latencies = [], []
+        demo = Demo(api, store, intake.feed, people=people)
+        await intake.feed(api.start(FACILITATOR.user_id))
+        await demo.command(FACILITATOR, f"/newsession {script.id}")
+        async with store.read() as tx:
+            demo.session_id = await tx.session_for_chat(GROUP_ID, None) or ""
+        for person in people:
+            await demo.join(person)
+        for stage in range(len(script.stages)):
+            await demo.command(FACILITATOR, "/next")
+            await demo.stage(script, stage)
+        await demo.end(FACILITATOR)
+        return intake.updates, intake.latencies
+    finally:
+        await app.shutdown()
+        await store.close()
