@@ -49,6 +49,7 @@ async def session(people_count: int, statements: int, directory: Path) -> dict[s
     people = crowd(people_count)
     for person in people:
         api.add_user(person.user_id, person.name, language_code=person.language)
+    api.add_members(GROUP_ID, [p.user_id for p in people])
     store = await Store.open(directory / "votes.db", DataKey.generate())
     app = build_application("123456:BENCH", request=api, limits=DEMO_LIMITS)
     try:

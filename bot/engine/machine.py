@@ -213,8 +213,8 @@ def _shown_earlier(s: SessionState) -> EarlierCommitment | None:
 
 def _lives_on(e: ev.Event) -> bool:
     """What an ended session still accepts: a wish to be forgotten, what keeps its
-    commitments alive (their due-date reminders and reports of where they stand), and its
-    charter asked for again."""
+    commitments alive (their due-date reminders and reports of where they stand), its
+    charter asked for again, and someone leaving the group (who then reports no more)."""
     if isinstance(e, ev.ReminderDue):
         return e.purpose == "due"
     return isinstance(
@@ -222,7 +222,8 @@ def _lives_on(e: ev.Event) -> bool:
         ev.ParticipantErased
         | ev.CommitmentStatusReported
         | ev.CommitmentStatusCarried
-        | ev.CharterRequested,
+        | ev.CharterRequested
+        | ev.MemberLeft,
     )
 
 
@@ -1537,6 +1538,8 @@ def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetim
     if participant is None or participant.left:
         return []
     participant.left = True
+    if s.status is Status.ENDED:
+        return []  # the welcome of an ended session is not redrawn
     return [Edit(key="welcome", view=_welcome(script, s))]
 
 

@@ -220,7 +220,8 @@ def _role(state: SessionState, user_id: int) -> Role | None:
 
 
 def build_summary(script: Script, state: SessionState) -> Summary:
-    active = [p for p in state.participants.values() if p.active]
+    # Who took part: with a role, also those who left the group since (their answers stay).
+    active = [p for p in state.participants.values() if p.consented and p.role is not None]
     stages = [s for s in script.stages if s.in_summary and s.takes_input]
     quotes: list[Quote] = []
     withheld = 0

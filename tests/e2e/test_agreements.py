@@ -8,6 +8,9 @@ other edit, so the sender folds many into few (measured by ``bench/votes.py``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bench.votes import session
 from bot.dialogues import Library
 from bot.engine.state import Agreement
 from bot.offline.cast import FACILITATOR, GROUP_ID, PEOPLE
@@ -62,3 +65,15 @@ async def test_only_participants_vote(bot: Bot) -> None:
     popup = bot.api.calls_to("answerCallbackQuery")[-1].params["text"]
     assert "join" in popup.lower()
     assert (await bot.state()).agreements == {}
+
+
+async def test_a_burst_of_votes_folds_into_few_edits_and_every_card_ends_exact(
+    tmp_path: Path,
+) -> None:
+    """``bench/votes.py``'s scene, small: under Telegram's limits, more votes than the group's
+    budget allows edits; the cards end showing exactly the votes kept, never one behind."""
+    figures = await session(people_count=12, statements=6, directory=tmp_path)
+    assert figures["votes"] == 72
+    assert figures["exact"]
+    assert figures["edits"] < figures["votes"]  # folded, not one edit per vote
+    assert figures["refused"] == 0

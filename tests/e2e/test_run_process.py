@@ -174,6 +174,10 @@ async def test_ikiganiro_run_leads_the_default_script_to_its_summary(tmp_path: P
     assert str(PRIVATE_TELLER.user_id) not in str(shares[0].params)
     assert "reply_parameters" not in shares[0].params
 
+    # It asked for membership changes, which Telegram sends only when asked (and only to an
+    # administrator bot): someone who leaves is out of the session at once.
+    assert "chat_member" in bot.api.calls_to("getUpdates")[-1].params["allowed_updates"]
+
     # It stopped at once on SIGTERM, cleanly, and wrote neither the token nor anyone's words,
     # even at DEBUG (PTB and httpx print every update and request there: they stay quiet).
     assert code == 0, log

@@ -26,23 +26,26 @@ from pydantic import BaseModel
 from bot.dialogues import Library
 from bot.engine import events as ev
 from bot.engine.effects import (
+    AgreementTally,
     CommitmentView,
     Delete,
     Edit,
     Group,
+    Notice,
     Pin,
     PromptView,
     RecordView,
     Schedule,
     Send,
     SharedAnswerView,
+    StatementView,
     StatusView,
     SummaryView,
     WelcomeView,
 )
 from bot.engine.machine import new_session, step
 from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Option, Script, Stage, StageKind
-from bot.engine.state import Due, Owner, Role, SessionState, Status, Visibility
+from bot.engine.state import Agreement, Due, Owner, Role, SessionState, Status, Visibility
 from bot.engine.summary import (
     RoleCounts,
     Summary,
@@ -97,6 +100,8 @@ def stages(draw: st.DrawFn, stage_id: str, kind: StageKind) -> Stage:
         fields["nudge_after_minutes"] = draw(st.none() | st.integers(1, 600))
     fields["timebox_minutes"] = draw(st.none() | st.integers(1, 600))
     fields["in_summary"] = draw(st.booleans())
+    if kind is StageKind.TEXT and fields["in_summary"]:
+        fields["agree"] = draw(st.booleans())
     return Stage(id=stage_id, kind=kind, title=f"T {stage_id}", prompt="P", **fields)
 
 
@@ -168,6 +173,14 @@ def ev_(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[A
     return st.fixed_dictionaries(fields).map(lambda f: ("event", cls, f))
 
 
+def any_answer(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """An answer to any stage, from anyone, in any channel."""
+    channels = st.sampled_from(list(Channel))
+    return ev_(
+        ev.Answered, actor=users, stage_id=stage_ids, text=texts, channel=channels, **fields
+    )
+
+
 def privileged(cls: type[Any], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.tuples(steerers, st.booleans(), st.fixed_dictionaries(fields)).map(
         lambda t: ("event", cls, {"actor": t[0], "actor_is_admin": t[0] == ADMIN and t[1], **t[2]})
@@ -223,6 +236,10 @@ edits = ev_(
     source_ref=st.sampled_from(["m1", "m2", "m3"]),
     text=fit_texts | texts,
 )
+# A vote on one of the answers given so far (k picks it), or on one that does not exist.
+agreements = st.tuples(
+    st.just("agreement"), members, st.integers(0, 20), st.sampled_from(list(Agreement))
+)
 quote_consents = ev_(ev.QuoteConsentSet, actor=members, allow=st.booleans())
 # Propose, settle who and when, and gather endorsements, in one go.
 pacts = st.tuples(
@@ -253,18 +270,32 @@ any_op = weighted(
     (1, ev_(ev.Joined, actor=users)),
     (1, ev_(ev.Consented, actor=users, accept=st.booleans())),
     (1, ev_(ev.RoleChosen, actor=users, role=roles)),
-    (16, answers),
+    (1, ev_(ev.RoleChangeAsked, actor=users)),
+    (1, ev_(ev.MemberLeft, user_id=users)),
+    # Acts of someone the shell found outside the group: never applied.
+    (1, ev_(ev.Joined, actor=users, actor_is_member=st.just(False))),
     (
         1,
         ev_(
-            ev.Answered,
+            ev.ChoiceToggled,
             actor=users,
             stage_id=stage_ids,
-            text=texts,
-            channel=st.sampled_from(list(Channel)),
-            source_ref=refs,
+            option_id=option_ids,
+            actor_is_member=st.just(False),
         ),
     ),
+    (1, any_answer(actor_is_member=st.just(False))),
+    (
+        1,
+        ev_(
+            ev.EndorsementToggled,
+            actor=users,
+            commitment_id=commitment_ids,
+            actor_is_member=st.just(False),
+        ),
+    ),
+    (16, answers),
+    (1, any_answer(source_ref=refs)),
     (5, shares),
     (3, confides),
     (2, edits),
@@ -273,6 +304,7 @@ any_op = weighted(
     (8, on_commitment),
     (1, ev_(ev.EndorsementToggled, actor=users, commitment_id=commitment_ids)),
     (3, settles),
+    (3, agreements),
     (2, quote_consents),
     (1, ev_(ev.ParticipantErased, actor=users)),
     (1, ev_(ev.ReminderDue, stage_id=stage_ids, purpose=st.sampled_from(["nudge", "timebox"]))),
@@ -292,6 +324,7 @@ STAGE_OPS: dict[StageKind, st.SearchStrategy[Any]] = {
         (2, edits),
         (5, shares),
         (6, confides),
+        (6, agreements),
         (1, quote_consents),
     ),
     StageKind.EARLIER: weighted((3, any_op), (8, fitting_answers), (2, edits), (6, confides)),
@@ -436,6 +469,16 @@ class Run:
             if user is None:
                 user = min(self.state.drafts, default=PEOPLE[0])
             yield self.new(ev.ShareChosen, actor=user, visibility=visibility)
+        elif kind == "agreement":
+            _, user, k, vote = op
+            agreeable = [
+                a
+                for a in self.state.answers
+                if (st_ := self.script.stage(a.stage_id)) and st_.agree
+            ]
+            answers = agreeable if k % 4 else self.state.answers  # mostly statements
+            answer_id = answers[k % len(answers)].id if answers else "a1"
+            yield self.new(ev.AgreementSet, actor=user, answer_id=answer_id, vote=vote)
         elif kind == "reminder" and self.reminders:
             yield self.reminders[op[1] % len(self.reminders)]
         elif kind == "replay" and self.applied:
@@ -484,6 +527,7 @@ class Run:
         assert repeated == []
 
         check_authority(before, after, event)
+        check_membership(before, after, event, effects)
         check_effects(self.script, after, effects)
         check_summary(self.script, after, build_summary(self.script, after))
         check_anonymity(after, event, effects)
@@ -500,6 +544,12 @@ class Run:
 
 def active_roles(state: SessionState) -> RoleCounts:
     return RoleCounts.of([p.role for p in state.participants.values() if p.active and p.role])
+
+
+def took_part(state: SessionState) -> RoleCounts:
+    """Everyone who joined with a role, those who left the group since included."""
+    roles = [p.role for p in state.participants.values() if p.consented and p.role]
+    return RoleCounts.of(roles)
 
 
 def role_counts_in(value: Any) -> Iterator[RoleCounts]:
@@ -529,6 +579,12 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
         else:
             assert authorised, f"{type(event).__name__} by {event.actor} moved the session"
             assert isinstance(event, ev.Advanced | ev.WentBack | ev.Paused | ev.Resumed | ev.Ended)
+    if after.agreements != before.agreements:
+        assert isinstance(event, ev.AgreementSet | ev.ParticipantErased), type(event).__name__
+        if isinstance(event, ev.AgreementSet):
+            voter = before.participants.get(event.actor)
+            assert voter is not None and voter.active
+            assert before.status is not Status.ENDED
     if isinstance(event, ev.PRIVILEGED) and not authorised:
         assert after.model_copy(update={"applied": before.applied}) == before
     if after.facilitators != before.facilitators:
@@ -536,18 +592,41 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
             assert authorised
             assert after.facilitators == [*before.facilitators, event.user_id]
         else:
-            assert isinstance(event, ev.Opened | ev.ParticipantErased | ev.Consented)
+            assert isinstance(
+                event, ev.Opened | ev.ParticipantErased | ev.Consented | ev.MemberLeft
+            )
             assert set(after.facilitators) <= set(before.facilitators) or isinstance(
                 event, ev.Opened
             )
 
 
+def check_membership(
+    before: SessionState, after: SessionState, event: Any, effects: list[Any]
+) -> None:
+    """Someone outside the group changes nothing; someone who left takes part no more."""
+    if getattr(event, "actor_is_member", None) is False:
+        assert after.model_copy(update={"applied": before.applied}) == before
+    if isinstance(event, ev.MemberLeft):
+        assert event.user_id not in after.facilitators
+        gone = after.participants.get(event.user_id)
+        assert gone is None or not gone.active
+        assert after.answers == before.answers  # what they said stays
+    for p in after.participants.values():
+        if p.left:  # nudged by nobody, counted nowhere
+            assert not any(
+                isinstance(e, Send)
+                and getattr(e.to, "user_id", None) == p.user_id
+                and getattr(e.view, "code", None) is Notice.NUDGE
+                for e in effects
+            )
+
+
 def check_effects(script: Script, state: SessionState, effects: list[Any]) -> None:
-    active = active_roles(state)
+    active, joined = active_roles(state), took_part(state)
     for effect in effects:
         for counts in role_counts_in(effect):
             assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
-            assert counts.total <= active.total or isinstance(effect, Delete)
+            assert counts.total <= joined.total or isinstance(effect, Delete)
         view = getattr(effect, "view", None)
         if isinstance(view, WelcomeView):
             assert view.participants == active
@@ -577,6 +656,13 @@ def check_effects(script: Script, state: SessionState, effects: list[Any]) -> No
         elif isinstance(view, StatusView):
             assert view.participants == active
             assert len(view.answered) + len(view.quiet) == active.total
+        elif isinstance(view, StatementView | SharedAnswerView) and view.tally is not None:
+            votes = list(state.agreements.get(view.answer_id, {}).values())
+            assert view.tally == AgreementTally(
+                agree=votes.count(Agreement.AGREE),
+                unsure=votes.count(Agreement.UNSURE),
+                disagree=votes.count(Agreement.DISAGREE),
+            )
         elif isinstance(view, SummaryView | RecordView):
             check_summary(script, state, view.summary)
         elif isinstance(view, SharedAnswerView) and view.author is None:
@@ -590,7 +676,7 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
     for counts in role_counts_in(summary):
         assert min(counts.police, counts.resident, counts.leader, counts.unsaid) >= 0
         assert counts.total <= summary.participants.total
-    assert summary.participants == active_roles(state)
+    assert summary.participants == took_part(state)
     assert summary.withheld >= 0
     text_stages = [s for s in script.stages if s.in_summary and s.kind in TEXT_KINDS]
     answers = [a for s in text_stages for a in state.answers_for(s.id) if not a.held]
@@ -615,6 +701,29 @@ def check_summary(script: Script, state: SessionState, summary: Summary) -> None
             assert name not in dump, f"{name} is in the summary without a named answer"
     for quote in summary.quotes:
         assert (quote.author is None) == (quote.role is None)
+    # Votes: on statements that exist, by people of the session; bridging as defined.
+    answer_ids = {a.id for a in state.answers}
+    for answer_id, votes in state.agreements.items():
+        assert answer_id in answer_ids
+        assert set(votes) <= set(state.participants)
+    for statement in summary.vision:
+        assert statement.votes == len(state.agreements.get(statement.answer_id, {})) or any(
+            state.participants[u].role is None
+            for u in state.agreements.get(statement.answer_id, {})
+        )
+        police = statement.agree.police + statement.unsure.police + statement.disagree.police
+        residents = (
+            statement.agree.resident + statement.unsure.resident + statement.disagree.resident
+        )
+        assert statement.bridging == (
+            police > 0
+            and residents > 0
+            and 2 * statement.agree.police > police
+            and 2 * statement.agree.resident > residents
+        )
+        assert (statement.author is None) == (statement.role is None)
+    bridging = [s.bridging for s in summary.vision]
+    assert bridging == sorted(bridging, reverse=True), "agreed statements come first"
 
 
 def check_anonymity(after: SessionState, event: Any, effects: list[Any]) -> None:
