@@ -38,6 +38,7 @@ class Action(StrEnum):
     LANGUAGE = "l"  # l|-|fr: the presser's own language, in every session
     SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
     PLAY = "y"  # y|sid|a12: send this voice answer to me privately (facilitators)
+    KEEP = "m"  # m|sid|1: my group message taken for conversation was my answer
 
 
 # How many arguments follow the session id, per action.
@@ -58,6 +59,7 @@ _ARITY: dict[Action, int] = {
     Action.LANGUAGE: 1,
     Action.SESSION_LANGUAGE: 1,
     Action.PLAY: 1,
+    Action.KEEP: 1,
 }
 
 # The buttons about a person rather than a session: their session id is always NO_SESSION.

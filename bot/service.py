@@ -883,6 +883,8 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
                 return ev.Ended(event_id=pending, actor=actor, confirmed=True)
             case Action.END if args[0] == "0":
                 return ev.EndDeclined(event_id=pending, actor=actor)
+            case Action.KEEP if args[0] == "1":
+                return ev.AnswerKept(event_id=pending, actor=actor)
             case Action.PLAY:
                 return ev.VoicePlayRequested(event_id=pending, actor=actor, answer_id=args[0])
             case Action.SESSION_LANGUAGE if args[0] in LANGUAGES:

@@ -34,6 +34,7 @@ def test_every_action_round_trips() -> None:
         Action.AGREE: ("a123", "disagree"),
         Action.SESSION_LANGUAGE: ("rn",),
         Action.PLAY: ("a12",),
+        Action.KEEP: ("1",),
     }
     assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():

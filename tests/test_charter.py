@@ -16,7 +16,14 @@ import pytest
 from bot.charter import charter_pdf
 from bot.engine.effects import CharterView
 from bot.engine.state import Due, Owner, Progress
-from bot.engine.summary import CommitmentLine, RoleCounts, Statement, Summary
+from bot.engine.summary import (
+    CommitmentLine,
+    EarlierLine,
+    RoleCounts,
+    Statement,
+    StatusStep,
+    Summary,
+)
 
 # French with its accents, Kirundi (its letters are Latin; the apostrophe of n'abana and the
 # long words are what wrap), Swahili.
@@ -177,3 +184,23 @@ def test_a_status_column_appears_once_a_status_was_reported() -> None:
     assert "État" in later
     assert "fait depuis le 1 sept. 2025" in later and "bloqué depuis le 1 sept. 2025" in later
     assert "ouvert" in later  # never reported: open, without a date
+
+
+def test_a_follow_up_charter_shows_each_earlier_commitment_with_its_history() -> None:
+    earlier = EarlierLine(
+        text="Patrouiller ensemble le long de la rivière chaque samedi.",
+        owner=Owner.BOTH,
+        due_date="2025-07-14",
+        history=(
+            StatusStep(status=Progress.IN_PROGRESS, date="2025-07-02"),
+            StatusStep(status=Progress.DONE, date="2025-07-19"),
+        ),
+    )
+    follow_up = view().model_copy(
+        update={"summary": summary().model_copy(update={"earlier": (earlier,)})}
+    )
+    text = text_of(charter_pdf(follow_up, ("fr",)))
+    assert "Nos engagements précédents" in text
+    assert earlier.text in text
+    assert "en cours (2 juil. 2025) → fait (19 juil. 2025)" in text
+    assert "Nos engagements précédents" not in text_of(charter_pdf(view(), ("fr",)))

@@ -60,6 +60,7 @@ SAMPLES: dict[str, str | int] = {
     "status": "in_progress",
     "vote": "unsure",
     "language": "rn",
+    "text": "Merci beaucoup",
 }
 
 
@@ -203,6 +204,7 @@ def _walk() -> list[NoticeView]:
     d.do(ev.RoleChangeAsked, actor=RES)
     seen += _notices(d.do(ev.RoleChosen, actor=RES, role="resident"))  # asked: changed
     seen += _notices(d.do(ev.LinkOpened, actor=POL, purpose="answer"))
+    seen += _notices(d.answer(POL, "story", "Thank you!"))  # small talk: asked to keep it
     seen += _notices(d.answer(POL, "story", "ab"))
     seen += _notices(d.answer(POL, "story", "x" * 51))
     for n in range(MAX_ANSWERS_PER_STAGE + 1):

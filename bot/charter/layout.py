@@ -53,6 +53,7 @@ def render_pdf(words: Sequence[CharterWords], *, day: str) -> bytes:
     _head(pdf, words)
     _vision(pdf, words)
     _commitments(pdf, words)
+    _earlier(pdf, words)
     _slogan(pdf, words)
     _signatures(pdf, words)
     return bytes(pdf.output())
@@ -160,6 +161,22 @@ def _commitments(pdf: FPDF, words: Sequence[CharterWords]) -> None:
     if any(row.shared for row in first.rows):
         pdf.ln(1.5)
         _side_by_side(pdf, [w.shared_note for w in words], 8.5, color=MUTED)
+
+
+def _earlier(pdf: FPDF, words: Sequence[CharterWords]) -> None:
+    """A follow-up's look back: each earlier commitment, who acts, by when, and its history of
+    reports; nothing outside a follow-up."""
+    first = words[0]
+    if not first.earlier:
+        return
+    _section(pdf, [w.earlier_heading for w in words], keep=30)
+    rows = []
+    for index, lead in enumerate(first.earlier):
+        same = [w.earlier[index] for w in words]
+        cells = [lead.text, _stack([r.who for r in same]), _stack([r.when for r in same])]
+        rows.append([*cells, _stack([r.status or "" for r in same])])
+    heading = [_stack([w.columns[index] for w in words]) for index in range(4)]
+    _Table(pdf, (40, 18, 16, 26), heading).draw(rows)
 
 
 class _Table:

@@ -78,6 +78,7 @@ class Notice(StrEnum):
     COMMITMENT_DEFAULTS = "commitment_defaults"  # who and when, chosen for now; change them
     ANSWER_HERE = "answer_here"  # the open stage's question, in the private chat
     SESSION_LANGUAGE = "session_language"  # the group is now spoken to in another language
+    KEEP_AS_ANSWER = "keep_as_answer"  # a group message that looked like conversation
     VOICE_GONE = "voice_gone"  # a voice answer that can no longer be played
     VOICE_RECOGNISABLE = "voice_recognisable"  # before the share choice of a voice answer
     END_NOT_YET = "end_not_yet"  # the facilitator chose not to end after all

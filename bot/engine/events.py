@@ -240,6 +240,13 @@ class SessionLanguageSet(_Privileged):
     by_button: bool = False
 
 
+class AnswerKept(_ByPerson):
+    """ "Keep as my answer", pressed on the question about a group message taken for
+    conversation: it is counted now, as the reply it was."""
+
+    type: Literal["answer_kept"] = "answer_kept"
+
+
 class VoicePlayRequested(_Privileged):
     """A facilitator asked to hear a voice answer: it is sent to them privately by its file id
     (a message of the bot's, which carries nothing of who recorded it)."""
@@ -358,6 +365,7 @@ Event = Annotated[
     | EndDeclined
     | SessionLanguageSet
     | VoicePlayRequested
+    | AnswerKept
     | StatusRequested
     | SummaryRequested
     | CharterRequested

@@ -606,6 +606,8 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
         warned: Effects = [_notice(e.actor, Notice.VOICE_RECOGNISABLE)] if warning else []
         choice = ",".join(v.value for v in choices)
         return [*warned, _notice(e.actor, Notice.SHARE_CHOICE, stage_id=stage.id, choices=choice)]
+    if stage.kind is StageKind.TEXT and e.voice is None and small_talk(text):
+        return _ask_to_keep(s, e, stage, text, now)
     if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
         return _tell(e, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
     s.answers.append(
@@ -630,6 +632,71 @@ def _answered(script: Script, s: SessionState, e: ev.Answered, now: datetime) ->
     if e.source_ref:
         effects.append(React(source_ref=e.source_ref))
     return effects
+
+
+# What people say to each other rather than to the question, in the four languages: a group
+# message that is only this (or any question) is not counted without its author's word.
+_SMALL_TALK = frozenset(
+    {
+        *("ok", "okay", "oke", "yes", "no", "thanks", "thank you", "thank you all", "good"),
+        *("hello", "hi", "agreed", "i agree", "same", "me too", "👍", "🙏", "👏"),
+        *("merci", "merci beaucoup", "oui", "non", "d'accord", "bonjour", "moi aussi"),
+        *("asante", "asante sana", "ndiyo", "hapana", "sawa", "habari", "karibu"),
+        *("murakoze", "urakoze", "ego", "oya", "amahoro", "ni vyo", "nivyo", "ndabishigikiye"),
+    }
+)
+
+
+def small_talk(text: str) -> bool:
+    """Whether a group message reads as conversation: a courtesy, a yes or no, a question."""
+    said = " ".join(text.lower().replace("’", "'").split()).strip(" .!…,")
+    return said in _SMALL_TALK or said.endswith("?")
+
+
+def _ask_to_keep(
+    s: SessionState, e: ev.Answered, stage: Stage, text: str, now: datetime
+) -> Effects:
+    """Small talk in the group: not counted; its author is asked privately, with one button,
+    whether it was their answer (nothing in the group). A private draft is never replaced."""
+    if e.actor in s.drafts and not s.drafts[e.actor].in_group:
+        return []
+    s.drafts[e.actor] = Draft(
+        stage_id=stage.id, text=text, source_ref=e.source_ref, created_at=now, in_group=True
+    )
+    return [_notice(e.actor, Notice.KEEP_AS_ANSWER, stage_id=stage.id, text=text)]
+
+
+def _answer_kept(script: Script, s: SessionState, e: ev.AnswerKept, now: datetime) -> Effects:
+    """ "Keep as my answer": the group message counts as the named answer it was."""
+    draft = s.drafts.get(e.actor)
+    stage = _open_stage(script, s, draft.stage_id) if draft else None
+    if draft is None or not draft.in_group or _active(s, e.actor) is None:
+        return _reply(Notice.NO_DRAFT)
+    if stage is None or (refusal := _full(s, e.actor, stage)):
+        return refusal if stage else _reply(Notice.STAGE_NOT_OPEN)
+    del s.drafts[e.actor]
+    s.answers.append(
+        Answer(
+            id=_next_id(s, "a"),
+            stage_id=stage.id,
+            user_id=e.actor,
+            text=draft.text,
+            visibility=Visibility.NAMED,
+            source_ref=draft.source_ref,
+            created_at=now,
+        )
+    )
+    effects = [_refresh_prompt(script, s, stage), *_release(script, s, stage)]
+    if draft.source_ref:
+        effects.append(React(source_ref=draft.source_ref))
+    return [*effects, *_reply(Notice.DONE)]
+
+
+def _full(s: SessionState, actor: UserId, stage: Stage) -> Effects:
+    """The refusal when this person already gave the most answers a stage takes."""
+    if sum(a.user_id == actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
+        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+    return []
 
 
 def _visibilities(stage: Stage) -> list[Visibility]:
@@ -680,7 +747,7 @@ def _propose(
 def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datetime) -> Effects:
     author = _active(s, e.actor)
     draft = s.drafts.get(e.actor)
-    if author is None or draft is None:
+    if author is None or draft is None or draft.in_group:  # small talk is kept, not shared
         return _reply(Notice.NO_DRAFT)
     stage = script.stage(draft.stage_id)
     if stage is None or e.visibility not in _visibilities(stage):
@@ -688,8 +755,8 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
     if _open_stage(script, s, stage.id) is None:
         # Kept as a draft (the author can still see it with /mydata), but the moment passed.
         return _reply(Notice.STAGE_NOT_OPEN)
-    if sum(a.user_id == e.actor for a in s.answers_for(stage.id)) >= MAX_ANSWERS_PER_STAGE:
-        return _reply(Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)
+    if refusal := _full(s, e.actor, stage):
+        return refusal
     del s.drafts[e.actor]
     answer = Answer(
         id=_next_id(s, "a"),
@@ -1200,7 +1267,7 @@ def _end_check(script: Script, s: SessionState) -> EndCheckView:
         voices=voices,
         participants=participants,
         incomplete_commitments=sum(not c.complete for c in s.commitments),
-        drafts=len(s.drafts),
+        drafts=sum(not d.in_group for d in s.drafts.values()),
     )
 
 
@@ -1509,6 +1576,7 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.EndDeclined: _end_declined,
     ev.SessionLanguageSet: _session_language_set,
     ev.VoicePlayRequested: _voice_play_requested,
+    ev.AnswerKept: _answer_kept,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,
     ev.CharterRequested: _charter_requested,

@@ -177,6 +177,9 @@ class Draft(_Model):
     source_ref: str | None = None
     created_at: datetime
     about: str | None = None  # as for an answer: the earlier commitment it speaks of
+    # Said in the group and taken for conversation ("ok", a question): kept only until its
+    # author presses "Keep as my answer" privately, never counted before.
+    in_group: bool = False
 
 
 class StatusChange(_Model):

@@ -71,6 +71,7 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.LANGUAGE: ("zz",),  # no language: the choices are shown, nothing is kept
     Action.SESSION_LANGUAGE: ("rn",),  # refused: only a facilitator sets it
     Action.PLAY: ("a1",),  # refused: only a facilitator hears a voice answer
+    Action.KEEP: ("1",),  # refused: no group message of theirs waits to be kept
 }
 # Well-formed data for the scene's session that the engine refuses from a participant
 # (``{sid}`` is the session): not a facilitator, no such commitment, a stage not open.

@@ -287,6 +287,12 @@ ALTER TABLE answers ADD COLUMN about TEXT;
 ALTER TABLE drafts ADD COLUMN about TEXT;
 """
 
+_GROUP_DRAFTS = """
+-- A message in the group taken for conversation ("ok", a question): a draft until its author
+-- says privately it was their answer.
+ALTER TABLE drafts ADD COLUMN in_group INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _CORE),
     ("0002_intake_outbox_reminders", _INTAKE),
@@ -299,6 +305,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0009_participant_standing", _STANDING),
     ("0010_agreements", _AGREEMENTS),
     ("0011_follow_up", _FOLLOW_UP),
+    ("0012_group_drafts", _GROUP_DRAFTS),
 ]
 
 

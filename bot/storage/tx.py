@@ -229,10 +229,11 @@ class Tx:
                 source_ref=ref,
                 created_at=parse_ts(created),
                 about=about,
+                in_group=bool(in_group),
             )
-            for uid, stage, text, ref, created, about in await self._all(
-                "SELECT user_id, stage_id, text_enc, source_ref, created_at, about FROM drafts"
-                " WHERE session_id = ? ORDER BY rowid",
+            for uid, stage, text, ref, created, about, in_group in await self._all(
+                "SELECT user_id, stage_id, text_enc, source_ref, created_at, about, in_group"
+                " FROM drafts WHERE session_id = ? ORDER BY rowid",
                 (session_id,),
             )
         }
@@ -456,7 +457,7 @@ class Tx:
         sid = s.session_id
         await self._many(
             "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at,"
-            " about) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " about, in_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     sid,
@@ -466,6 +467,7 @@ class Tx:
                     d.source_ref,
                     ts(d.created_at),
                     d.about,
+                    int(d.in_group),
                 )
                 for uid, d in s.drafts.items()
             ],

@@ -13,8 +13,9 @@ from datetime import date
 
 from bot.engine.effects import CharterView
 from bot.engine.state import VOICE_MARK, Progress
-from bot.engine.summary import CommitmentLine, Summary
+from bot.engine.summary import CommitmentLine, EarlierLine, Summary
 from bot.i18n.catalog import Translator
+from bot.words.followup import history_line
 from bot.words.names import due_name, owner_name, progress_name
 
 
@@ -46,6 +47,9 @@ class CharterWords:
     columns: tuple[str, str, str, str]  # what, who, by when, status
     rows: tuple[CharterRow, ...]
     no_commitments: str
+    # A follow-up's earlier commitments, each with its history of reports (status: the history).
+    earlier_heading: str
+    earlier: tuple[CharterRow, ...]
     shared_note: str
     slogan: str
     signatures_heading: str
@@ -97,6 +101,8 @@ def charter_words(
         ),
         rows=tuple(_row(tr, line, status=reported) for line in summary.commitments),
         no_commitments=tr.gettext("No commitments yet."),
+        earlier_heading=tr.gettext("Our earlier commitments"),
+        earlier=tuple(_earlier_row(tr, line) for line in summary.earlier),
         shared_note=tr.gettext("✓ endorsed by police and residents alike"),
         slogan=tr.gettext("Safety is everybody's business."),
         signatures_heading=tr.gettext("Signatures"),
@@ -115,6 +121,21 @@ def _row(tr: Translator, line: CommitmentLine, *, status: bool) -> CharterRow:
         when=due_name(tr, line.due, line.due_date),
         status=_status(tr, line) if status else None,
         shared=line.shared,
+    )
+
+
+def _earlier_row(tr: Translator, line: EarlierLine) -> CharterRow:
+    """An earlier commitment a follow-up went through: what became of it, every report dated."""
+    when = (
+        tr.format_date(date.fromisoformat(line.due_date))
+        if line.due_date
+        else tr.pgettext("due", "no date")
+    )
+    return CharterRow(
+        text=line.text,
+        who=owner_name(tr, line.owner),
+        when=when,
+        status=history_line(tr, line),
     )
 
 

@@ -249,6 +249,14 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("stage_id",),
         placeholders=("stage", "question"),
     ),
+    Notice.KEEP_AS_ANSWER: NoticeText(
+        N_(
+            "You wrote “{text}” in the group. It looks like conversation, so I did not count it "
+            "as an answer to “{stage}”. If it was your answer, press the button."
+        ),
+        params=("stage_id", "text"),
+        placeholders=("text", "stage"),
+    ),
     Notice.VOICE_RECOGNISABLE: NoticeText(
         N_(
             "I keep your voice message as Telegram's reference to it, not the sound. If it is "
@@ -439,6 +447,8 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
         }
         chosen = _shared_choices(view)
         return tuple((Key(labels[v], data=button(Action.SHARE, sid, v.value)),) for v in chosen)
+    if view.code is Notice.KEEP_AS_ANSWER:
+        return ((Key(tr.gettext("Keep as my answer"), data=button(Action.KEEP, sid, "1")),),)
     if view.code is Notice.COMMITMENT_DEFAULTS:
         cid = str(view.params.get("commitment_id", ""))
         return (owner_keys(ctx, cid), due_keys(ctx, cid))

@@ -251,6 +251,7 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "my language": ("story", _press(Action.LANGUAGE, "fr"), NOBODY),  # their own, kept apart
     "session language": ("priority", _press(Action.SESSION_LANGUAGE, "fr"), LEADS),
     "play a voice answer": ("story", _press(Action.PLAY, "a1"), LEADS),  # audited: who listened
+    "keep as my answer": ("story", _press(Action.KEEP, "1"), NOBODY),  # nothing waits to be kept
     "forget: yes": ("story", _press(Action.FORGET, "1"), IN_THE_SESSION),
     "forget: no": ("story", _press(Action.FORGET, "0"), NOBODY),
 }  # fmt: skip
