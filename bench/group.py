@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from bot.cli import guard
 from bot.demo import DEMO_LIMITS, Demo, demo_api, demo_sender
 from bot.dialogues import Library
 from bot.engine.state import Role
@@ -171,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--participants", type=int, default=20)
     args = parser.parse_args()
+    logging.basicConfig(format="%(message)s")
+    guard(logging.getLogger().handlers[0], "123456:BENCH")  # as `ikiganiro run` logs
     with tempfile.TemporaryDirectory(prefix="ikiganiro-bench-") as tmp:
         figures = asyncio.run(session(args.participants, Path(tmp)))
     print(report(args.participants, figures))

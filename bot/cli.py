@@ -335,11 +335,18 @@ QUIET_LIBRARIES = (
 )
 
 
+# PTB's limiter logs every 429 it passes on (max_retries=0) at ERROR, traceback included; the
+# sender waits the time out and logs one line, so in a busy group the traceback only alarms.
+FLOOD_LOGGER = "telegram.ext.AIORateLimiter"
+
+
 class _LibrariesQuiet(logging.Filter):
     """Drops a quiet library's line below WARNING at the handler, so no logging configuration
     (a library logger set to DEBUG by hand, a root at DEBUG) lets an update reach a log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == FLOOD_LOGGER and str(record.msg).startswith("Rate limit hit"):
+            return False  # a 429 passed on, with a traceback: the sender waits it out and says so
         library = record.name.split(".", 1)[0] in QUIET_LIBRARIES
         return not library or record.levelno >= logging.WARNING
 

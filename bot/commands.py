@@ -55,6 +55,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("role", _P, _ALL, N_("change the role you are counted in")),
     Command("mydata", _P, _ALL, N_("everything I keep about you")),
     Command("forget", _P, _ALL, N_("erase everything I keep about you")),
+    Command("addperson", _P, _LEAD, N_("add someone without Telegram: /addperson NAME ROLE"),
+            in_menu=False),
+    Command("for", _P, _LEAD, N_("answer for someone you added: /for NUMBER TEXT"),
+            in_menu=False),
     Command("help", _P, _ALL, N_("what you can do here")),
 )  # fmt: skip
 

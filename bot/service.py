@@ -217,6 +217,8 @@ class Service:
             case "role", _:
                 asked = ev.RoleChangeAsked(event_id=_PENDING, actor=_actor(origin))
                 await self._act(update_id, origin, asked, missing=texts.no_private_session)
+            case "addperson" | "for", _:
+                await self._proxy(update_id, origin, cmd)
             case "mydata", _:
                 await self._mydata(update_id, origin)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
@@ -413,6 +415,30 @@ class Service:
         language = states[-1].language if states else None
         text = open_commitments(commitments)
         await self._say(update_id, origin, text, language=language, aside=False)
+
+    async def _proxy(self, update_id: int | None, origin: Origin, cmd: Command) -> None:
+        """/addperson NAME ROLE and /for NUMBER TEXT, in private: the session the facilitator
+        leads. Words that do not fit get one sentence saying how to write them."""
+        event = _proxy_event(cmd, _actor(origin))
+        if event is None:
+            await self._say(update_id, origin, texts.addperson_how)
+            return
+        async with self.store.read() as tx:
+            found = await self._led_session(tx, _actor(origin))
+        await self._act(update_id, origin, event, session_id=found, missing=texts.no_session)
+
+    async def _led_session(self, tx: Tx, user_id: int) -> str | None:
+        """The live session this person leads (the latest opened), or their private chat's."""
+        led = [
+            state
+            for sid in await tx.sessions_of_user(user_id)
+            if (state := await tx.load_state(sid)) is not None
+            and state.is_facilitator(user_id)
+            and state.status is not Status.ENDED
+        ]
+        if not led:
+            return await tx.private_binding(user_id)
+        return max(led, key=lambda s: s.opened_at or datetime.min.replace(tzinfo=UTC)).session_id
 
     async def _mydata(self, update_id: int | None, origin: Origin) -> None:
         user_id = _actor(origin)
@@ -812,6 +838,18 @@ class Service:
             chat_id = located[0] if located else None
         admin = chat_id is not None and await self.admins(chat_id, event.actor)
         return event.model_copy(update={"actor_is_admin": admin})  # type: ignore[return-value]
+
+
+def _proxy_event(cmd: Command, actor: int) -> ev.Event | None:
+    """The event /addperson or /for asks for, or None when its words do not fit."""
+    args = cmd.args
+    if cmd.name == "addperson" and len(args) >= 2 and args[-1].lower() in set(Role):
+        name, role = " ".join(args[:-1])[:48], Role(args[-1].lower())
+        return ev.PersonAdded(event_id=_PENDING, actor=actor, name=name, role=role)
+    if cmd.name == "for" and len(args) >= 2 and args[0].isdigit():
+        text = " ".join(args[1:])
+        return ev.AnsweredFor(event_id=_PENDING, actor=actor, number=int(args[0]), text=text)
+    return None
 
 
 def _is_charter(effect: Effect) -> bool:

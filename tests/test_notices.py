@@ -61,6 +61,7 @@ SAMPLES: dict[str, str | int] = {
     "vote": "unsure",
     "language": "rn",
     "text": "Merci beaucoup",
+    "name": "Marie",
 }
 
 
@@ -213,6 +214,10 @@ def _walk() -> list[NoticeView]:
     seen += _notices(d.share(RES, "anonymous"))  # held: too few have answered
     seen += _notices(d.answer(RES, "story", "a named word", channel="private"))
     seen += _notices(d.share(RES, "named"))
+    seen += _notices(d.do(ev.PersonAdded, actor=FAC, name="Marie", role="resident"))
+    seen += _notices(d.do(ev.AnsweredFor, actor=FAC, number=99, text="said aloud"))
+    number = -min(d.state.participants)
+    seen += _notices(d.do(ev.AnsweredFor, actor=FAC, number=number, text="said aloud here"))
     for schedule in [e for e in effects if isinstance(e, Schedule)]:
         d.tick(60)
         seen += _notices(d.apply(schedule.event))

@@ -85,6 +85,9 @@ class Notice(StrEnum):
     STATUS_SAVED = "status_saved"  # a commitment's new status, in the presser's popup
     NOT_OWNER = "not_owner"  # only the commitment's owners' side or a facilitator reports
     NO_EARLIER = "no_earlier"  # a follow-up stage finds no earlier commitment to go through
+    PERSON_ADDED = "person_added"  # /addperson: someone without Telegram, and their number
+    NO_SUCH_PERSON = "no_such_person"  # /for N: nobody added by a facilitator has that number
+    ANSWERED_FOR = "answered_for"  # /for N: the answer is kept as that person's
     DONE = "done"  # a quiet acknowledgement
 
 

@@ -292,6 +292,24 @@ class NudgeRequested(_Privileged):
     stage_id: str | None = None  # None: the stage open now (the /nudge command)
 
 
+class PersonAdded(_Privileged):
+    """``/addperson NAME ROLE`` in private: a facilitator adds someone present in the room who
+    has no Telegram, having asked them aloud whether they agree to take part."""
+
+    type: Literal["person_added"] = "person_added"
+    name: Annotated[str, Field(min_length=1, max_length=48)]
+    role: Role
+
+
+class AnsweredFor(_Privileged):
+    """``/for N TEXT`` in private: a facilitator gives the open stage the answer of the person
+    they added as number N, who said it aloud; it is shown with their name, marked as added."""
+
+    type: Literal["answered_for"] = "answered_for"
+    number: int
+    text: str
+
+
 class ParticipantErased(_ByPerson):
     """The actor asked to be forgotten: every trace of them leaves the session."""
 
@@ -374,7 +392,9 @@ Event = Annotated[
     | ReminderDue
     | MemberLeft
     | BotRemoved
-    | Expired,
+    | Expired
+    | PersonAdded
+    | AnsweredFor,
     Field(discriminator="type"),
 ]
 
@@ -391,4 +411,6 @@ PRIVILEGED = (
     NudgeRequested,
     SessionLanguageSet,
     VoicePlayRequested,
+    PersonAdded,
+    AnsweredFor,
 )

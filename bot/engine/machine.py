@@ -51,6 +51,7 @@ from bot.engine.state import (
     CONSENT_VERSION,
     DUE_DAYS,
     NOBODY,
+    PROXY_PREFIX,
     SETTLED,
     VOICE_PREFIX,
     Agreement,
@@ -441,7 +442,7 @@ def _enter_stage(script: Script, s: SessionState, index: int, now: datetime) -> 
 
 def _nudge_quiet(script: Script, s: SessionState, stage: Stage) -> list[UserId]:
     spoken = _voices(s, stage)
-    return [u for u, p in s.participants.items() if p.active and u not in spoken]
+    return [u for u, p in s.participants.items() if p.active and not p.proxy and u not in spoken]
 
 
 # --- handlers, one per event -----------------------------------------------------------------
@@ -1525,6 +1526,57 @@ def _redraw_summaries(script: Script, s: SessionState) -> Effects:
     return effects
 
 
+def _person_added(script: Script, s: SessionState, e: ev.PersonAdded, now: datetime) -> Effects:
+    """Someone in the room without Telegram joins, counted in their role like anyone; the
+    facilitator answers for them with the number they are given (never sent anything)."""
+    s.serial += 1
+    person = Participant(
+        user_id=-s.serial,
+        name=PROXY_PREFIX + e.name.strip(),
+        consented=True,
+        consent_version=CONSENT_VERSION,
+        role=e.role,
+        joined_at=now,
+    )
+    s.participants[person.user_id] = person
+    number = -person.user_id
+    welcome = Edit(key="welcome", view=_welcome(script, s))
+    return [welcome, _notice(e.actor, Notice.PERSON_ADDED, name=e.name.strip(), number=number)]
+
+
+def _answered_for(script: Script, s: SessionState, e: ev.AnsweredFor, now: datetime) -> Effects:
+    """The answer a person without Telegram gave aloud, kept as theirs and shown with their
+    name (marked as added by the facilitator), as a named private answer would be."""
+    person = s.participants.get(-e.number)
+    if person is None or not person.proxy or not person.active:
+        return _tell(e, Notice.NO_SUCH_PERSON, number=e.number)
+    stage = _current(script, s)
+    if s.status is not Status.RUNNING or stage is None or stage.kind not in TEXT_KINDS:
+        return _tell(e, Notice.STAGE_NOT_OPEN)
+    text = e.text.strip()
+    if refusal := _check_text(e, stage, text):
+        return refusal
+    if _full(s, person.user_id, stage):
+        return [_notice(e.actor, Notice.TOO_MANY_ANSWERS, max=MAX_ANSWERS_PER_STAGE)]
+    answer = Answer(
+        id=_next_id(s, "a"),
+        stage_id=stage.id,
+        user_id=person.user_id,
+        text=text,
+        visibility=Visibility.NAMED,
+        via_private=True,
+        created_at=now,
+    )
+    s.answers.append(answer)
+    view = _shared_view(script, s, answer, person.name)
+    return [
+        Send(to=Group(), view=view, key=f"share:{answer.id}"),
+        *_release(script, s, stage),
+        _refresh_prompt(script, s, stage),
+        _notice(e.actor, Notice.ANSWERED_FOR, name=person.name.removeprefix(PROXY_PREFIX)),
+    ]
+
+
 def _participant_erased(
     script: Script, s: SessionState, e: ev.ParticipantErased, now: datetime
 ) -> Effects:
@@ -1576,6 +1628,8 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.EndDeclined: _end_declined,
     ev.SessionLanguageSet: _session_language_set,
     ev.VoicePlayRequested: _voice_play_requested,
+    ev.PersonAdded: _person_added,
+    ev.AnsweredFor: _answered_for,
     ev.AnswerKept: _answer_kept,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,

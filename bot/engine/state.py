@@ -120,6 +120,22 @@ class Participant(_Model):
         """Consented and introduced with a role: may answer, vote, propose and endorse."""
         return self.consented and self.role is not None and not self.left
 
+    @property
+    def proxy(self) -> bool:
+        """Someone in the room without Telegram, added by a facilitator (``/addperson``)."""
+        return is_proxy(self.user_id)
+
+
+# People without Telegram, added by a facilitator, get ids below zero from the session's serial:
+# Telegram user ids are positive, so they never collide, and nothing is ever sent to them. Their
+# name is kept behind this prefix (nobody can type it), so every place that shows a name shows
+# "added by the facilitator" with it (``bot.words.names.person``).
+PROXY_PREFIX = "\x1eproxy:"
+
+
+def is_proxy(user_id: UserId) -> bool:
+    return user_id < 0
+
 
 # A voice note (or round video message) is kept as Telegram's file id, never its sound, in the
 # answer's text field (so it is sealed and erased exactly as text is) behind this prefix, which

@@ -12,6 +12,7 @@ from datetime import date
 from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
 from bot.engine.state import (
+    PROXY_PREFIX,
     REPORTED,
     VOICE_MARK,
     Agreement,
@@ -24,6 +25,15 @@ from bot.engine.state import (
 from bot.engine.summary import RoleCounts
 from bot.i18n.catalog import Translator, script_context
 from bot.words.markup import Context, Key
+
+
+def person(tr: Translator, name: str) -> str:
+    """A participant's name as shown anywhere: someone a facilitator added without Telegram is
+    marked as such, so nobody takes their answers for ones they typed themselves."""
+    if not name.startswith(PROXY_PREFIX):
+        return name
+    added = name.removeprefix(PROXY_PREFIX)
+    return tr.gettext("{name} (added by the facilitator)").format(name=added)
 
 
 def role_name(tr: Translator, role: Role | None) -> str:

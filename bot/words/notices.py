@@ -285,6 +285,25 @@ NOTICES: dict[Notice, NoticeText] = {
         params=("owner",),
         placeholders=("owner",),
     ),
+    Notice.PERSON_ADDED: NoticeText(
+        N_(
+            "{name} is taking part without a phone, as number {number}. Add someone only after "
+            "they have agreed aloud, having heard what is kept. To give the open stage their "
+            "answer, send: /for {number} followed by what they said."
+        ),
+        params=("name", "number"),
+        placeholders=("name", "number"),
+    ),
+    Notice.NO_SUCH_PERSON: NoticeText(
+        N_("Nobody added with /addperson has the number {number} in this session."),
+        params=("number",),
+        placeholders=("number",),
+    ),
+    Notice.ANSWERED_FOR: NoticeText(
+        N_("Kept and shown in the group as {name}'s answer."),
+        params=("name",),
+        placeholders=("name",),
+    ),
     Notice.DONE: NoticeText(N_("Done.")),
 }
 

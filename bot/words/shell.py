@@ -75,6 +75,16 @@ def cofacilitate_how(tr: Translator) -> Rendered:
     )
 
 
+def addperson_how(tr: Translator) -> Rendered:
+    return _plain(
+        tr.gettext(
+            "Send /addperson followed by the person's first name and their role (police, "
+            "resident, leader or unsaid), e.g. /addperson Marie resident; then /for followed by "
+            "their number and their answer."
+        )
+    )
+
+
 def group_help(*, leads: bool, running: bool) -> ShellText:
     def text(tr: Translator) -> Rendered:
         lines = [tagged("b", tr.gettext("Ikiganiro: a facilitated conversation"))]

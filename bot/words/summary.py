@@ -36,6 +36,7 @@ from bot.words.names import (
     due_name,
     option_label,
     owner_name,
+    person,
     role_name,
     script_title,
     stage_of,
@@ -232,7 +233,9 @@ def _quote_line(
     if author is None:
         attribution = tr.gettext("anonymous")
     else:
-        attribution = tr.gettext("{name} ({role})").format(name=author, role=role_name(tr, role))
+        attribution = tr.gettext("{name} ({role})").format(
+            name=person(tr, author), role=role_name(tr, role)
+        )
     if text != VOICE_MARK:
         return escape(tr.gettext("• “{text}” — {who}").format(text=text, who=attribution))
     line = tr.gettext("• 🎤 a voice answer — {who}").format(who=attribution)

@@ -43,6 +43,7 @@ from bot.words.names import (
     option_label,
     owner_keys,
     owner_name,
+    person,
     private_link,
     progress_keys,
     progress_name,
@@ -261,7 +262,7 @@ def _shared(view: SharedAnswerView, ctx: Context) -> Rendered:
         head = escape(tr.gettext("Shared anonymously ({stage}):")).format(stage=title)
     else:
         head = escape(tr.gettext("{name} wrote privately and shares ({stage}):")).format(
-            name=f"<b>{escape(view.author)}</b>", stage=title
+            name=f"<b>{escape(person(tr, view.author))}</b>", stage=title
         )
     said = spoken(tr, view.text)
     if view.tally is None:
@@ -311,7 +312,7 @@ def _commitment(view: CommitmentView, ctx: Context) -> Rendered:
     heading = escape(tr.gettext("Commitment:"))  # its proposer asked to be forgotten
     if view.proposer:
         heading = escape(tr.gettext("Commitment proposed by {name}:")).format(
-            name=f"<b>{escape(view.proposer)}</b>"
+            name=f"<b>{escape(person(tr, view.proposer))}</b>"
         )
     lines = [
         "🤝 " + heading,
@@ -404,7 +405,9 @@ def _date(tr: Translator, iso: str | None) -> str:
 
 def _status_line(tr: Translator, line: StatusLine) -> str:
     return "• " + escape(
-        tr.gettext("{name} ({role})").format(name=line.name, role=role_name(tr, line.role))
+        tr.gettext("{name} ({role})").format(
+            name=person(tr, line.name), role=role_name(tr, line.role)
+        )
     )
 
 

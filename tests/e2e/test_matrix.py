@@ -225,6 +225,10 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "/mydata": ("story", _private("/mydata"), NOBODY),
     "/forget": ("story", _private("/forget"), NOBODY),  # only asks
     "/help (private)": ("story", _private("/help"), NOBODY),
+    # Found by who leads it: someone who leads no session (a chat administrator who is not a
+    # facilitator, anyone else) reaches none, and is told so; nothing is kept or audited.
+    "/addperson": ("story", _private("/addperson Marie resident"), FACILITATORS),
+    "/for": ("story", _private("/for 1 Said aloud in the room."), FACILITATORS),  # audited
     "Join link": ("story", _private("/start j_{sid}"), NOBODY),  # consent first, keeps none
     "Answer-privately link": ("story", _private("/start a_{sid}"), NOBODY),
     "private answer": ("story", _private("Another private answer."), PARTICIPANTS),

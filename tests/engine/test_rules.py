@@ -46,6 +46,8 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.CharterRequested: {"place": "Gitega"},
     ev.SessionLanguageSet: {"language": "rn"},
     ev.VoicePlayRequested: {"answer_id": "a1"},
+    ev.PersonAdded: {"name": "Marie", "role": "resident"},
+    ev.AnsweredFor: {"number": 1, "text": "Said aloud in the room."},
 }
 
 
