@@ -30,6 +30,7 @@ from bot.cli import guard
 from bot.demo import DEMO_LIMITS, Demo, demo_api, demo_sender
 from bot.dialogues import Library
 from bot.engine.state import Role
+from bot.offline.api import FakeBotApi
 from bot.offline.cast import FACILITATOR, GROUP_ID, Person, demo_world
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
@@ -63,16 +64,22 @@ class Counting:
         await self.intake.feed(update)
 
 
-async def session(size: int, directory: Path) -> dict[str, float]:
-    library = Library.load()
-    script = library["community-safety"]
-    pace = SimulatedPace()
+def crowded_api(pace: SimulatedPace, size: int) -> tuple[FakeBotApi, tuple[Person, ...]]:
+    """The demo's Telegram, with Telegram's limits, and a crowd of ``size`` in its group."""
     api = demo_api(pace)
     demo_world(api)
     people = crowd(size)
     for person in people:
         api.add_user(person.user_id, person.name, language_code=person.language)
     api.add_members(GROUP_ID, [p.user_id for p in people])
+    return api, people
+
+
+async def session(size: int, directory: Path) -> dict[str, float]:
+    library = Library.load()
+    script = library["community-safety"]
+    pace = SimulatedPace()
+    api, people = crowded_api(pace, size)
     store = await Store.open(directory / "group.db", DataKey.generate())
     app = build_application("123456:BENCH", request=api, limits=DEMO_LIMITS)
     try:
@@ -84,12 +91,7 @@ async def session(size: int, directory: Path) -> dict[str, float]:
         demo = Demo(
             api, store, feed, people=people, patience=lambda: intake.sender.drain(patient=True)
         )
-        await intake.feed(api.start(FACILITATOR.user_id))
-        await demo.command(FACILITATOR, f"/newsession {script.id}")
-        async with store.read() as tx:
-            demo.session_id = await tx.session_for_chat(GROUP_ID, None) or ""
-        for person in people:
-            await demo.join(person)
+        await demo.open(script.id)
         delays = []
         for index in range(len(script.stages)):
             pace.advance(BEFORE_NEXT)

@@ -67,12 +67,7 @@ async def full_session(
         intake = RecordingIntake(app, runtime, Sender(app.bot, store, budget=UNLIMITED.budget()))
         intake.updates, intake.latencies = [], []
         demo = Demo(api, store, intake.feed, people=people)
-        await intake.feed(api.start(FACILITATOR.user_id))
-        await demo.command(FACILITATOR, f"/newsession {script.id}")
-        async with store.read() as tx:
-            demo.session_id = await tx.session_for_chat(GROUP_ID, None) or ""
-        for person in people:
-            await demo.join(person)
+        await demo.open(script.id)
         for stage in range(len(script.stages)):
             await demo.command(FACILITATOR, "/next")
             await demo.stage(script, stage)

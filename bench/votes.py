@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.group import crowd
+from bench.group import crowded_api
 from bot.callbacks import Action, button
-from bot.demo import DEMO_LIMITS, Demo, demo_api, demo_sender
+from bot.demo import DEMO_LIMITS, Demo, demo_sender
 from bot.dialogues import Library
-from bot.offline.cast import FACILITATOR, GROUP_ID, demo_world
+from bot.offline.cast import FACILITATOR, GROUP_ID
 from bot.storage import DataKey, Store
 from bot.telegram.app import build_application, start_runtime
 from bot.telegram.budget import SimulatedPace
@@ -44,12 +44,7 @@ async def session(people_count: int, statements: int, directory: Path) -> dict[s
     library = Library.load()
     script = library["community-safety"]
     pace = SimulatedPace()
-    api = demo_api(pace)
-    demo_world(api)
-    people = crowd(people_count)
-    for person in people:
-        api.add_user(person.user_id, person.name, language_code=person.language)
-    api.add_members(GROUP_ID, [p.user_id for p in people])
+    api, people = crowded_api(pace, people_count)
     store = await Store.open(directory / "votes.db", DataKey.generate())
     app = build_application("123456:BENCH", request=api, limits=DEMO_LIMITS)
     try:
