@@ -6,7 +6,6 @@ trace of the writer connection.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,12 +15,12 @@ from tests.e2e.conftest import Bot
 
 
 @pytest.fixture
-async def answering(bot: Bot) -> AsyncIterator[list[dict[str, Any]]]:
+async def answering(bot: Bot) -> list[dict[str, Any]]:
     """Everyone's answer to the open story prompt, as Telegram would hand them over at once."""
     await bot.open("quick-demo")
     await bot.demo.command(FACILITATOR, "/next")
     prompt = await bot.demo.live("prompt:story")
-    yield [
+    return [
         bot.api.text(person.user_id, GROUP_ID, story, reply_to=prompt)
         for person, story in zip(PEOPLE, ANSWERS["story"], strict=True)
     ]

@@ -70,6 +70,31 @@ def share(before: SessionState, after: SessionState) -> SessionState:
     )
 
 
+async def save_then_fail(store: Store, state: SessionState) -> None:
+    async with store.write() as tx:
+        await tx.save_state(state, CHAT, None)
+        raise RuntimeError("the handler failed after saving")
+
+
+async def batch_then_fail(store: Store, state: SessionState) -> None:
+    async with store.batch():
+        await save(store, state)
+        raise RuntimeError("the commit did not happen")
+
+
+async def save_after_sqlite_rolled_back(store: Store, state: SessionState) -> None:
+    async with store.write() as tx:
+        await tx._conn.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
+        await tx.save_state(state, CHAT, None)
+
+
+async def batch_sqlite_rolled_back(store: Store, state: SessionState) -> None:
+    async with store.batch():
+        with pytest.raises(StorageError):
+            await save_after_sqlite_rolled_back(store, state)
+        await save(store, state)
+
+
 def crowd_state(driver: Callable[..., Any], people: int) -> SessionState:
     d = driver()
     d.do(ev.Opened, actor=FAC)
@@ -134,8 +159,8 @@ async def test_every_state_of_a_session_saved_in_turn_is_what_the_disk_holds(
     states = rich().states
     before = states[0]
     await save(store, before)
-    for state in states[1:]:
-        state = share(before, state)
+    for next_state in states[1:]:
+        state = share(before, next_state)
         await save(store, state)
         assert await on_disk(disk) == state
         before = state
@@ -147,9 +172,7 @@ async def test_a_write_rolled_back_leaves_memory_as_the_disk(
     state = crowd_state(driver, 4)
     await save(store, state)
     with pytest.raises(RuntimeError):
-        async with store.write() as tx:
-            await tx.save_state(one_more_answer(state), CHAT, None)
-            raise RuntimeError("the handler failed after saving")
+        await save_then_fail(store, one_more_answer(state))
     async with store.write() as tx:
         assert await tx.load_state("s1") == state
     assert await on_disk(disk) == state
@@ -167,9 +190,7 @@ async def test_a_batch_commits_once_and_undoes_only_the_write_that_failed(
         async with store.batch():
             await save(store, first)
             with pytest.raises(RuntimeError):
-                async with store.write() as tx:
-                    await tx.save_state(second, CHAT, None)
-                    raise RuntimeError("one update's handler failed")
+                await save_then_fail(store, second)
             async with store.read() as tx:  # reads in the batch see what it wrote
                 assert await tx.load_state("s1") == first
             await save(store, third)
@@ -188,9 +209,7 @@ async def test_a_batch_rolled_back_leaves_nothing_in_memory(
 ) -> None:
     state = crowd_state(driver, 4)
     with pytest.raises(RuntimeError):
-        async with store.batch():
-            await save(store, state)
-            raise RuntimeError("the commit did not happen")
+        await batch_then_fail(store, state)
     async with store.write() as tx:
         assert await tx.load_state("s1") is None
     assert await on_disk(disk) is None
@@ -203,12 +222,7 @@ async def test_a_batch_the_database_rolled_back_commits_nothing_after(
     written statement by statement outside it."""
     state = crowd_state(driver, 4)
     with pytest.raises(StorageError):
-        async with store.batch():
-            with pytest.raises(StorageError):
-                async with store.write() as tx:
-                    await tx._conn.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL
-                    await tx.save_state(state, CHAT, None)
-            await save(store, state)
+        await batch_sqlite_rolled_back(store, state)
     assert await on_disk(disk) is None
 
 
