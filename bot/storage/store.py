@@ -337,6 +337,7 @@ class Store:
 
     async def _check_key(self) -> None:
         async with self.write() as tx:
+            self.cache.next_outbox_id = await tx.first_outbox_id()
             cur = await tx._exec("SELECT value FROM meta WHERE key = 'key_check'")
             row = await cur.fetchone()
             await cur.close()
@@ -395,6 +396,7 @@ class Store:
 
     def _committed(self, tx: Tx) -> None:
         """The states a transaction saved or read are the database's now: cache them."""
+        self.cache.titles.update(tx.titles)
         if tx.invalidated:
             self.cache.clear()
             return

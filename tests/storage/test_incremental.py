@@ -266,3 +266,38 @@ async def test_a_checkpoint_asked_for_in_a_batch_waits_for_its_commit(
         async with store.batch():
             await save(store, crowd_state(driver, 2))
             await store.checkpoint()
+
+
+async def test_an_outbox_row_is_one_statement_and_its_id_never_reused(
+    db_path: Path, key: DataKey, store: Store
+) -> None:
+    statements: list[str] = []
+    await store._writer.set_trace_callback(statements.append)
+    async with store.write() as tx:
+        first = await tx.enqueue("s1", {"op": "send", "n": 1})
+    await store._writer.set_trace_callback(None)
+    writes = [s for s in statements if "outbox" in s and not s.startswith("SELECT")]
+    assert len(writes) == 1, writes
+    assert writes[0].startswith("INSERT INTO outbox")
+    with pytest.raises(RuntimeError):
+        await enqueue_then_fail(store)
+    async with store.write() as tx:
+        second = await tx.enqueue("s1", {"op": "send", "n": 2})
+    await store.outbox_done(second)
+    again = await Store.open(db_path, key)  # as a new process: ids go on past every one given
+    try:
+        async with again.write() as tx:
+            third = await tx.enqueue("s1", {"op": "send", "n": 3})
+        assert first < second < third
+        assert [(oid, p["n"]) for oid, _, p in await again.outbox_pending()] == [
+            (first, 1),
+            (third, 3),
+        ]
+    finally:
+        await again.close()
+
+
+async def enqueue_then_fail(store: Store) -> None:
+    async with store.write() as tx:
+        await tx.enqueue("s1", {"op": "send", "n": 0})
+        raise RuntimeError("rolled back")
