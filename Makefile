@@ -77,6 +77,7 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates 
 
 bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), a crowded group under Telegram's limits, the sender against 30/s, a 200-person charter
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/engine_step.py
 	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py

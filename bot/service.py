@@ -68,6 +68,7 @@ from bot.planner import (
 from bot.storage import Sighting, StorageError, Store, Tx
 from bot.words import shell as texts
 from bot.words.commitments import open_commitments
+from bot.words.names import role_at_end
 from bot.words.shell import ShellText, private_chat_pointer
 
 log = logging.getLogger(__name__)
@@ -843,8 +844,9 @@ class Service:
 def _proxy_event(cmd: Command, actor: int) -> ev.Event | None:
     """The event /addperson or /for asks for, or None when its words do not fit."""
     args = cmd.args
-    if cmd.name == "addperson" and len(args) >= 2 and args[-1].lower() in set(Role):
-        name, role = " ".join(args[:-1])[:48], Role(args[-1].lower())
+    if cmd.name == "addperson" and (said := role_at_end(args)) is not None:
+        role, taken = said  # the role in any shipped language, after the name
+        name = " ".join(args[:-taken])[:48]
         return ev.PersonAdded(event_id=_PENDING, actor=actor, name=name, role=role)
     if cmd.name == "for" and len(args) >= 2 and args[0].isdigit():
         text = " ".join(args[1:])

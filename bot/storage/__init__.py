@@ -3,6 +3,7 @@
 Everything a restart must not lose lives here; the engine stays pure and never imports it.
 """
 
+from bot.storage.contract import StoreContract, TxContract
 from bot.storage.crypto import (
     CorruptData,
     DataKey,
@@ -25,7 +26,9 @@ __all__ = [
     "Sighting",
     "StorageError",
     "Store",
+    "StoreContract",
     "Tx",
+    "TxContract",
     "WrongKey",
     "generate_key",
 ]

@@ -13,10 +13,10 @@ from html import escape
 from bot.callbacks import NO_SESSION, Action, StartKind, button, start_url
 from bot.commands import Place, in_place
 from bot.engine.script import Script
-from bot.engine.state import Participant, SessionState, Visibility
+from bot.engine.state import Participant, Role, SessionState, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, OFFERED_LANGUAGES, Translator, script_context
 from bot.words.markup import Key, Rendered, tagged
-from bot.words.names import role_name, spoken
+from bot.words.names import role_name, role_word, spoken
 
 ShellText = Callable[[Translator], Rendered]
 
@@ -76,12 +76,14 @@ def cofacilitate_how(tr: Translator) -> Rendered:
 
 
 def addperson_how(tr: Translator) -> Rendered:
+    """How to write /addperson, with the role words in the reader's own language (any shipped
+    language's are understood)."""
+    roles = ", ".join(role_word(tr, role) for role in Role)
     return _plain(
         tr.gettext(
-            "Send /addperson followed by the person's first name and their role (police, "
-            "resident, leader or unsaid), e.g. /addperson Marie resident; then /for followed by "
-            "their number and their answer."
-        )
+            "Send /addperson followed by the person's first name and their role, one of: "
+            "{roles}. For example: /addperson Marie {resident}"
+        ).format(roles=roles, resident=role_word(tr, Role.RESIDENT))
     )
 
 

@@ -73,3 +73,48 @@ async def test_bad_words_get_one_sentence_on_how(bot: Bot) -> None:
     await _private(bot, FACILITATOR.user_id, "/for 7 Someone nobody added.")
     assert "number 7" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
     assert (await bot.state()).answers == []
+
+
+# --- role words in every language ---------------------------------------------------------------
+
+
+async def _added(bot: Bot) -> list[tuple[str, Role | None]]:
+    state = await bot.state()
+    return [(p.name.split(":", 1)[1], p.role) for p in state.participants.values() if p.proxy]
+
+
+async def test_the_role_may_be_said_in_any_shipped_language(bot: Bot) -> None:
+    """As the role buttons and the glossary say it: case and accents do not matter, and a role
+    of several words ("membre de la communauté") is read whole after the name."""
+    await _at_story(bot)
+    for line in (
+        "/addperson Marie habitant",
+        "/addperson Jeanne Umuturage",
+        "/addperson Paul autorite locale",
+        "/addperson Anne Claire membre de la communauté",
+        "/addperson Musa polisi",
+        "/addperson Neza Sinshaka kubivuga",
+        "/addperson Ali resident",
+    ):
+        await _private(bot, FACILITATOR.user_id, line)
+    assert await _added(bot) == [
+        ("Marie", Role.RESIDENT),
+        ("Jeanne", Role.RESIDENT),
+        ("Paul", Role.LEADER),
+        ("Anne Claire", Role.RESIDENT),
+        ("Musa", Role.POLICE),
+        ("Neza", Role.UNSAID),
+        ("Ali", Role.RESIDENT),
+    ]
+
+
+async def test_an_unknown_role_is_answered_with_the_roles_in_the_readers_language(
+    bot: Bot,
+) -> None:
+    await _at_story(bot)
+    await _private(bot, FACILITATOR.user_id, "/language fr")
+    await _private(bot, FACILITATOR.user_id, "/addperson Marie boulangère")
+    refusal = bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    assert "police, habitant, autorité, non précisé" in refusal
+    assert "/addperson Marie habitant" in refusal
+    assert await _added(bot) == []
