@@ -22,6 +22,7 @@ a commit does, so what is in memory is exactly what is in the outbox (but rows q
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Sequence
 
@@ -147,7 +148,9 @@ class Outbox:
         committed = asyncio.get_running_loop().create_future()
         self._queue.append((settlements, committed))
         if self._committing is None or self._committing.done():
-            self._committing = asyncio.create_task(self._commit())
+            # A context of its own: a settlement is its own transaction, never a part of the
+            # intake's group commit (``Store.batch``) that a drain happened to start in.
+            self._committing = asyncio.create_task(self._commit(), context=contextvars.Context())
         return committed
 
     async def settled(self) -> None:
