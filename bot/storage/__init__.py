@@ -13,7 +13,7 @@ from bot.storage.crypto import (
     generate_key,
 )
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.store import Sighting, Store
+from bot.storage.store import Note, Settlement, Sighting, Store
 from bot.storage.tx import Tx
 
 __all__ = [
@@ -21,6 +21,8 @@ __all__ = [
     "CorruptData",
     "DataKey",
     "KeyFormatError",
+    "Note",
+    "Settlement",
     "Sighting",
     "StorageError",
     "Store",

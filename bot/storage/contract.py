@@ -10,13 +10,14 @@ Each method's promise is in docs/storage.md, "The storage contract".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.engine.state import SessionState
 from bot.storage.status import StoreStatus
-from bot.storage.store import Sighting, Store
+from bot.storage.store import Settlement, Sighting, Store
 from bot.storage.tx import Tx
 
 
@@ -79,7 +80,13 @@ class StoreContract(Protocol):
     async def outbox_pending(
         self, limit: int = 100
     ) -> list[tuple[int, str | None, dict[str, Any]]]: ...
+    async def outbox_after(
+        self, after: int, limit: int = 1000
+    ) -> list[tuple[int, str | None, dict[str, Any]]]: ...
+    async def outbox_count(self, through: int) -> int: ...
+    async def outbox_ids(self, through: int) -> set[int]: ...
     async def outbox_done(self, outbox_id: int) -> None: ...
+    async def settle(self, settlements: Sequence[Settlement]) -> None: ...
     async def set_aside(
         self, outbox_id: int, *, reason: str, unconfirmed: bool = False
     ) -> None: ...

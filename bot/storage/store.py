@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -240,6 +240,50 @@ _REMEMBER = (
 )
 
 _REASON = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """What delivering an outbox row learnt of one live message, kept when the row settles:
+    where it is (``KNOWN``, at ``chat_id``/``message_id``), that it was posted with its id
+    unread (``POSTED``) or may have been (``PERHAPS``), or that it is gone (``NONE``)."""
+
+    session_id: str
+    key: str
+    sighting: Sighting
+    chat_id: int = 0
+    message_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One outbox row's outcome, written with what its delivery learnt (``notes``).
+
+    ``done``: the row leaves the outbox (sent, or no longer worth sending); otherwise it waits
+    and only its notes are kept (a long message's first parts went out). ``reason``: the row
+    is set aside with that code instead (``Store.set_aside``), ``unconfirmed`` if it may have
+    gone out.
+    """
+
+    outbox_id: int
+    notes: tuple[Note, ...] = ()
+    done: bool = True
+    reason: str | None = None
+    unconfirmed: bool = False
+
+
+async def _note(tx: Tx, note: Note) -> None:
+    """Keep what a delivery learnt of a live message (``Note``) in ``messages``."""
+    where = (note.session_id, note.key)
+    if note.sighting is Sighting.NONE:
+        await tx._exec("DELETE FROM messages WHERE session_id = ? AND key = ?", where)
+    elif note.sighting is Sighting.KNOWN:
+        await tx._exec(_REMEMBER, (*where, note.chat_id, note.message_id))
+    else:  # a marker never replaces a known id: that is where the message is
+        marker = _POSTED_ID_UNREAD if note.sighting is Sighting.POSTED else _PERHAPS_POSTED
+        await tx._exec(
+            _REMEMBER + " WHERE messages.message_id <= 0", (*where, note.chat_id, marker)
+        )
 
 
 def _check_reason(reason: str) -> None:
@@ -568,17 +612,39 @@ class Store:
     async def outbox_pending(
         self, limit: int = 100
     ) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """The first ``limit`` rows of the outbox in queue order, decrypted."""
+        return await self.outbox_after(0, limit)
+
+    async def outbox_after(
+        self, after: int, limit: int = 1000
+    ) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """The rows queued after row ``after``, in queue order, at most ``limit``, decrypted.
+
+        Row ids only grow (``AUTOINCREMENT``, one writer), so the sender reads and decrypts
+        each row once, however many wait behind it, by asking for those after the last it saw.
+        """
         rows = await self._read(
-            "SELECT id, session_id, payload_enc FROM outbox ORDER BY id LIMIT ?", (limit,)
+            "SELECT id, session_id, payload_enc FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit),
         )
         return [
             (int(oid), sid, loads(self._key.open(blob, outbox_aad(oid, sid))))
             for oid, sid, blob in rows
         ]
 
+    async def outbox_count(self, through: int) -> int:
+        """How many rows up to id ``through`` are in the outbox (nothing decrypted)."""
+        rows = await self._read("SELECT count(*) FROM outbox WHERE id <= ?", (through,))
+        return int(rows[0][0])
+
+    async def outbox_ids(self, through: int) -> set[int]:
+        """The ids of the rows up to ``through`` still in the outbox (nothing decrypted)."""
+        return {
+            int(r[0]) for r in await self._read("SELECT id FROM outbox WHERE id <= ?", (through,))
+        }
+
     async def outbox_done(self, outbox_id: int) -> None:
-        async with self.write() as tx:
-            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+        await self.settle([Settlement(outbox_id)])
 
     async def set_aside(self, outbox_id: int, *, reason: str, unconfirmed: bool = False) -> None:
         """Take a row out of the outbox for good, keeping what ``ikiganiro status`` shows.
@@ -588,24 +654,50 @@ class Store:
         have gone out (its answer could not be read), so it must not be sent again. The
         payload is not kept. A row already gone is a no-op.
         """
-        _check_reason(reason)
+        await self.settle([Settlement(outbox_id, reason=reason, unconfirmed=unconfirmed)])
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """Several rows' outcomes in ONE write transaction, so one durable commit (one fsync)
+        serves every lane that delivered meanwhile: each row's notes (``messages``), then the
+        row deleted, set aside, or left waiting. A row already gone is a no-op."""
+        for settlement in settlements:
+            if settlement.reason is not None:
+                _check_reason(settlement.reason)
         async with self.write() as tx:
-            row = await tx._one(
-                "SELECT session_id, payload_enc FROM outbox WHERE id = ?", (outbox_id,)
-            )
-            if row is None:
-                return
-            session_id, blob = row
-            try:
-                op = str(loads(self._key.open(blob, outbox_aad(outbox_id, session_id)))["op"])
-            except (CorruptData, StorageError, KeyError, ValueError):
-                op = "unreadable"
-            await tx._exec(
-                "INSERT INTO set_aside (outbox_id, session_id, op, reason, unconfirmed, at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (outbox_id, session_id, op[:64], reason, int(unconfirmed), ts(utcnow())),
-            )
-            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+            for settlement in settlements:
+                for note in settlement.notes:
+                    await _note(tx, note)
+                if settlement.reason is not None:
+                    await self._set_aside(tx, settlement)
+            gone = [(s.outbox_id,) for s in settlements if s.done and s.reason is None]
+            if gone:
+                await tx._many("DELETE FROM outbox WHERE id = ?", gone)
+
+    async def _set_aside(self, tx: Tx, settlement: Settlement) -> None:
+        outbox_id = settlement.outbox_id
+        row = await tx._one(
+            "SELECT session_id, payload_enc FROM outbox WHERE id = ?", (outbox_id,)
+        )
+        if row is None:
+            return
+        session_id, blob = row
+        try:
+            op = str(loads(self._key.open(blob, outbox_aad(outbox_id, session_id)))["op"])
+        except (CorruptData, StorageError, KeyError, ValueError):
+            op = "unreadable"
+        await tx._exec(
+            "INSERT INTO set_aside (outbox_id, session_id, op, reason, unconfirmed, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                outbox_id,
+                session_id,
+                op[:64],
+                settlement.reason,
+                int(settlement.unconfirmed),
+                ts(utcnow()),
+            ),
+        )
+        await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
 
     async def status(self, now: datetime | None = None) -> StoreStatus:
         """Pending and set-aside work, for ``ikiganiro status`` (docs/storage.md)."""
@@ -667,11 +759,9 @@ class Store:
         message id Telegram never gives (0 or -1), so a later edit does not post it again and
         the facilitator's next move knows whether the group saw it; a later post of the same
         key replaces it with the real id."""
-        marker = _POSTED_ID_UNREAD if posted else _PERHAPS_POSTED
-        async with self.write() as tx:  # a known id is kept: it is where the message is
-            await tx._exec(
-                _REMEMBER + " WHERE messages.message_id <= 0", (session_id, key, chat_id, marker)
-            )
+        sighting = Sighting.POSTED if posted else Sighting.PERHAPS
+        async with self.write() as tx:
+            await _note(tx, Note(session_id, key, sighting, chat_id))
 
     async def message_key(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
         rows = await self._read(
@@ -684,13 +774,11 @@ class Store:
         self, session_id: str, key: str, chat_id: int, message_id: int
     ) -> None:
         async with self.write() as tx:
-            await tx._exec(_REMEMBER, (session_id, key, chat_id, message_id))
+            await _note(tx, Note(session_id, key, Sighting.KNOWN, chat_id, message_id))
 
     async def forget_message(self, session_id: str, key: str) -> None:
         async with self.write() as tx:
-            await tx._exec(
-                "DELETE FROM messages WHERE session_id = ? AND key = ?", (session_id, key)
-            )
+            await _note(tx, Note(session_id, key, Sighting.NONE))
 
     # --- maintenance -----------------------------------------------------------------------------
 

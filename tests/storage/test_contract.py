@@ -22,7 +22,7 @@ from bot.engine import events as ev
 from bot.engine.machine import new_session, step
 from bot.engine.script import Channel
 from bot.engine.state import Agreement, Due, Owner, Progress, Role, SessionState, Visibility
-from bot.storage import Sighting, StorageError
+from bot.storage import Note, Settlement, Sighting, StorageError
 from bot.storage.contract import StoreContract
 from tests.engine.helpers import FAC, LEAD, NOW, POL, RES, RES2, Driver
 from tests.storage.backends import BackendStore
@@ -464,6 +464,59 @@ async def test_outbox_order_done_set_aside_replace(backend: BackendStore) -> Non
     async for store in twice(backend):
         assert await store.outbox_pending() == []
         assert (await store.status(NOW)).set_aside_outbox == {"Forbidden": 1}
+
+
+async def test_the_outbox_is_read_from_where_the_reader_left_off(backend: BackendStore) -> None:
+    async with backend.store.write() as tx:
+        ids = [await tx.enqueue("s1", {"op": "send", "n": n}) for n in range(5)]
+    await backend.store.outbox_done(ids[1])
+    async for store in twice(backend):
+        assert [row for row, _, _ in await store.outbox_after(0, 2)] == [ids[0], ids[2]]
+        assert [(row, p["n"]) for row, _, p in await store.outbox_after(ids[2], 10)] == [
+            (ids[3], 3),
+            (ids[4], 4),
+        ]
+        assert await store.outbox_after(ids[4]) == []
+        assert await store.outbox_count(ids[3]) == 3
+        assert await store.outbox_ids(ids[3]) == {ids[0], ids[2], ids[3]}
+
+
+async def test_settlements_keep_notes_and_settle_rows(backend: BackendStore) -> None:
+    async with backend.store.write() as tx:
+        sent, waits, refused, gone = [await tx.enqueue("s1", {"op": "send"}) for _ in range(4)]
+    await backend.store.remember_message("s1", "card", CHAT, 70)
+    await backend.store.remember_message("s1", "old", CHAT, 60)
+    with pytest.raises(ValueError, match="code"):  # nothing of a refused batch is written
+        await backend.store.settle(
+            [
+                Settlement(sent, (Note("s1", "prompt", Sighting.KNOWN, CHAT, 71),)),
+                Settlement(refused, reason="Amani said: the road is unsafe"),
+            ]
+        )
+    assert await backend.store.sighting("s1", "prompt") is Sighting.NONE
+    await backend.store.settle(
+        [
+            Settlement(sent, (Note("s1", "prompt", Sighting.KNOWN, CHAT, 71),)),
+            # a long message's first part went out, the rest waits
+            Settlement(waits, (Note("s1", "long", Sighting.POSTED, CHAT),), done=False),
+            Settlement(
+                refused,
+                (Note("s1", "card", Sighting.PERHAPS, CHAT), Note("s1", "old", Sighting.NONE)),
+                reason="TimedOut",
+                unconfirmed=True,
+            ),
+            Settlement(gone),
+            Settlement(gone),  # settled twice: harmless
+        ]
+    )
+    async for store in twice(backend):
+        assert [row for row, _, _ in await store.outbox_pending()] == [waits]
+        assert await store.message_ref("s1", "prompt") == (CHAT, 71)
+        assert await store.sighting("s1", "long") is Sighting.POSTED
+        assert await store.message_ref("s1", "card") == (CHAT, 70)  # a marker never hides an id
+        assert await store.sighting("s1", "old") is Sighting.NONE
+        status = await store.status(NOW)
+        assert (status.set_aside_outbox, status.unconfirmed_outbox) == ({"TimedOut": 1}, 1)
 
 
 # --- live messages and reminders ---------------------------------------------------------------
