@@ -301,3 +301,26 @@ async def enqueue_then_fail(store: Store) -> None:
     async with store.write() as tx:
         await tx.enqueue("s1", {"op": "send", "n": 0})
         raise RuntimeError("rolled back")
+
+
+async def test_a_task_started_inside_a_batch_writes_in_a_transaction_of_its_own(
+    store: Store, disk: Store, driver: Callable[..., Any]
+) -> None:
+    """A task inherits the batch's context variable, not the batch: its write waits for the
+    batch and commits on its own, whatever becomes of the batch."""
+    state = crowd_state(driver, 2).model_copy(update={"session_id": "t1"})
+    started: list[asyncio.Task[None]] = []
+    with pytest.raises(RuntimeError):
+        await batch_starting_a_write(store, state, started)
+    await asyncio.wait_for(started[0], timeout=10)
+    assert await on_disk(disk, "t1") == state
+
+
+async def batch_starting_a_write(
+    store: Store, state: SessionState, started: list[asyncio.Task[None]]
+) -> None:
+    async with store.batch():
+        started.append(asyncio.create_task(save(store, state)))
+        for _ in range(20):  # let it run as far as it can while the batch is open
+            await asyncio.sleep(0)
+        raise RuntimeError("the batch is rolled back")
