@@ -190,8 +190,7 @@ class Service:
 
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
-        async with self.store.write() as tx:
-            await tx.mark_processed(update_id)
+        await self.store.processed(update_id)
 
     # --- requests ----------------------------------------------------------------------------
 

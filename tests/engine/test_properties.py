@@ -484,6 +484,11 @@ class Run:
         elif kind == "replay" and self.applied:
             yield self.applied[op[1] % len(self.applied)]
 
+    def play(self, ops: list[tuple[Any, ...]]) -> None:
+        for op in ops:
+            for event in self.events(op):
+                self.apply(event)
+
     def new(self, cls: type[Any], **fields: Any) -> Any:
         self.serial += 1
         if cls is ev.Consented:
@@ -800,10 +805,7 @@ def check_erasure(script: Script, before: SessionState, after: SessionState, eve
 @given(scenarios())
 def test_random_sessions_keep_every_invariant(scenario: tuple[Script, list[Any]]) -> None:
     script, ops = scenario
-    run = Run(script)
-    for op in ops:
-        for event in run.events(op):
-            run.apply(event)
+    Run(script).play(ops)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -847,7 +849,4 @@ def test_erasing_everyone_leaves_no_trace(
 @given(guided_scenarios())
 def test_guided_sessions_keep_every_invariant(scenario: tuple[Script, list[Any]]) -> None:
     script, ops = scenario
-    run = Run(script)
-    for op in ops:
-        for event in run.events(op):
-            run.apply(event)
+    Run(script).play(ops)
