@@ -35,6 +35,8 @@ from bot.engine.effects import (
     Person,
     Pin,
     PromptView,
+    ProxyCardView,
+    ProxyItem,
     React,
     RecordView,
     Relay,
@@ -70,6 +72,7 @@ from bot.engine.state import (
     StatusChange,
     UserId,
     Visibility,
+    shown,
 )
 from bot.engine.summary import (
     RoleCounts,
@@ -298,7 +301,8 @@ def _lives_on(e: ev.Event) -> bool:
         | ev.CommitmentStatusReported
         | ev.CommitmentStatusCarried
         | ev.CharterRequested
-        | ev.MemberLeft,
+        | ev.MemberLeft
+        | ev.PersonRemoved,
     )
 
 
@@ -337,6 +341,7 @@ _BUTTON_EVENTS = (
     ev.QuoteConsentSet,
     ev.EndDeclined,
     ev.CommitmentStatusReported,
+    ev.ActedFor,
 )
 
 
@@ -345,8 +350,10 @@ def _by_button(e: ev._ByPerson) -> bool:
         return e.stage_id is not None  # the status message's button names its stage
     if isinstance(e, ev.SessionLanguageSet):
         return e.by_button  # the private question after /newsession, or /language in the group
-    if isinstance(e, ev.Ended):
-        return e.confirmed  # confirmed with the button of the question /end asked
+    if isinstance(e, ev.Ended | ev.PersonRemoved):
+        return e.confirmed  # confirmed with the button of the question the command asked
+    if isinstance(e, ev.ProxyCardAsked):
+        return e.by_button  # the button under /addperson's answer, or /for N alone
     return isinstance(e, _BUTTON_EVENTS)
 
 
@@ -1655,6 +1662,92 @@ def _answered_for(script: Script, s: SessionState, e: ev.AnsweredFor, now: datet
     ]
 
 
+# The latest statements and commitments a card for an added person lists, so that its
+# keyboard (three buttons a statement, one a commitment) stays well below Telegram's hundred.
+PROXY_CARD_ITEMS = 15
+
+
+def _proxy(s: SessionState, number: int) -> Participant | None:
+    """The person a facilitator added as ``number``, while they are in the session."""
+    person = s.participants.get(-number)
+    return person if person is not None and person.proxy and person.active else None
+
+
+def _plain_name(person: Participant) -> str:
+    return person.name.removeprefix(PROXY_PREFIX)
+
+
+def _proxy_card_asked(
+    script: Script, s: SessionState, e: ev.ProxyCardAsked, now: datetime
+) -> Effects:
+    """The facilitator's private card for someone they added: what is open to them now."""
+    person = _proxy(s, e.number)
+    if person is None:
+        return _tell(e, Notice.NO_SUCH_PERSON, number=e.number)
+    stage = _current(script, s)
+    choosing = s.status is Status.RUNNING and stage is not None and stage.kind in CHOICE_KINDS
+    statements = [
+        ProxyItem(id=a.id, text=shown(a.text)) for a in s.answers if _agreeable(script, a)
+    ]
+    commitments = [ProxyItem(id=c.id, text=c.text) for c in s.commitments]
+    view = ProxyCardView(
+        script_id=script.id,
+        number=e.number,
+        name=_plain_name(person),
+        stage_id=stage.id if choosing and stage is not None else None,
+        statements=tuple(statements[-PROXY_CARD_ITEMS:]),
+        commitments=tuple(commitments[-PROXY_CARD_ITEMS:]),
+    )
+    return [Send(to=Person(user_id=e.actor), view=view)]
+
+
+def _acted_for(script: Script, s: SessionState, e: ev.ActedFor, now: datetime) -> Effects:
+    """The added person's own choice, vote or endorsement, under the rules their own press
+    would meet (so it counts in their role wherever votes are counted); the facilitator's
+    popup says what now stands for them."""
+    person = _proxy(s, -e.act.actor)
+    if person is None:
+        return _reply(Notice.NO_SUCH_PERSON, number=-e.act.actor)
+    effects = _HANDLERS[type(e.act)](script, s, e.act, now)
+    said = [
+        x.view.code for x in effects if isinstance(x, Reply) and isinstance(x.view, NoticeView)
+    ]
+    done = [x for x in effects if not isinstance(x, Reply)]
+    return [*done, *_said_for(s, e.act, person, said[0] if said else Notice.DONE)]
+
+
+def _said_for(s: SessionState, act: ev.ProxyAct, person: Participant, code: Notice) -> Effects:
+    """A refusal as the person's own press would get it; otherwise what stands for them now."""
+    name = _plain_name(person)
+    if isinstance(act, ev.ChoiceToggled) and code is Notice.DONE:
+        picked = s.choices.get(act.stage_id, {}).get(person.user_id, [])
+        if not picked:
+            return _reply(Notice.UNCHOSEN_FOR, name=name)
+        options = ",".join(picked)
+        return _reply(Notice.CHOSEN_FOR, name=name, stage_id=act.stage_id, options=options)
+    if isinstance(act, ev.AgreementSet) and code is Notice.VOTED:
+        return _reply(Notice.VOTED_FOR, name=name, vote=act.vote.value)
+    if code in (Notice.ENDORSED, Notice.UNENDORSED):
+        endorsed = code is Notice.ENDORSED
+        return _reply(Notice.ENDORSED_FOR if endorsed else Notice.UNENDORSED_FOR, name=name)
+    return _reply(code)
+
+
+def _person_removed(
+    script: Script, s: SessionState, e: ev.PersonRemoved, now: datetime
+) -> Effects:
+    """Someone a facilitator added is erased as a person's own erasure erases them: every
+    answer, choice, vote and endorsement given for them, and what the group was shown of it.
+    The command only asks; its button erases."""
+    person = _proxy(s, e.number)
+    if person is None:
+        return _tell(e, Notice.NO_SUCH_PERSON, number=e.number)
+    name = _plain_name(person)
+    if not e.confirmed:
+        return [_notice(e.actor, Notice.REMOVE_PERSON_ASK, name=name, number=e.number)]
+    return [*_erase(script, s, person.user_id), *_reply(Notice.PERSON_REMOVED, name=name)]
+
+
 def _participant_erased(
     script: Script, s: SessionState, e: ev.ParticipantErased, now: datetime
 ) -> Effects:
@@ -1708,6 +1801,9 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.VoicePlayRequested: _voice_play_requested,
     ev.PersonAdded: _person_added,
     ev.AnsweredFor: _answered_for,
+    ev.ProxyCardAsked: _proxy_card_asked,
+    ev.ActedFor: _acted_for,
+    ev.PersonRemoved: _person_removed,
     ev.AnswerKept: _answer_kept,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,

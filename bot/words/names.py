@@ -59,12 +59,15 @@ def agreement_name(tr: Translator, vote: Agreement) -> str:
     }[vote]
 
 
+# Each vote's sign on its buttons, the same in every language.
+AGREEMENT_MARKS = {Agreement.AGREE: "👍", Agreement.UNSURE: "🤔", Agreement.DISAGREE: "👎"}
+
+
 def agreement_keys(ctx: Context, answer_id: str) -> tuple[Key, ...]:
     """One row: Agree, Not sure, Disagree on one statement."""
-    marks = {Agreement.AGREE: "👍", Agreement.UNSURE: "🤔", Agreement.DISAGREE: "👎"}
     return tuple(
         Key(
-            f"{marks[vote]} {agreement_name(ctx.tr, vote)}",
+            f"{AGREEMENT_MARKS[vote]} {agreement_name(ctx.tr, vote)}",
             data=button(Action.AGREE, ctx.session_id, answer_id, vote.value),
         )
         for vote in Agreement

@@ -585,7 +585,10 @@ def check_authority(before: SessionState, after: SessionState, event: Any) -> No
             assert authorised, f"{type(event).__name__} by {event.actor} moved the session"
             assert isinstance(event, ev.Advanced | ev.WentBack | ev.Paused | ev.Resumed | ev.Ended)
     if after.agreements != before.agreements:
-        assert isinstance(event, ev.AgreementSet | ev.ParticipantErased), type(event).__name__
+        # A vote, for oneself or (by a facilitator) for someone added without a phone, or an
+        # erasure: one's own, a declined consent (which erases), or of someone added.
+        erasing = ev.ParticipantErased | ev.Consented | ev.PersonRemoved
+        assert isinstance(event, ev.AgreementSet | ev.ActedFor | erasing), type(event).__name__
         if isinstance(event, ev.AgreementSet):
             voter = before.participants.get(event.actor)
             assert voter is not None and voter.active
