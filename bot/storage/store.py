@@ -451,6 +451,8 @@ class Store:
             return
         for state in (*tx.loaded.values(), *tx.saved.values()):
             self.cache.put(state)
+        self.cache.places.update(tx.places)
+        self.cache.languages.update(tx.languages)
 
     def batch(self) -> AbstractAsyncContextManager[None]:
         """Group commit: every ``write()`` made by this task until the block ends is a
