@@ -67,9 +67,10 @@ SEED  ?= 7
 ODD   ?= 10000
 FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
 # Each soak prints its figures beside its goals; all run, and the target fails if any did.
-soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
+soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=; the bot, then the sender alone), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
 	@rc=0; \
 	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED) || rc=1; \
+	$(BIN)/python bench/sender_kill.py --kills $(KILLS) --seed $(SEED) --messages 100 || rc=1; \
 	$(BIN)/python bench/oddities.py --count $(ODD) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
 	$(BIN)/python bench/full_disk.py || rc=1; \
