@@ -296,6 +296,7 @@ class _Batch:
     store: Store
     root: Tx
     current: Tx
+    task: asyncio.Task[Any] | None  # the task that opened it: only its writes join it
     depth: int = 0
     broken: bool = False  # SQLite rolled the transaction back: nothing of it may commit
     checkpoint: bool = False  # asked for inside: run once the batch has committed
@@ -408,6 +409,7 @@ class Store:
             self._confirm_key(rows[0][0])
             return
         async with self.write() as tx:
+            self.cache.next_outbox_id = await tx.first_outbox_id()
             cur = await tx._exec("SELECT value FROM meta WHERE key = 'key_check'")
             row = await cur.fetchone()
             await cur.close()
@@ -448,8 +450,12 @@ class Store:
         return self._savepoint(batch) if batch is not None else self._transaction()
 
     def _current(self) -> _Batch | None:
+        """The batch this task is in. A task started inside a batch inherits the context
+        variable, but not the batch: its writes are transactions of their own."""
         batch = _batch.get()
-        return batch if batch is not None and batch.store is self else None
+        if batch is None or batch.store is not self or batch.task is not asyncio.current_task():
+            return None
+        return batch
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
@@ -472,6 +478,7 @@ class Store:
 
     def _committed(self, tx: Tx) -> None:
         """The states a transaction saved or read are the database's now: cache them."""
+        self.cache.titles.update(tx.titles)
         if tx.invalidated:
             self.cache.clear()
             return
@@ -493,7 +500,7 @@ class Store:
             yield
             return
         async with self._transaction() as root:
-            batch = _Batch(self, root, root)
+            batch = _Batch(self, root, root, asyncio.current_task())
             token = _batch.set(batch)
             try:
                 yield
@@ -658,6 +665,19 @@ class Store:
             "SELECT id, session_id, payload_enc FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
+        return self._opened(rows)
+
+    async def outbox_of(self, session_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """One session's rows still waiting, in queue order, decrypted (only those): whether
+        its prompt is on its way, however many other groups' rows wait before it."""
+        rows = await self._read(
+            "SELECT id, session_id, payload_enc FROM outbox WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        return self._opened(rows)
+
+    def _opened(self, rows: list[Any]) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """Outbox rows ``(id, session, sealed payload)`` with their payloads decrypted."""
         return [
             (int(oid), sid, loads(self._key.open(blob, outbox_aad(oid, sid))))
             for oid, sid, blob in rows
