@@ -22,7 +22,8 @@ def charter_pdf(
 
     fpdf2 and its font tools are imported here, when a charter is made: at import they cost
     ``ikiganiro run`` a quarter of its start-up (docs/performance.md)."""
-    from bot.charter.layout import render_pdf
+    from bot.charter.layout import render_pdf  # noqa: PLC0415 - fpdf2 costs start-up
+
     words = [
         charter_words(view, translator(language), group_title)
         for language in dict.fromkeys(languages)
