@@ -75,9 +75,10 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates 
 	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
-bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), a crowded group under Telegram's limits, a 200-person charter
+bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, a 200-person charter
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/baseline.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py
 	$(BIN)/python bench/summary_length.py
