@@ -370,7 +370,12 @@ NOTES = (
 def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bool:
     """The one table; True if every goal is met."""
     people = sum(len(g.people) for g in rig.groups)
-    ran = ", ".join(s.id for s in rig.script.stages[:stages]) or "none: opening and joining"
+    ran = (
+        f"stages 1-{stages} of {len(rig.script.stages)}"
+        f" ({', '.join(s.id for s in rig.script.stages[:stages])})"
+        if stages
+        else "no stage: opening the sessions and joining only"
+    )
     p99 = percentile(load.handling, 0.99) * 1000
     full = rate(load.updates, load.bot_seconds)
     one_send = rate(load.updates, sending)
@@ -379,7 +384,7 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
     others = load.wall_seconds - load.bot_seconds
     print(
         f"The 1,000-group load: {len(rig.groups):,} groups x {people // len(rig.groups)}"
-        f" participants, {rig.script.id} stages 1-{stages} of {len(rig.script.stages)} ({ran})"
+        f" participants, {rig.script.id}, {ran}"
     )
     for line in (
         row("updates handled", f"{load.updates:,} in {load.batches:,} batches"),
