@@ -67,22 +67,25 @@ SEED  ?= 7
 ODD   ?= 10000
 FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
 # Each soak prints its figures beside its goals; all run, and the target fails if any did.
-soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
+soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=; the bot, then the sender alone), odd updates (ODD=), sessions under faults (FAULT_SEEDS=), a full disk
 	@rc=0; \
 	$(BIN)/python bench/kill_restart.py --kills $(KILLS) --seed $(SEED) || rc=1; \
+	$(BIN)/python bench/sender_kill.py --kills $(KILLS) --seed $(SEED) --messages 100 || rc=1; \
 	$(BIN)/python bench/oddities.py --count $(ODD) --seed $(SEED) || rc=1; \
 	$(BIN)/python bench/faults.py --seeds $(FAULT_SEEDS) || rc=1; \
 	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
-bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, a 200-person charter
+bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, the sender against 30/s, a 200-person charter
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/engine_step.py
 	$(BIN)/python bench/baseline.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py
 	$(BIN)/python bench/summary_length.py
 	$(BIN)/python bench/votes.py
+	$(BIN)/python bench/sender.py
 	$(BIN)/python bench/charter.py
 
 docker:                       ## the image (needs a Docker engine)

@@ -39,6 +39,13 @@ class Action(StrEnum):
     SESSION_LANGUAGE = "g"  # g|sid|rn: the session's language (facilitators)
     PLAY = "y"  # y|sid|a12: send this voice answer to me privately (facilitators)
     KEEP = "m"  # m|sid|1: my group message taken for conversation was my answer
+    # A facilitator acting for someone they added without Telegram (their number N), from the
+    # private card ``/for N`` opens: the capital letter is the person's own button, for them.
+    PROXY_CARD = "w"  # w|sid|N: open that card
+    CHOICE_FOR = "C"  # C|sid|N|stage|option
+    AGREE_FOR = "A"  # A|sid|N|a12|agree
+    ENDORSE_FOR = "E"  # E|sid|N|c3
+    REMOVE = "z"  # z|sid|N|1 erases that person, z|sid|N|0 keeps them
 
 
 # How many arguments follow the session id, per action.
@@ -60,6 +67,11 @@ _ARITY: dict[Action, int] = {
     Action.SESSION_LANGUAGE: 1,
     Action.PLAY: 1,
     Action.KEEP: 1,
+    Action.PROXY_CARD: 1,
+    Action.CHOICE_FOR: 3,
+    Action.AGREE_FOR: 3,
+    Action.ENDORSE_FOR: 2,
+    Action.REMOVE: 2,
 }
 
 # The buttons about a person rather than a session: their session id is always NO_SESSION.

@@ -57,8 +57,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("forget", _P, _ALL, N_("erase everything I keep about you")),
     Command("addperson", _P, _LEAD, N_("add someone without Telegram: /addperson NAME ROLE"),
             in_menu=False),
-    Command("for", _P, _LEAD, N_("answer for someone you added: /for NUMBER TEXT"),
-            in_menu=False),
+    Command("for", _P, _LEAD, N_("answer, choose, vote or endorse for someone you added: "
+                                 "/for NUMBER [TEXT]"), in_menu=False),
     Command("help", _P, _ALL, N_("what you can do here")),
 )  # fmt: skip
 

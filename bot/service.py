@@ -68,6 +68,7 @@ from bot.planner import (
 from bot.storage import Sighting, StorageError, Store, Tx
 from bot.words import shell as texts
 from bot.words.commitments import open_commitments
+from bot.words.names import role_at_end
 from bot.words.shell import ShellText, private_chat_pointer
 
 log = logging.getLogger(__name__)
@@ -189,8 +190,7 @@ class Service:
 
     async def done(self, update_id: int) -> None:
         """An update that needed no change: mark it so it is not replayed."""
-        async with self.store.write() as tx:
-            await tx.mark_processed(update_id)
+        await self.store.processed(update_id)
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -209,7 +209,7 @@ class Service:
             case "help", CommandPlace.GROUP:
                 await self._group_help(update_id, origin)
             case "help", _:
-                await self._say(update_id, origin, texts.private_help)
+                await self._private_help(update_id, origin)
             case "language", CommandPlace.GROUP:
                 await self._session_language(update_id, origin, cmd.args)
             case "language", _:
@@ -221,6 +221,8 @@ class Service:
                 await self._proxy(update_id, origin, cmd)
             case "mydata", _:
                 await self._mydata(update_id, origin)
+            case "forget", _ if cmd.args:  # /forget N: someone the facilitator added
+                await self._proxy(update_id, origin, cmd)
             case "forget", _:  # only asks; the erasure happens when its button is pressed
                 await self._say(update_id, origin, texts.forget_confirm)
             case "start", _:
@@ -300,6 +302,9 @@ class Service:
         if pressed is not None and pressed.action is Action.FORGET:
             await self._forget(update_id, origin, erase=pressed.args[0] == "1")
             return
+        if pressed is not None and pressed.action is Action.REMOVE and pressed.args[1] == "0":
+            await self._say(update_id, origin, texts.kept)  # the added person stays
+            return
         if pressed is not None and pressed.action is Action.LANGUAGE:
             await self._own_language(update_id, origin, pressed.args)
             return
@@ -308,7 +313,7 @@ class Service:
             await self._say(update_id, origin, texts.stale_button)
             return
         accept = pressed.action is Action.CONSENT and pressed.args[0] == "1"
-        await self._act(
+        result = await self._act(
             update_id,
             origin,
             event,
@@ -316,6 +321,8 @@ class Service:
             bind=accept,
             missing=texts.stale_button,
         )
+        if isinstance(event, ev.PersonRemoved) and result is Result.APPLIED:
+            await self._scrub()  # someone added without a phone was erased
 
     async def _on_behalf(self, update_id: int | None, origin: Origin, *, asks: bool) -> None:
         """A message sent as a channel or as the group acts as nobody. A command or a reply to
@@ -423,22 +430,38 @@ class Service:
         if event is None:
             await self._say(update_id, origin, texts.addperson_how)
             return
+        ended = isinstance(event, ev.PersonRemoved)  # erasing someone is possible after the end
         async with self.store.read() as tx:
-            found = await self._led_session(tx, _actor(origin))
+            found = await self._led_session(tx, _actor(origin), ended=ended)
         await self._act(update_id, origin, event, session_id=found, missing=texts.no_session)
 
-    async def _led_session(self, tx: Tx, user_id: int) -> str | None:
-        """The live session this person leads (the latest opened), or their private chat's."""
+    async def _led_session(self, tx: Tx, user_id: int, *, ended: bool = False) -> str | None:
+        """The live session this person leads (the latest opened; with ``ended``, else the
+        latest they led), or their private chat's."""
         led = [
             state
             for sid in await tx.sessions_of_user(user_id)
-            if (state := await tx.load_state(sid)) is not None
+            if (state := await tx.load_state(sid)) is not None and state.is_facilitator(user_id)
+        ]
+        live = [state for state in led if state.status is not Status.ENDED]
+        chosen = live or (led if ended else [])
+        if not chosen:
+            return await tx.private_binding(user_id)
+        latest = max(chosen, key=lambda s: s.opened_at or datetime.min.replace(tzinfo=UTC))
+        return latest.session_id
+
+    async def _private_help(self, update_id: int | None, origin: Origin) -> None:
+        """/help in private: a facilitator of a live session is shown their commands too."""
+        user_id = _actor(origin)
+        async with self.store.read() as tx:
+            found = await self._led_session(tx, user_id)
+            state = await tx.load_state(found) if found else None
+        leads = (
+            state is not None
             and state.is_facilitator(user_id)
             and state.status is not Status.ENDED
-        ]
-        if not led:
-            return await tx.private_binding(user_id)
-        return max(led, key=lambda s: s.opened_at or datetime.min.replace(tzinfo=UTC)).session_id
+        )
+        await self._say(update_id, origin, texts.private_help(leads=leads))
 
     async def _mydata(self, update_id: int | None, origin: Origin) -> None:
         user_id = _actor(origin)
@@ -493,12 +516,15 @@ class Service:
             await self._queue(tx, origin, texts.erased if erase else texts.kept, None)
             await _mark(tx, update_id)
         if erase:
-            # Deleted rows are scrubbed (secure_delete); the checkpoint clears them from the
-            # WAL. A reader holding the WAL open defers that to the next checkpoint.
-            try:
-                await self.store.checkpoint()
-            except StorageError as error:
-                log.warning("checkpoint after erasure deferred: %s", error)
+            await self._scrub()
+
+    async def _scrub(self) -> None:
+        """After an erasure: deleted rows are scrubbed (secure_delete); the checkpoint clears
+        them from the WAL. A reader holding the WAL open defers that to the next checkpoint."""
+        try:
+            await self.store.checkpoint()
+        except StorageError as error:
+            log.warning("checkpoint after erasure deferred: %s", error)
 
     async def _membership(
         self, update_id: int | None, origin: Origin, change: BotMembership
@@ -843,13 +869,56 @@ class Service:
 def _proxy_event(cmd: Command, actor: int) -> ev.Event | None:
     """The event /addperson or /for asks for, or None when its words do not fit."""
     args = cmd.args
-    if cmd.name == "addperson" and len(args) >= 2 and args[-1].lower() in set(Role):
-        name, role = " ".join(args[:-1])[:48], Role(args[-1].lower())
+    if cmd.name == "addperson" and (said := role_at_end(args)) is not None:
+        role, taken = said  # the role in any shipped language, after the name
+        name = " ".join(args[:-taken])[:48]
         return ev.PersonAdded(event_id=_PENDING, actor=actor, name=name, role=role)
-    if cmd.name == "for" and len(args) >= 2 and args[0].isdigit():
-        text = " ".join(args[1:])
-        return ev.AnsweredFor(event_id=_PENDING, actor=actor, number=int(args[0]), text=text)
-    return None
+    number = int(args[0]) if args and args[0].isdigit() else None
+    if number is None or cmd.name not in ("for", "forget"):
+        return None
+    if cmd.name == "forget":
+        return ev.PersonRemoved(event_id=_PENDING, actor=actor, number=number)
+    if len(args) == 1:  # /for N alone: the card to choose, vote and endorse for them
+        return ev.ProxyCardAsked(event_id=_PENDING, actor=actor, number=number)
+    text = " ".join(args[1:])
+    return ev.AnsweredFor(event_id=_PENDING, actor=actor, number=number, text=text)
+
+
+# The buttons of a facilitator's card for someone they added, and of /forget N's question.
+_PROXY_BUTTONS = (
+    Action.PROXY_CARD,
+    Action.CHOICE_FOR,
+    Action.AGREE_FOR,
+    Action.ENDORSE_FOR,
+    Action.REMOVE,
+)
+
+
+def _proxy_button(pressed: Button, actor: int) -> ev.Event | None:
+    """The event a button for someone added as number N stands for: their own act (its
+    actor their id below zero) wrapped in the facilitator's ``ActedFor``, the card, or the
+    confirmed erasure. Raises ValueError on values that are not ours."""
+    args, pending = pressed.args, _PENDING
+    number = int(args[0])
+    act: ev.ChoiceToggled | ev.AgreementSet | ev.EndorsementToggled
+    match pressed.action:
+        case Action.PROXY_CARD:
+            return ev.ProxyCardAsked(event_id=pending, actor=actor, number=number, by_button=True)
+        case Action.REMOVE if args[1] == "1":
+            return ev.PersonRemoved(event_id=pending, actor=actor, number=number, confirmed=True)
+        case Action.CHOICE_FOR:
+            act = ev.ChoiceToggled(
+                event_id=pending, actor=-number, stage_id=args[1], option_id=args[2]
+            )
+        case Action.AGREE_FOR:
+            act = ev.AgreementSet(
+                event_id=pending, actor=-number, answer_id=args[1], vote=Agreement(args[2])
+            )
+        case Action.ENDORSE_FOR:
+            act = ev.EndorsementToggled(event_id=pending, actor=-number, commitment_id=args[1])
+        case _:
+            return None
+    return ev.ActedFor(event_id=pending, actor=actor, act=act)
 
 
 def _is_charter(effect: Effect) -> bool:
@@ -881,6 +950,8 @@ def _button_event(pressed: Button, origin: Origin) -> ev.Event | None:
     """The event a well-formed button stands for, or None if its values are not ours."""
     actor, args, pending = _actor(origin), pressed.args, _PENDING
     try:
+        if pressed.action in _PROXY_BUTTONS:
+            return _proxy_button(pressed, actor)
         match pressed.action:
             case Action.CONSENT if args[0] in _YES_NO:  # anything else is no answer at all
                 yes = args[0] == "1"  # the language is the person's own choice, kept apart

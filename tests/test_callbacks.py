@@ -35,6 +35,11 @@ def test_every_action_round_trips() -> None:
         Action.SESSION_LANGUAGE: ("rn",),
         Action.PLAY: ("a12",),
         Action.KEEP: ("1",),
+        Action.PROXY_CARD: ("12",),
+        Action.CHOICE_FOR: ("12", "dimensions", "gbv"),
+        Action.AGREE_FOR: ("12", "a123", "agree"),
+        Action.ENDORSE_FOR: ("12", "c12"),
+        Action.REMOVE: ("12", "1"),
     }
     assert {*samples, Action.FORGET, Action.LANGUAGE} == set(Action)
     for action, args in samples.items():

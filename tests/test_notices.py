@@ -62,6 +62,7 @@ SAMPLES: dict[str, str | int] = {
     "language": "rn",
     "text": "Merci beaucoup",
     "name": "Marie",
+    "options": "lighting",
 }
 
 
@@ -227,17 +228,31 @@ def _walk() -> list[NoticeView]:
     d.answer(POL, "vision", "We walk the river path without fear")
     statement = d.state.answers[-1].id
     seen += _notices(d.do(ev.AgreementSet, actor=RES, answer_id=statement, vote="agree"))
+    marie = -number
+
+    def acted(act: type[Any], **fields: Any) -> list[NoticeView]:
+        inner = act(event_id="inner", actor=marie, **fields)
+        return _notices(d.do(ev.ActedFor, actor=FAC, act=inner))
+
+    seen += acted(ev.AgreementSet, answer_id=statement, vote="unsure")
     d.goto("multi")
     for option in ("alpha", "beta", "gamma"):
         seen += _notices(d.do(ev.ChoiceToggled, actor=POL, stage_id="multi", option_id=option))
+    seen += _notices(d.do(ev.ProxyCardAsked, actor=FAC, number=number))
+    seen += acted(ev.ChoiceToggled, stage_id="multi", option_id="alpha")  # chosen
+    seen += acted(ev.ChoiceToggled, stage_id="multi", option_id="alpha")  # taken back
     d.goto("commit")
     seen += _notices(d.answer(POL, "commit", "We fix the lights"))
     cid = d.state.commitments[-1].id
+    seen += acted(ev.EndorsementToggled, commitment_id=cid)  # endorsed
+    seen += acted(ev.EndorsementToggled, commitment_id=cid)  # taken back
     d.do(ev.CommitmentOwnerSet, actor=POL, commitment_id=cid, owner="police")
     for who in (RES, POL):  # not the side that acts, then the side that does
         report = ev.CommitmentStatusReported
         seen += _notices(d.do(report, actor=who, commitment_id=cid, status="in_progress"))
     seen += _notices(d.do(ev.QuoteConsentSet, actor=POL, allow=True))
+    seen += _notices(d.do(ev.PersonRemoved, actor=FAC, number=number))  # asks
+    seen += _notices(d.do(ev.PersonRemoved, actor=FAC, number=number, confirmed=True))
     seen += _notices(d.do(ev.Expired, idle_days=30))
     return seen
 

@@ -19,10 +19,18 @@ from bot.engine.effects import (
 )
 from bot.engine.state import Due, Owner, Role
 from bot.engine.summary import CommitmentLine, RoleCounts, Summary
-from bot.i18n.catalog import translator
+from bot.i18n.catalog import LANGUAGES, translator
 from bot.offline.html import parse_html
 from bot.words.markup import MAX_MESSAGE, Context, split_message, strip_tags, telegram_length
-from bot.words.names import counts_line
+from bot.words.names import (
+    counts_line,
+    folded,
+    role_at_end,
+    role_choice,
+    role_name,
+    role_word,
+    role_words,
+)
 from bot.words.shell import my_data
 from bot.words.views import render
 
@@ -148,3 +156,17 @@ def test_mydata_counts_the_votes_on_the_shared_vision() -> None:
     d.do(ev.AgreementSet, actor=RES, answer_id=d.state.answers[0].id, vote="agree")
     text = my_data(RES, [(d.state, d.script)])(translator("en")).text
     assert "You voted on 1 statement of the shared vision." in text
+
+
+def test_each_typed_role_word_names_one_role_in_every_language() -> None:
+    """/addperson reads a role in any shipped language: no word may mean two roles."""
+    meanings: dict[str, set[Role]] = {}
+    for language in LANGUAGES:
+        tr = translator(language)
+        for role in Role:
+            for said in (role_word(tr, role), role_name(tr, role), role_choice(tr, role)):
+                meanings.setdefault(folded(said), set()).add(role)
+    assert {word: roles for word, roles in meanings.items() if len(roles) > 1} == {}
+    assert role_words()["autorite locale"] is Role.LEADER
+    assert role_at_end(["Marie", "Membre", "de", "la", "Communaute"]) == (Role.RESIDENT, 4)
+    assert role_at_end(["habitant"]) is None  # a name comes first

@@ -88,6 +88,13 @@ class Notice(StrEnum):
     PERSON_ADDED = "person_added"  # /addperson: someone without Telegram, and their number
     NO_SUCH_PERSON = "no_such_person"  # /for N: nobody added by a facilitator has that number
     ANSWERED_FOR = "answered_for"  # /for N: the answer is kept as that person's
+    CHOSEN_FOR = "chosen_for"  # the card's option: what that person has chosen now
+    UNCHOSEN_FOR = "unchosen_for"  # the card's option pressed again: nothing chosen now
+    VOTED_FOR = "voted_for"  # the card's Agree / Not sure / Disagree, for that person
+    ENDORSED_FOR = "endorsed_for"  # the card's Endorse, for that person
+    UNENDORSED_FOR = "unendorsed_for"  # pressed again: their endorsement taken back
+    REMOVE_PERSON_ASK = "remove_person_ask"  # /forget N: erase that person? (two buttons)
+    PERSON_REMOVED = "person_removed"  # they are erased, with all given for them
     DONE = "done"  # a quiet acknowledgement
 
 
@@ -200,6 +207,27 @@ class EarlierView(_Frozen):
     open: bool
 
 
+class ProxyItem(_Frozen):
+    """A statement or commitment on a facilitator's card for someone they added."""
+
+    id: str
+    text: str
+
+
+class ProxyCardView(_Frozen):
+    """Sent privately to a facilitator: what the person they added as ``number`` may choose,
+    vote on or endorse now (the open choice stage, the vision's statements, the commitments),
+    each with its buttons; a press counts as that person's and is answered in its popup."""
+
+    type: Literal["proxy_card"] = "proxy_card"
+    script_id: str
+    number: int
+    name: str
+    stage_id: str | None = None  # the open choice stage, if one is open
+    statements: tuple[ProxyItem, ...] = ()
+    commitments: tuple[ProxyItem, ...] = ()
+
+
 class StatusLine(_Frozen):
     name: str
     role: Role | None
@@ -277,7 +305,8 @@ View = Annotated[
     | EndCheckView
     | SummaryView
     | CharterView
-    | RecordView,
+    | RecordView
+    | ProxyCardView,
     Field(discriminator="type"),
 ]
 

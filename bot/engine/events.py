@@ -310,6 +310,39 @@ class AnsweredFor(_Privileged):
     text: str
 
 
+class ProxyCardAsked(_Privileged):
+    """``/for N`` alone, or the button under ``/addperson``'s answer: the private card with
+    which a facilitator votes, chooses and endorses for the person they added as number N."""
+
+    type: Literal["proxy_card_asked"] = "proxy_card_asked"
+    number: int
+    by_button: bool = False
+
+
+# What a facilitator may do for someone they added, from that card: the person's own act.
+ProxyAct = Annotated[
+    ChoiceToggled | AgreementSet | EndorsementToggled, Field(discriminator="type")
+]
+
+
+class ActedFor(_Privileged):
+    """A button of that card: ``act`` is the choice, vote or endorsement of the added person
+    (its actor is their id, below zero), which they said aloud to the facilitator."""
+
+    type: Literal["acted_for"] = "acted_for"
+    act: ProxyAct
+
+
+class PersonRemoved(_Privileged):
+    """``/forget N`` in private, then its button: a facilitator erases the person they added
+    as number N and everything given for them, as a person's own erasure does. Unconfirmed,
+    it only asks."""
+
+    type: Literal["person_removed"] = "person_removed"
+    number: int
+    confirmed: bool = False
+
+
 class ParticipantErased(_ByPerson):
     """The actor asked to be forgotten: every trace of them leaves the session."""
 
@@ -394,7 +427,10 @@ Event = Annotated[
     | BotRemoved
     | Expired
     | PersonAdded
-    | AnsweredFor,
+    | AnsweredFor
+    | ProxyCardAsked
+    | ActedFor
+    | PersonRemoved,
     Field(discriminator="type"),
 ]
 
@@ -413,4 +449,7 @@ PRIVILEGED = (
     VoicePlayRequested,
     PersonAdded,
     AnsweredFor,
+    ProxyCardAsked,
+    ActedFor,
+    PersonRemoved,
 )

@@ -13,7 +13,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from bot.engine import events as ev
 from bot.engine.effects import (
@@ -33,6 +35,8 @@ from bot.engine.effects import (
     Person,
     Pin,
     PromptView,
+    ProxyCardView,
+    ProxyItem,
     React,
     RecordView,
     Relay,
@@ -68,6 +72,7 @@ from bot.engine.state import (
     StatusChange,
     UserId,
     Visibility,
+    shown,
 )
 from bot.engine.summary import (
     RoleCounts,
@@ -106,7 +111,16 @@ def new_session(
 def step(
     script: Script, state: SessionState, event: ev.Event, now: datetime
 ) -> tuple[SessionState, Effects]:
-    """Apply one event. Pure: the given state is never modified; a repeated event is a no-op."""
+    """Apply one event. Pure, and a repeated event is a no-op (the same state comes back).
+
+    Copy on write, so that an update costs what it changes and not the session's size: the
+    new state is a shallow copy (its containers are new, its inner models the old ones) and a
+    handler that changes an inner model puts a changed copy in its place (``_revise``).
+    Storage relies on this contract: nothing reachable from the given state is ever mutated;
+    an inner model (participant, answer, draft, commitment, earlier commitment) that is the
+    same object in the given and the returned state is unchanged, and a changed one is a new
+    object. Containers of the new state may be new objects even when unchanged.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if state.script_id != script.id:
@@ -116,10 +130,73 @@ def step(
     meant = _meant(script, state, event)
     if meant is None:
         return state, []  # conversation, not an input: nothing to apply or remember
-    new = state.model_copy(deep=True)
+    new = _shallow_copy(state)
     effects = _apply(script, new, meant, now)
     new.applied.add(event.event_id)
     return new, effects
+
+
+def _shallow_copy(state: SessionState) -> SessionState:
+    """The state with new containers holding the same inner models: what a handler may change
+    in place (``s.answers.append``, ``s.drafts.pop``, ``s.serial += 1``), and nothing more."""
+    return state.model_copy(
+        update={
+            "facilitators": list(state.facilitators),
+            "participants": dict(state.participants),
+            "answers": list(state.answers),
+            "drafts": dict(state.drafts),
+            # One stage's choices, one statement's votes: copied when written (_own_votes).
+            "choices": dict(state.choices),
+            "commitments": list(state.commitments),
+            "agreements": dict(state.agreements),
+            "earlier": list(state.earlier),
+            "applied": set(state.applied),
+        }
+    )
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_Key = TypeVar("_Key")
+_Vote = TypeVar("_Vote")
+
+
+def _revised(model: _Model, changes: dict[str, Any]) -> _Model:
+    """The model with these changes: the same object when they change nothing, else a new
+    one. Never changed in place: it may belong to the state ``step`` was given too. A list
+    in ``changes`` must be a new one (``[*c.endorsers, uid]``), not the old one changed."""
+    if all(getattr(model, name) == value for name, value in changes.items()):
+        return model
+    return model.model_copy(update=changes)
+
+
+def _revise(items: list[_Model], model: _Model, **changes: Any) -> _Model:
+    """Put the revised model where ``model`` is in one of the new state's lists (answers,
+    commitments, earlier commitments); returns the one now there."""
+    new = _revised(model, changes)
+    if new is not model:
+        items[next(i for i, item in enumerate(items) if item is model)] = new
+    return new
+
+
+def _revise_participant(s: SessionState, participant: Participant, **changes: Any) -> Participant:
+    new = _revised(participant, changes)
+    s.participants[participant.user_id] = new
+    return new
+
+
+def _own_votes(table: dict[_Key, dict[UserId, _Vote]], key: _Key) -> dict[UserId, _Vote]:
+    """One stage's choices or one statement's votes, as a copy of the new state's own, to
+    write in (the old dict may be the given state's)."""
+    votes = dict(table.get(key, {}))
+    table[key] = votes
+    return votes
+
+
+def _without(votes: dict[UserId, _Vote], user_id: UserId) -> dict[UserId, _Vote]:
+    """The votes without this person's: the same dict when they had none."""
+    if user_id not in votes:
+        return votes
+    return {u: v for u, v in votes.items() if u != user_id}
 
 
 def _meant(script: Script, s: SessionState, e: ev.Event) -> ev.Event | None:
@@ -224,7 +301,8 @@ def _lives_on(e: ev.Event) -> bool:
         | ev.CommitmentStatusReported
         | ev.CommitmentStatusCarried
         | ev.CharterRequested
-        | ev.MemberLeft,
+        | ev.MemberLeft
+        | ev.PersonRemoved,
     )
 
 
@@ -263,6 +341,7 @@ _BUTTON_EVENTS = (
     ev.QuoteConsentSet,
     ev.EndDeclined,
     ev.CommitmentStatusReported,
+    ev.ActedFor,
 )
 
 
@@ -271,8 +350,10 @@ def _by_button(e: ev._ByPerson) -> bool:
         return e.stage_id is not None  # the status message's button names its stage
     if isinstance(e, ev.SessionLanguageSet):
         return e.by_button  # the private question after /newsession, or /language in the group
-    if isinstance(e, ev.Ended):
-        return e.confirmed  # confirmed with the button of the question /end asked
+    if isinstance(e, ev.Ended | ev.PersonRemoved):
+        return e.confirmed  # confirmed with the button of the question the command asked
+    if isinstance(e, ev.ProxyCardAsked):
+        return e.by_button  # the button under /addperson's answer, or /for N alone
     return isinstance(e, _BUTTON_EVENTS)
 
 
@@ -357,10 +438,9 @@ def _release(script: Script, s: SessionState, stage: Stage, *, closing: bool = F
     held = [a for a in s.answers_for(stage.id) if a.held]
     if not held or not (closing or len(_voices(s, stage)) >= script.privacy_threshold):
         return []
-    for answer in held:
-        answer.held = False
+    shown = [_revise(s.answers, answer, held=False) for answer in held]
     return [
-        Send(to=Group(), view=_shared_view(script, s, a, None), key=f"share:{a.id}") for a in held
+        Send(to=Group(), view=_shared_view(script, s, a, None), key=f"share:{a.id}") for a in shown
     ]
 
 
@@ -471,7 +551,8 @@ def _joined(script: Script, s: SessionState, e: ev.Joined, now: datetime) -> Eff
     if participant is not None and participant.active:
         return _tell(e, Notice.ALREADY_JOINED)
     if participant is not None and participant.left:
-        participant.left = False  # back in the group, and here again with the role they chose
+        # Back in the group, and here again with the role they chose.
+        participant = _revise_participant(s, participant, left=False)
         if participant.role is not None:
             welcome = Edit(key="welcome", view=_welcome(script, s))
             return [welcome, _notice(e.actor, Notice.JOINED, role=participant.role.value)]
@@ -518,7 +599,7 @@ def _role_chosen(script: Script, s: SessionState, e: ev.RoleChosen, now: datetim
     if participant.role is not None and not participant.role_change:
         return _reply(Notice.ROLE_KEPT, role=participant.role.value)
     first_time = participant.role is None
-    participant.role, participant.role_change = e.role, False
+    _revise_participant(s, participant, role=e.role, role_change=False)
     effects: Effects = [Edit(key="welcome", view=_welcome(script, s))]
     if first_time:
         return [*effects, _notice(e.actor, Notice.JOINED, role=e.role.value)]
@@ -550,7 +631,7 @@ def _role_change_asked(
     participant = _active(s, e.actor)
     if participant is None:
         return _tell(e, Notice.JOIN_FIRST)
-    participant.role_change = True
+    _revise_participant(s, participant, role_change=True)
     return [_notice(e.actor, Notice.CHANGE_ROLE)]
 
 
@@ -778,7 +859,7 @@ def _share_chosen(script: Script, s: SessionState, e: ev.ShareChosen, now: datet
         effects.append(Send(to=Group(), view=view, key=f"share:{answer.id}"))
     effects += _release(script, s, stage)
     effects.append(_refresh_prompt(script, s, stage))
-    if answer.held:
+    if s.answers[-1].held:  # the answer as it is now: released with the others, or held
         return [*effects, *_reply(Notice.SHARED_HELD, k=script.privacy_threshold)]
     return [*effects, *_reply(Notice.SHARED, visibility=e.visibility.value)]
 
@@ -859,22 +940,20 @@ def _agreement_set(script: Script, s: SessionState, e: ev.AgreementSet, now: dat
     answer = next((a for a in s.answers if a.id == e.answer_id), None)
     if answer is None or not _agreeable(script, answer):
         return _reply(Notice.UNKNOWN_STATEMENT)
-    votes = s.agreements.setdefault(answer.id, {})
-    if votes.get(e.actor) is e.vote:
+    if s.agreements.get(answer.id, {}).get(e.actor) is e.vote:
         return _reply(Notice.VOTED, vote=e.vote.value)  # nothing changes on screen
-    votes[e.actor] = e.vote
+    _own_votes(s.agreements, answer.id)[e.actor] = e.vote
     return [_statement_card(script, s, answer), *_reply(Notice.VOTED, vote=e.vote.value)]
 
 
 def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: datetime) -> Effects:
     text = e.text.strip()
-    for answer in s.answers:
-        if answer.source_ref == e.source_ref and answer.user_id == e.actor:
-            stage = script.stage(answer.stage_id)
+    for given in s.answers:
+        if given.source_ref == e.source_ref and given.user_id == e.actor:
+            stage = script.stage(given.stage_id)
             if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
-            answer.text = text
-            answer.edited_at = now
+            answer = _revise(s.answers, given, text=text, edited_at=now)
             if answer.visibility is Visibility.FACILITATORS or answer.held:
                 return _tell(e, Notice.ANSWER_UPDATED)  # nothing in the group shows it yet
             if answer.posted_by_bot:
@@ -887,19 +966,19 @@ def _answer_edited(script: Script, s: SessionState, e: ev.AnswerEdited, now: dat
             if _agreeable(script, answer):  # its vote card quotes the words it replies to
                 return [_statement_card(script, s, answer)]
             return []  # a group reply edited in place: the group already sees the new text
-    for commitment in s.commitments:
-        if commitment.source_ref == e.source_ref and commitment.proposer == e.actor:
-            stage = script.stage(commitment.stage_id)
+    for proposed in s.commitments:
+        if proposed.source_ref == e.source_ref and proposed.proposer == e.actor:
+            stage = script.stage(proposed.stage_id)
             if stage is None or (refusal := _check_text(e, stage, text)):
                 return refusal if stage else []
-            commitment.text = text
+            commitment = _revise(s.commitments, proposed, text=text)
             return [Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment))]
     draft = s.drafts.get(e.actor)
     if draft is not None and draft.source_ref == e.source_ref:
         stage = script.stage(draft.stage_id)
         if stage is not None and (refusal := _check_text(e, stage, text)):
             return refusal
-        draft.text = text
+        s.drafts[e.actor] = _revised(draft, {"text": text})
         return []
     return []  # someone edited a message that was never an answer: nothing to do
 
@@ -914,8 +993,7 @@ def _choice_toggled(
         return _reply(Notice.STAGE_NOT_OPEN)
     if all(o.id != e.option_id for o in stage.options):
         return _reply(Notice.UNKNOWN_OPTION)
-    votes = s.choices.setdefault(stage.id, {})
-    picked = votes.get(e.actor, [])
+    picked = s.choices.get(stage.id, {}).get(e.actor, [])
     if e.option_id in picked:
         picked = [o for o in picked if o != e.option_id]
     elif stage.kind is StageKind.CHOICE:
@@ -925,6 +1003,7 @@ def _choice_toggled(
         if len(picked) >= limit:
             return _reply(Notice.CHOICES_FULL, max=limit)
         picked = [*picked, e.option_id]
+    votes = _own_votes(s.choices, stage.id)
     if picked:
         votes[e.actor] = picked
     else:
@@ -949,7 +1028,7 @@ def _owner_set(
     found = _editable_commitment(s, e.actor, e.commitment_id)
     if not isinstance(found, Commitment):
         return found
-    found.owner = e.owner
+    found = _revise(s.commitments, found, owner=e.owner)
     return [
         Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
         *_reply(Notice.DONE),
@@ -960,9 +1039,9 @@ def _due_set(script: Script, s: SessionState, e: ev.CommitmentDueSet, now: datet
     found = _editable_commitment(s, e.actor, e.commitment_id)
     if not isinstance(found, Commitment):
         return found
-    found.due = e.due
     days = DUE_DAYS[e.due]
-    found.due_date = now + timedelta(days=days) if days is not None else None
+    due_date = now + timedelta(days=days) if days is not None else None
+    found = _revise(s.commitments, found, due=e.due, due_date=due_date)
     return [
         Edit(key=f"commitment:{found.id}", view=_commitment_view(s, found)),
         _due_reminder(s, found),
@@ -1030,7 +1109,8 @@ def _status_reported(
     saved = _reply(Notice.STATUS_SAVED, status=e.status.value)
     if e.status is commitment.status:
         return saved
-    commitment.history.append(StatusChange(status=e.status, at=now))
+    change = StatusChange(status=e.status, at=now)
+    commitment = _revise(s.commitments, commitment, history=[*commitment.history, change])
     effects: Effects = []
     if commitment.reminded_at is not None:
         effects.append(Edit(key=f"due:{commitment.id}", view=_due_view(commitment)))
@@ -1053,7 +1133,8 @@ def _earlier_reported(
     saved = _reply(Notice.STATUS_SAVED, status=e.status.value)
     if e.status is earlier.status:
         return saved
-    earlier.history.append(StatusChange(status=e.status, at=now))
+    change = StatusChange(status=e.status, at=now)
+    earlier = _revise(s.earlier, earlier, history=[*earlier.history, change])
     shown = _shown_earlier(s) is earlier and _current_kind(script, s) is StageKind.EARLIER
     carried = ev.CommitmentStatusCarried(
         event_id=f"carried:{s.session_id}:{_next_id(s, 'r')}",
@@ -1079,7 +1160,8 @@ def _status_carried(
     commitment = s.commitment(e.commitment_id)
     if commitment is None or commitment.status is e.status:
         return []
-    commitment.history.append(StatusChange(status=e.status, at=now))
+    change = StatusChange(status=e.status, at=now)
+    commitment = _revise(s.commitments, commitment, history=[*commitment.history, change])
     if commitment.reminded_at is not None:
         return [Edit(key=f"due:{commitment.id}", view=_due_view(commitment))]
     if e.status in SETTLED:
@@ -1092,7 +1174,7 @@ def _commitment_due(s: SessionState, e: ev.ReminderDue, now: datetime) -> Effect
     commitment = s.commitment(e.commitment_id or "")
     if commitment is None or commitment.status in SETTLED or commitment.reminded_at:
         return []
-    commitment.reminded_at = now
+    commitment = _revise(s.commitments, commitment, reminded_at=now)
     return [Send(to=Group(), view=_due_view(commitment), key=f"due:{commitment.id}")]
 
 
@@ -1105,11 +1187,12 @@ def _endorsement_toggled(
     if commitment is None:
         return _reply(Notice.UNKNOWN_COMMITMENT)
     if e.actor in commitment.endorsers:
-        commitment.endorsers.remove(e.actor)
+        endorsers = [u for u in commitment.endorsers if u != e.actor]
         code = Notice.UNENDORSED
     else:
-        commitment.endorsers.append(e.actor)
+        endorsers = [*commitment.endorsers, e.actor]
         code = Notice.ENDORSED
+    commitment = _revise(s.commitments, commitment, endorsers=endorsers)
     return [
         Edit(key=f"commitment:{commitment.id}", view=_commitment_view(s, commitment)),
         *_reply(code),
@@ -1122,7 +1205,7 @@ def _quote_consent(
     participant = _active(s, e.actor)
     if participant is None:
         return _reply(Notice.JOIN_FIRST)
-    participant.quote_consent = e.allow
+    _revise_participant(s, participant, quote_consent=e.allow)
     effects: Effects = _reply(Notice.QUOTE_CONSENT_SAVED, allow=int(e.allow))
     stage = _current(script, s)
     if stage is not None and stage.kind is StageKind.REVIEW:
@@ -1447,9 +1530,8 @@ def _erase(script: Script, s: SessionState, user_id: UserId) -> Effects:
     effects += _erase_votes(script, s, user_id)
     s.answers = [a for a in s.answers if a.user_id != user_id]
     s.drafts.pop(user_id, None)
-    for votes in s.choices.values():
-        votes.pop(user_id, None)
-    s.choices = {stage: votes for stage, votes in s.choices.items() if votes}
+    choices = {stage: _without(votes, user_id) for stage, votes in s.choices.items()}
+    s.choices = {stage: votes for stage, votes in choices.items() if votes}
     effects += _erase_from_commitments(s, user_id)
     s.participants.pop(user_id, None)
     s.facilitators = [f for f in s.facilitators if f != user_id]
@@ -1469,7 +1551,8 @@ def _erase_votes(script: Script, s: SessionState, user_id: UserId) -> Effects:
     effects: Effects = []
     for answer in s.answers:
         votes = s.agreements.get(answer.id, {})
-        if answer.id not in own and votes.pop(user_id, None) is not None:
+        if answer.id not in own and user_id in votes:
+            s.agreements[answer.id] = _without(votes, user_id)
             effects.append(_statement_card(script, s, answer))
     s.agreements = {
         answer_id: votes
@@ -1490,11 +1573,13 @@ def _erase_from_commitments(s: SessionState, user_id: UserId) -> Effects:
     behind is withdrawn. Their endorsements go from every card."""
     effects: Effects = []
     kept: list[Commitment] = []
-    for commitment in s.commitments:
-        touched = user_id in commitment.endorsers or commitment.proposer == user_id
-        commitment.endorsers = [u for u in commitment.endorsers if u != user_id]
-        if commitment.proposer == user_id:
-            commitment.proposer = NOBODY
+    for given in s.commitments:
+        touched = user_id in given.endorsers or given.proposer == user_id
+        commitment = given
+        if touched:
+            endorsers = [u for u in given.endorsers if u != user_id]
+            proposer = NOBODY if given.proposer == user_id else given.proposer
+            commitment = _revised(given, {"endorsers": endorsers, "proposer": proposer})
         if commitment.proposer == NOBODY and not commitment.endorsers:
             effects += _withdraw(f"commitment:{commitment.id}")
             effects.append(Cancel(name=f"due:{commitment.id}"))
@@ -1577,6 +1662,92 @@ def _answered_for(script: Script, s: SessionState, e: ev.AnsweredFor, now: datet
     ]
 
 
+# The latest statements and commitments a card for an added person lists, so that its
+# keyboard (three buttons a statement, one a commitment) stays well below Telegram's hundred.
+PROXY_CARD_ITEMS = 15
+
+
+def _proxy(s: SessionState, number: int) -> Participant | None:
+    """The person a facilitator added as ``number``, while they are in the session."""
+    person = s.participants.get(-number)
+    return person if person is not None and person.proxy and person.active else None
+
+
+def _plain_name(person: Participant) -> str:
+    return person.name.removeprefix(PROXY_PREFIX)
+
+
+def _proxy_card_asked(
+    script: Script, s: SessionState, e: ev.ProxyCardAsked, now: datetime
+) -> Effects:
+    """The facilitator's private card for someone they added: what is open to them now."""
+    person = _proxy(s, e.number)
+    if person is None:
+        return _tell(e, Notice.NO_SUCH_PERSON, number=e.number)
+    stage = _current(script, s)
+    choosing = s.status is Status.RUNNING and stage is not None and stage.kind in CHOICE_KINDS
+    statements = [
+        ProxyItem(id=a.id, text=shown(a.text)) for a in s.answers if _agreeable(script, a)
+    ]
+    commitments = [ProxyItem(id=c.id, text=c.text) for c in s.commitments]
+    view = ProxyCardView(
+        script_id=script.id,
+        number=e.number,
+        name=_plain_name(person),
+        stage_id=stage.id if choosing and stage is not None else None,
+        statements=tuple(statements[-PROXY_CARD_ITEMS:]),
+        commitments=tuple(commitments[-PROXY_CARD_ITEMS:]),
+    )
+    return [Send(to=Person(user_id=e.actor), view=view)]
+
+
+def _acted_for(script: Script, s: SessionState, e: ev.ActedFor, now: datetime) -> Effects:
+    """The added person's own choice, vote or endorsement, under the rules their own press
+    would meet (so it counts in their role wherever votes are counted); the facilitator's
+    popup says what now stands for them."""
+    person = _proxy(s, -e.act.actor)
+    if person is None:
+        return _reply(Notice.NO_SUCH_PERSON, number=-e.act.actor)
+    effects = _HANDLERS[type(e.act)](script, s, e.act, now)
+    said = [
+        x.view.code for x in effects if isinstance(x, Reply) and isinstance(x.view, NoticeView)
+    ]
+    done = [x for x in effects if not isinstance(x, Reply)]
+    return [*done, *_said_for(s, e.act, person, said[0] if said else Notice.DONE)]
+
+
+def _said_for(s: SessionState, act: ev.ProxyAct, person: Participant, code: Notice) -> Effects:
+    """A refusal as the person's own press would get it; otherwise what stands for them now."""
+    name = _plain_name(person)
+    if isinstance(act, ev.ChoiceToggled) and code is Notice.DONE:
+        picked = s.choices.get(act.stage_id, {}).get(person.user_id, [])
+        if not picked:
+            return _reply(Notice.UNCHOSEN_FOR, name=name)
+        options = ",".join(picked)
+        return _reply(Notice.CHOSEN_FOR, name=name, stage_id=act.stage_id, options=options)
+    if isinstance(act, ev.AgreementSet) and code is Notice.VOTED:
+        return _reply(Notice.VOTED_FOR, name=name, vote=act.vote.value)
+    if code in (Notice.ENDORSED, Notice.UNENDORSED):
+        endorsed = code is Notice.ENDORSED
+        return _reply(Notice.ENDORSED_FOR if endorsed else Notice.UNENDORSED_FOR, name=name)
+    return _reply(code)
+
+
+def _person_removed(
+    script: Script, s: SessionState, e: ev.PersonRemoved, now: datetime
+) -> Effects:
+    """Someone a facilitator added is erased as a person's own erasure erases them: every
+    answer, choice, vote and endorsement given for them, and what the group was shown of it.
+    The command only asks; its button erases."""
+    person = _proxy(s, e.number)
+    if person is None:
+        return _tell(e, Notice.NO_SUCH_PERSON, number=e.number)
+    name = _plain_name(person)
+    if not e.confirmed:
+        return [_notice(e.actor, Notice.REMOVE_PERSON_ASK, name=name, number=e.number)]
+    return [*_erase(script, s, person.user_id), *_reply(Notice.PERSON_REMOVED, name=name)]
+
+
 def _participant_erased(
     script: Script, s: SessionState, e: ev.ParticipantErased, now: datetime
 ) -> Effects:
@@ -1589,7 +1760,7 @@ def _member_left(script: Script, s: SessionState, e: ev.MemberLeft, now: datetim
     participant = s.participants.get(e.user_id)
     if participant is None or participant.left:
         return []
-    participant.left = True
+    _revise_participant(s, participant, left=True)
     if s.status is Status.ENDED:
         return []  # the welcome of an ended session is not redrawn
     return [Edit(key="welcome", view=_welcome(script, s))]
@@ -1630,6 +1801,9 @@ _HANDLERS: dict[type[Any], Callable[[Script, SessionState, Any, datetime], Effec
     ev.VoicePlayRequested: _voice_play_requested,
     ev.PersonAdded: _person_added,
     ev.AnsweredFor: _answered_for,
+    ev.ProxyCardAsked: _proxy_card_asked,
+    ev.ActedFor: _acted_for,
+    ev.PersonRemoved: _person_removed,
     ev.AnswerKept: _answer_kept,
     ev.StatusRequested: _status_requested,
     ev.SummaryRequested: _summary_requested,

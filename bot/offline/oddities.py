@@ -72,6 +72,12 @@ _ARGS: Final[dict[Action, tuple[str, ...]]] = {
     Action.SESSION_LANGUAGE: ("rn",),  # refused: only a facilitator sets it
     Action.PLAY: ("a1",),  # refused: only a facilitator hears a voice answer
     Action.KEEP: ("1",),  # refused: no group message of theirs waits to be kept
+    # Refused: only a facilitator acts for someone added without a phone.
+    Action.PROXY_CARD: ("1",),
+    Action.CHOICE_FOR: ("1", "dimensions", "physical"),
+    Action.AGREE_FOR: ("1", "a1", "agree"),
+    Action.ENDORSE_FOR: ("1", "c1"),
+    Action.REMOVE: ("1", "1"),
 }
 # Well-formed data for the scene's session that the engine refuses from a participant
 # (``{sid}`` is the session): not a facilitator, no such commitment, a stage not open.
@@ -84,6 +90,12 @@ _REFUSED_PRESSES: Final = (
     "e|{sid}|c999",
     "c|{sid}|dimensions|physical",
     "c|{sid}|dimensions|nonsense",
+    "C|{sid}|1|dimensions|physical",
+    "A|{sid}|1|a1|agree",
+    "E|{sid}|1|c1",
+    "w|{sid}|1",
+    "z|{sid}|1|1",
+    "z|{sid}|1|0",
 )
 _BAD_VALUES: Final = (
     "k|{sid}|yes",

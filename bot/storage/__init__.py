@@ -3,6 +3,7 @@
 Everything a restart must not lose lives here; the engine stays pure and never imports it.
 """
 
+from bot.storage.contract import StoreContract, TxContract
 from bot.storage.crypto import (
     CorruptData,
     DataKey,
@@ -12,7 +13,7 @@ from bot.storage.crypto import (
     generate_key,
 )
 from bot.storage.migrations import MIGRATIONS
-from bot.storage.store import Sighting, Store
+from bot.storage.store import Note, Settlement, Sighting, Store
 from bot.storage.tx import Tx
 
 __all__ = [
@@ -20,10 +21,14 @@ __all__ = [
     "CorruptData",
     "DataKey",
     "KeyFormatError",
+    "Note",
+    "Settlement",
     "Sighting",
     "StorageError",
     "Store",
+    "StoreContract",
     "Tx",
+    "TxContract",
     "WrongKey",
     "generate_key",
 ]

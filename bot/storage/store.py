@@ -14,8 +14,10 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -23,11 +25,13 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.cache import SessionCache
+from bot.storage.changes import ts
 from bot.storage.crypto import CorruptData, DataKey, StorageError, WrongKey
 from bot.storage.faults import DatabaseDamaged, check_path, damaged, explain
 from bot.storage.migrations import migrate
 from bot.storage.status import StoreStatus, read_status
-from bot.storage.tx import Tx, dumps, loads, outbox_aad, ts, utcnow
+from bot.storage.tx import Tx, dumps, loads, outbox_aad, utcnow
 
 _KEY_CHECK = b"ikiganiro key check v1"
 _KEY_CHECK_AAD = b"meta|key_check"
@@ -199,6 +203,13 @@ async def _close_leftover(conn: aiosqlite.Connection) -> None:
         await conn.rollback()
 
 
+async def _undo(conn: aiosqlite.Connection, savepoint: str) -> None:
+    """Undo a savepoint and leave it; the enclosing transaction goes on."""
+    with suppress(sqlite3.Error):
+        await conn.execute(f"ROLLBACK TO {savepoint}")
+        await conn.execute(f"RELEASE {savepoint}")
+
+
 async def _rollback(conn: aiosqlite.Connection) -> None:
     """Roll back if a transaction is open; Python's ``rollback`` does nothing otherwise.
 
@@ -231,6 +242,50 @@ _REMEMBER = (
 _REASON = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """What delivering an outbox row learnt of one live message, kept when the row settles:
+    where it is (``KNOWN``, at ``chat_id``/``message_id``), that it was posted with its id
+    unread (``POSTED``) or may have been (``PERHAPS``), or that it is gone (``NONE``)."""
+
+    session_id: str
+    key: str
+    sighting: Sighting
+    chat_id: int = 0
+    message_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One outbox row's outcome, written with what its delivery learnt (``notes``).
+
+    ``done``: the row leaves the outbox (sent, or no longer worth sending); otherwise it waits
+    and only its notes are kept (a long message's first parts went out). ``reason``: the row
+    is set aside with that code instead (``Store.set_aside``), ``unconfirmed`` if it may have
+    gone out.
+    """
+
+    outbox_id: int
+    notes: tuple[Note, ...] = ()
+    done: bool = True
+    reason: str | None = None
+    unconfirmed: bool = False
+
+
+async def _note(tx: Tx, note: Note) -> None:
+    """Keep what a delivery learnt of a live message (``Note``) in ``messages``."""
+    where = (note.session_id, note.key)
+    if note.sighting is Sighting.NONE:
+        await tx._exec("DELETE FROM messages WHERE session_id = ? AND key = ?", where)
+    elif note.sighting is Sighting.KNOWN:
+        await tx._exec(_REMEMBER, (*where, note.chat_id, note.message_id))
+    else:  # a marker never replaces a known id: that is where the message is
+        marker = _POSTED_ID_UNREAD if note.sighting is Sighting.POSTED else _PERHAPS_POSTED
+        await tx._exec(
+            _REMEMBER + " WHERE messages.message_id <= 0", (*where, note.chat_id, marker)
+        )
+
+
 def _check_reason(reason: str) -> None:
     if not _REASON.fullmatch(reason):
         raise ValueError("a reason is a short code such as 'BadRequest' or 'http_500', not text")
@@ -241,6 +296,28 @@ def _explained(error: BaseException, path: Path) -> StorageError:
     if isinstance(explained, DatabaseDamaged):
         return DatabaseDamaged(damaged(path, str(error), last_backup(path)))
     return explained
+
+
+@dataclass
+class _Batch:
+    """One write transaction shared by a batch of updates (group commit, ``Store.batch``)."""
+
+    store: Store
+    root: Tx
+    current: Tx
+    depth: int = 0
+    broken: bool = False  # SQLite rolled the transaction back: nothing of it may commit
+    checkpoint: bool = False  # asked for inside: run once the batch has committed
+
+
+class BatchLost(StorageError):
+    """SQLite ended a batch's transaction by itself (a full disk, an I/O error): nothing of
+    the batch was kept, and every update of it is still pending."""
+
+
+# The batch the running task is inside, if any. Tasks started meanwhile inherit it, but only
+# the batch's own task runs while it is open (handlers are awaited in turn).
+_batch: ContextVar[_Batch | None] = ContextVar("ikiganiro_batch", default=None)
 
 
 class Store:
@@ -255,6 +332,7 @@ class Store:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._read_lock = asyncio.Lock()
+        self.cache = SessionCache()
 
     @classmethod
     async def open(
@@ -329,15 +407,22 @@ class Store:
 
         A cancel anywhere, during BEGIN included, rolls it back and leaves the connection ready
         for the next write; a cancel that comes once COMMIT is in SQLite's hands is raised after
-        the commit, which stands (docs/storage.md, "Cancellation"). Not re-entrant: calling
-        another writing method of the store inside it deadlocks.
+        the commit, which stands (docs/storage.md, "Cancellation"). Inside :meth:`batch` it is
+        a savepoint of the batch's transaction instead: undone alone on an exception, committed
+        with the batch. Outside one it is not re-entrant: calling another writing method of the
+        store inside it deadlocks.
         """
-        return self._transaction()
+        batch = self._current()
+        return self._savepoint(batch) if batch is not None else self._transaction()
+
+    def _current(self) -> _Batch | None:
+        batch = _batch.get()
+        return batch if batch is not None and batch.store is self else None
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            tx = Tx(self._writer, self._key)
+            tx = Tx(self._writer, self._key, cache=self.cache)
             try:
                 await _to_the_end(_begin(self._writer, "BEGIN IMMEDIATE"))
                 yield tx
@@ -350,19 +435,89 @@ class Store:
                 tx._close()
                 await _to_the_end(_rollback(self._writer))
                 raise
+            self._committed(tx)
+
+    def _committed(self, tx: Tx) -> None:
+        """The states a transaction saved or read are the database's now: cache them."""
+        if tx.invalidated:
+            self.cache.clear()
+            return
+        for state in (*tx.loaded.values(), *tx.saved.values()):
+            self.cache.put(state)
+
+    def batch(self) -> AbstractAsyncContextManager[None]:
+        """Group commit: every ``write()`` made by this task until the block ends is a
+        savepoint of one transaction, committed once at the end (one disk sync for the lot).
+
+        An exception in one ``write()`` undoes that write alone; the batch goes on. Reads inside
+        the batch see what it wrote. Inside a batch already, this adds nothing.
+        """
+        return self._batched()
+
+    @asynccontextmanager
+    async def _batched(self) -> AsyncIterator[None]:
+        if self._current() is not None:
+            yield
+            return
+        async with self._transaction() as root:
+            batch = _Batch(self, root, root)
+            token = _batch.set(batch)
+            try:
+                yield
+                if batch.broken:
+                    raise BatchLost("the database rolled the batch back; it is tried again")
+            finally:
+                _batch.reset(token)
+        if batch.checkpoint:
+            await self.checkpoint()
+
+    @asynccontextmanager
+    async def _savepoint(self, batch: _Batch) -> AsyncIterator[Tx]:
+        if batch.broken:
+            raise BatchLost("the database rolled the batch back; it is tried again")
+        batch.depth += 1
+        name = f"u{batch.depth}"
+        parent = batch.current
+        tx = Tx(self._writer, self._key, cache=self.cache, parent=parent)
+        await _to_the_end(self._writer.execute(f"SAVEPOINT {name}"))
+        batch.current = tx
+        try:
+            yield tx
+            tx._close()
+            await _to_the_end(self._writer.execute(f"RELEASE {name}"))
+            parent.absorb(tx)
+        except BaseException:
+            tx._close()
+            if self._writer.in_transaction:
+                await _to_the_end(_undo(self._writer, name))
+            else:  # SQLite ended the whole transaction (a full disk, an I/O error)
+                batch.broken = True
+            raise
+        finally:
+            batch.current = parent
 
     def read(self) -> AbstractAsyncContextManager[Tx]:
         """A consistent snapshot for lookups, on the reader: it never waits for the writer.
 
         The reader connection is ``query_only``, so a writing method called on this ``Tx``
-        fails instead of slipping a change outside the serialised writer.
+        fails instead of slipping a change outside the serialised writer. Inside a batch,
+        reads see what the batch wrote: they run in its transaction.
         """
-        return self._snapshot()
+        batch = self._current()
+        return self._in_batch(batch) if batch is not None else self._snapshot()
+
+    @asynccontextmanager
+    async def _in_batch(self, batch: _Batch) -> AsyncIterator[Tx]:
+        tx = Tx(self._writer, self._key, cache=self.cache, parent=batch.current, readonly=True)
+        try:
+            yield tx
+        finally:
+            tx._close()
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[Tx]:
         async with self._read_lock:
-            tx = Tx(self._reader, self._key)
+            tx = Tx(self._reader, self._key, cache=self.cache, readonly=True)
             try:
                 await _to_the_end(_begin(self._reader, "BEGIN"))
                 yield tx
@@ -371,6 +526,8 @@ class Store:
                 await _to_the_end(_rollback(self._reader))
 
     async def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        if self._current() is not None:  # inside a batch: what it wrote counts
+            return list(await self._writer.execute_fetchall(sql, params))
         # The lock keeps a one-off read out of an open snapshot, which could be older than a
         # row the sender has just deleted, and so send a message twice.
         # One call on aiosqlite's thread runs the query and reads it to the end, so a cancel
@@ -385,16 +542,34 @@ class Store:
         self, update_id: int, payload: dict[str, Any], received_at: datetime
     ) -> bool:
         """Keep an update before Telegram is told it arrived; False if the id was ever seen."""
-        blob = self._key.seal(dumps(payload), f"inbox|{update_id}|payload".encode())
+        return await self.inbox_add_many([(update_id, payload)], received_at) == 1
+
+    async def inbox_add_many(
+        self, updates: list[tuple[int, dict[str, Any]]], received_at: datetime
+    ) -> int:
+        """Keep a batch of updates in one transaction (one disk sync for a whole
+        ``getUpdates``); returns how many were new (an id ever seen is not kept again)."""
+        at = ts(received_at)
+        rows = [
+            (update_id, at, self._key.seal(dumps(payload), f"inbox|{update_id}|payload".encode()))
+            for update_id, payload in updates
+        ]
         async with self.write() as tx:
-            cur = await tx._exec(
+            before = tx._conn.total_changes
+            await tx._many(
                 "INSERT INTO inbox (update_id, received_at, payload_enc) VALUES (?, ?, ?)"
                 " ON CONFLICT (update_id) DO NOTHING",
-                (update_id, ts(received_at), blob),
+                rows,
             )
-            added = cur.rowcount == 1
-            await cur.close()
-        return added
+            return tx._conn.total_changes - before
+
+    async def processed(self, update_id: int) -> None:
+        """Mark an update processed, unless the batch it is in has marked it already."""
+        batch = self._current()
+        if batch is not None and update_id in batch.root.marked:
+            return
+        async with self.write() as tx:
+            await tx.mark_processed(update_id)
 
     async def inbox_pending(self) -> list[tuple[int, dict[str, Any]]]:
         rows = await self._read(
@@ -435,17 +610,39 @@ class Store:
     async def outbox_pending(
         self, limit: int = 100
     ) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """The first ``limit`` rows of the outbox in queue order, decrypted."""
+        return await self.outbox_after(0, limit)
+
+    async def outbox_after(
+        self, after: int, limit: int = 1000
+    ) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """The rows queued after row ``after``, in queue order, at most ``limit``, decrypted.
+
+        Row ids only grow (``AUTOINCREMENT``, one writer), so the sender reads and decrypts
+        each row once, however many wait behind it, by asking for those after the last it saw.
+        """
         rows = await self._read(
-            "SELECT id, session_id, payload_enc FROM outbox ORDER BY id LIMIT ?", (limit,)
+            "SELECT id, session_id, payload_enc FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit),
         )
         return [
             (int(oid), sid, loads(self._key.open(blob, outbox_aad(oid, sid))))
             for oid, sid, blob in rows
         ]
 
+    async def outbox_count(self, through: int) -> int:
+        """How many rows up to id ``through`` are in the outbox (nothing decrypted)."""
+        rows = await self._read("SELECT count(*) FROM outbox WHERE id <= ?", (through,))
+        return int(rows[0][0])
+
+    async def outbox_ids(self, through: int) -> set[int]:
+        """The ids of the rows up to ``through`` still in the outbox (nothing decrypted)."""
+        return {
+            int(r[0]) for r in await self._read("SELECT id FROM outbox WHERE id <= ?", (through,))
+        }
+
     async def outbox_done(self, outbox_id: int) -> None:
-        async with self.write() as tx:
-            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+        await self.settle([Settlement(outbox_id)])
 
     async def set_aside(self, outbox_id: int, *, reason: str, unconfirmed: bool = False) -> None:
         """Take a row out of the outbox for good, keeping what ``ikiganiro status`` shows.
@@ -455,24 +652,50 @@ class Store:
         have gone out (its answer could not be read), so it must not be sent again. The
         payload is not kept. A row already gone is a no-op.
         """
-        _check_reason(reason)
+        await self.settle([Settlement(outbox_id, reason=reason, unconfirmed=unconfirmed)])
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """Several rows' outcomes in ONE write transaction, so one durable commit (one fsync)
+        serves every lane that delivered meanwhile: each row's notes (``messages``), then the
+        row deleted, set aside, or left waiting. A row already gone is a no-op."""
+        for settlement in settlements:
+            if settlement.reason is not None:
+                _check_reason(settlement.reason)
         async with self.write() as tx:
-            row = await tx._one(
-                "SELECT session_id, payload_enc FROM outbox WHERE id = ?", (outbox_id,)
-            )
-            if row is None:
-                return
-            session_id, blob = row
-            try:
-                op = str(loads(self._key.open(blob, outbox_aad(outbox_id, session_id)))["op"])
-            except (CorruptData, StorageError, KeyError, ValueError):
-                op = "unreadable"
-            await tx._exec(
-                "INSERT INTO set_aside (outbox_id, session_id, op, reason, unconfirmed, at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (outbox_id, session_id, op[:64], reason, int(unconfirmed), ts(utcnow())),
-            )
-            await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+            for settlement in settlements:
+                for note in settlement.notes:
+                    await _note(tx, note)
+                if settlement.reason is not None:
+                    await self._set_aside(tx, settlement)
+            gone = [(s.outbox_id,) for s in settlements if s.done and s.reason is None]
+            if gone:
+                await tx._many("DELETE FROM outbox WHERE id = ?", gone)
+
+    async def _set_aside(self, tx: Tx, settlement: Settlement) -> None:
+        outbox_id = settlement.outbox_id
+        row = await tx._one(
+            "SELECT session_id, payload_enc FROM outbox WHERE id = ?", (outbox_id,)
+        )
+        if row is None:
+            return
+        session_id, blob = row
+        try:
+            op = str(loads(self._key.open(blob, outbox_aad(outbox_id, session_id)))["op"])
+        except (CorruptData, StorageError, KeyError, ValueError):
+            op = "unreadable"
+        await tx._exec(
+            "INSERT INTO set_aside (outbox_id, session_id, op, reason, unconfirmed, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                outbox_id,
+                session_id,
+                op[:64],
+                settlement.reason,
+                int(settlement.unconfirmed),
+                ts(utcnow()),
+            ),
+        )
+        await tx._exec("DELETE FROM outbox WHERE id = ?", (outbox_id,))
 
     async def status(self, now: datetime | None = None) -> StoreStatus:
         """Pending and set-aside work, for ``ikiganiro status`` (docs/storage.md)."""
@@ -534,11 +757,9 @@ class Store:
         message id Telegram never gives (0 or -1), so a later edit does not post it again and
         the facilitator's next move knows whether the group saw it; a later post of the same
         key replaces it with the real id."""
-        marker = _POSTED_ID_UNREAD if posted else _PERHAPS_POSTED
-        async with self.write() as tx:  # a known id is kept: it is where the message is
-            await tx._exec(
-                _REMEMBER + " WHERE messages.message_id <= 0", (session_id, key, chat_id, marker)
-            )
+        sighting = Sighting.POSTED if posted else Sighting.PERHAPS
+        async with self.write() as tx:
+            await _note(tx, Note(session_id, key, sighting, chat_id))
 
     async def message_key(self, chat_id: int, message_id: int) -> tuple[str, str] | None:
         rows = await self._read(
@@ -551,18 +772,20 @@ class Store:
         self, session_id: str, key: str, chat_id: int, message_id: int
     ) -> None:
         async with self.write() as tx:
-            await tx._exec(_REMEMBER, (session_id, key, chat_id, message_id))
+            await _note(tx, Note(session_id, key, Sighting.KNOWN, chat_id, message_id))
 
     async def forget_message(self, session_id: str, key: str) -> None:
         async with self.write() as tx:
-            await tx._exec(
-                "DELETE FROM messages WHERE session_id = ? AND key = ?", (session_id, key)
-            )
+            await _note(tx, Note(session_id, key, Sighting.NONE))
 
     # --- maintenance -----------------------------------------------------------------------------
 
     async def checkpoint(self) -> None:
-        """Fold the WAL into the file and truncate it, so deleted text leaves the WAL too."""
+        """Fold the WAL into the file and truncate it, so deleted text leaves the WAL too.
+        Inside a batch it runs once the batch has committed (the text is in its transaction)."""
+        if (batch := self._current()) is not None:
+            batch.checkpoint = True
+            return
         async with (
             self._lock,
             self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
@@ -656,6 +879,8 @@ class Store:
             )
             expired = [str(r[0]) for r in await cur.fetchall()]
             await cur.close()
+            if expired:
+                tx.invalidate()  # their answers go behind the states' back
             for sid in expired:
                 cur = await tx._exec(
                     "SELECT stage_id, COUNT(*) FROM answers WHERE session_id = ?"

@@ -1,9 +1,15 @@
 """What may be done inside one write transaction, and how a session maps onto rows.
 
-A session is small, so ``save_state`` rewrites its child rows wholesale instead of diffing: the
-write stays obviously correct, and with ``secure_delete`` the replaced rows leave no residue.
-Every free-text value is sealed with associated data naming its row and author, so moving a
+``save_state`` writes only the rows that differ from the state it replaces (``bot.storage.
+changes``): the state this transaction loaded or saved, or the one the last commit left in the
+store's cache (``bot.storage.cache``); a session whose stored form is not known is rewritten
+whole. ``load_state`` hands out those same states without reading the database. Every
+free-text value is sealed with associated data naming its row and author, so moving a
 ciphertext to another row, or re-attributing it to another person, makes it unreadable.
+
+A transaction may be a savepoint inside a larger one (``Store.batch``, group commit): its
+states reach the enclosing transaction when it is released, and the cache only when the
+outermost one commits.
 """
 
 from __future__ import annotations
@@ -30,21 +36,12 @@ from bot.engine.state import (
     StatusChange,
     Visibility,
 )
+from bot.storage.cache import SessionCache
+from bot.storage.changes import empty_like, session_rows, ts, ts_or_none
 from bot.storage.crypto import DataKey, StorageError
 
 # An audit action is a code, never prose: this keeps names and stories out of the audit log.
 _ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
-
-
-def ts(value: datetime) -> str:
-    """Fixed-width UTC text, so string comparison in SQL orders instants correctly."""
-    if value.tzinfo is None:
-        raise ValueError("datetimes stored must be timezone-aware")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def ts_or_none(value: datetime | None) -> str | None:
-    return None if value is None else ts(value)
 
 
 def parse_ts(text: str) -> datetime:
@@ -74,10 +71,6 @@ def outbox_aad(outbox_id: int, session_id: str | None) -> bytes:
     return f"outbox|{outbox_id}|{session_id or ''}|payload".encode()
 
 
-def _history_json(history: list[StatusChange]) -> str:
-    return json.dumps([{"status": h.status.value, "at": ts(h.at)} for h in history])
-
-
 def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
@@ -105,20 +98,78 @@ APPLIED_MEMORY = 1000
 
 
 class Tx:
-    """Valid only inside ``async with store.write() as tx``; the store serialises writers."""
+    """Valid only inside ``async with store.write() as tx``; the store serialises writers.
 
-    def __init__(self, conn: aiosqlite.Connection, key: DataKey) -> None:
+    ``parent`` is the enclosing transaction when this one is a savepoint of it (group
+    commit); ``cache`` the store's committed states, ``None`` where they may not be used.
+    """
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        key: DataKey,
+        *,
+        cache: SessionCache | None = None,
+        parent: Tx | None = None,
+        readonly: bool = False,
+    ) -> None:
         self._conn = conn
         self._key = key
         self._open = True
+        self._cache = cache
+        self._parent = parent
+        self._readonly = readonly
+        # States this transaction saved (its rows are theirs) or read from the database.
+        self.saved: dict[str, SessionState] = {}
+        self.loaded: dict[str, SessionState] = {}
+        # Rows of some session changed other than by saving its state: no state known
+        # before can stand for the database any more, in memory or in the cache.
+        self.invalidated = False
+        self.marked: set[int] = set()  # update ids this transaction marked processed
 
     def _close(self) -> None:
         self._open = False
 
+    def absorb(self, child: Tx) -> None:
+        """A savepoint released: what it saved and read is this transaction's now."""
+        if child.invalidated:
+            self.invalidate()
+        self.saved.update(child.saved)
+        self.loaded.update(child.loaded)
+        self.marked |= child.marked
+
+    def invalidate(self) -> None:
+        """Forget every state known from before a change made behind the states' back."""
+        tx: Tx | None = self
+        while tx is not None:
+            tx.invalidated = True
+            tx.saved.clear()
+            tx.loaded.clear()
+            tx = tx._parent
+
+    def _known(self, session_id: str) -> SessionState | None:
+        """The state as the database holds it in this transaction, if known without reading."""
+        tx: Tx | None = self
+        while tx is not None:
+            found = tx.saved.get(session_id) or tx.loaded.get(session_id)
+            if found is not None:
+                return found
+            if tx.invalidated:
+                return None
+            tx = tx._parent
+        return None if self._cache is None else self._cache.get(session_id)
+
     async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor:
+        self._check()
+        return await self._conn.execute(sql, params)
+
+    def _check(self) -> None:
         if not self._open:
             raise StorageError("this transaction has ended; use a new `store.write()`")
-        return await self._conn.execute(sql, params)
+        if not self._conn.in_transaction:
+            # SQLite rolls a whole transaction back on some errors (a full disk): what
+            # followed would be committed statement by statement, outside any transaction.
+            raise StorageError("the transaction was rolled back by the database; try again")
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         cur = await self._exec(sql, params)
@@ -131,13 +182,25 @@ class Tx:
         return rows[0] if rows else None
 
     async def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if not self._open:
-            raise StorageError("this transaction has ended; use a new `store.write()`")
+        self._check()
         await self._conn.executemany(sql, rows)
 
     # --- sessions ------------------------------------------------------------------------------
 
     async def load_state(self, session_id: str) -> SessionState | None:
+        """The session's state: the one this transaction knows, else the last committed one
+        the cache holds, else read (every answer opened) from the database."""
+        if not self._open:
+            raise StorageError("this transaction has ended; use a new `store.write()`")
+        known = self._known(session_id)
+        if known is not None:
+            return known
+        state = await self._read_state(session_id)
+        if state is not None and not self._readonly:
+            self.loaded[session_id] = state
+        return state
+
+    async def _read_state(self, session_id: str) -> SessionState | None:
         row = await self._one(
             "SELECT script_id, language, status, stage_index, opened_at, ended_at,"
             " stage_opened_at, serial, earlier_index FROM sessions WHERE id = ?",
@@ -312,29 +375,6 @@ class Tx:
             )
         ]
 
-    async def _save_earlier(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO earlier_commitments (session_id, key, pos, origin, commitment_id,"
-            " text_enc, owner, due_date, created_at, history_json)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    sid,
-                    c.key,
-                    i,
-                    c.origin,
-                    c.commitment_id,
-                    self._key.seal_text(c.text, f"earlier|{sid}|{c.key}|text"),
-                    None if c.owner is None else c.owner.value,
-                    ts_or_none(c.due_date),
-                    ts(c.created_at),
-                    _history_json(c.history),
-                )
-                for i, c in enumerate(s.earlier)
-            ],
-        )
-
     async def _load_applied(self, session_id: str) -> set[str]:
         rows = await self._all(
             "SELECT event_id FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT ?",
@@ -343,25 +383,18 @@ class Tx:
         return {r[0] for r in rows}
 
     async def save_state(self, state: SessionState, chat_id: int, thread_id: int | None) -> None:
-        """Upsert the session row, then replace every child row (see the module docstring);
-        applied event ids are the exception: only the new ones are written, and only the most
-        recent :data:`APPLIED_MEMORY` are kept."""
+        """Upsert the session row, then write the child rows that differ from the state this
+        one replaces (all of them, after deleting the old ones, when that is not known)."""
+        sid = state.session_id
         await self._save_session_row(state, chat_id, thread_id)
-        for table in _CHILD_TABLES:
-            await self._exec(
-                f"DELETE FROM {table} WHERE session_id = ?",  # noqa: S608
-                (state.session_id,),
-            )
-        await self._save_facilitators(state)
-        await self._save_participants(state)
-        await self._save_answers(state)
-        await self._save_drafts(state)
-        await self._save_choices(state)
-        await self._save_agreements(state)
-        await self._save_commitments(state)
-        await self._save_endorsements(state)
-        await self._save_earlier(state)
-        await self._save_applied(state)
+        before = self._known(sid)
+        if before is None:
+            for table in _CHILD_TABLES:
+                await self._exec(f"DELETE FROM {table} WHERE session_id = ?", (sid,))  # noqa: S608
+        for sql, rows in session_rows(before or empty_like(state), state, self._key.seal_text):
+            await self._many(sql, rows)
+        await self._save_applied(state, before)
+        self.saved[sid] = state
 
     async def _save_session_row(
         self, s: SessionState, chat_id: int, thread_id: int | None
@@ -396,160 +429,33 @@ class Tx:
             ),
         )
 
-    async def _save_facilitators(self, s: SessionState) -> None:
-        await self._many(
-            "INSERT INTO facilitators (session_id, pos, user_id) VALUES (?, ?, ?)",
-            [(s.session_id, i, u) for i, u in enumerate(s.facilitators)],
-        )
-
-    async def _save_participants(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO participants (session_id, user_id, pos, name_enc, language, consented,"
-            " consent_version, role, joined_at, quote_consent, role_change, left_group)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    sid,
-                    p.user_id,
-                    i,
-                    self._key.seal_text(p.name, f"participants|{sid}|{p.user_id}|name"),
-                    p.language,
-                    int(p.consented),
-                    p.consent_version,
-                    None if p.role is None else p.role.value,
-                    ts(p.joined_at),
-                    None if p.quote_consent is None else int(p.quote_consent),
-                    int(p.role_change),
-                    int(p.left),
-                )
-                for i, p in enumerate(s.participants.values())
-            ],
-        )
-
-    async def _save_answers(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO answers (session_id, id, pos, stage_id, user_id, text_enc, visibility,"
-            " source_ref, via_private, created_at, edited_at, held, about)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    sid,
-                    a.id,
-                    i,
-                    a.stage_id,
-                    a.user_id,
-                    self._key.seal_text(a.text, f"answers|{sid}|{a.id}|{a.user_id}|text"),
-                    a.visibility.value,
-                    a.source_ref,
-                    int(a.via_private),
-                    ts(a.created_at),
-                    ts_or_none(a.edited_at),
-                    int(a.held),
-                    a.about,
-                )
-                for i, a in enumerate(s.answers)
-            ],
-        )
-
-    async def _save_drafts(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO drafts (session_id, user_id, stage_id, text_enc, source_ref, created_at,"
-            " about, in_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    sid,
-                    uid,
-                    d.stage_id,
-                    self._key.seal_text(d.text, f"drafts|{sid}|{uid}|text"),
-                    d.source_ref,
-                    ts(d.created_at),
-                    d.about,
-                    int(d.in_group),
-                )
-                for uid, d in s.drafts.items()
-            ],
-        )
-
-    async def _save_agreements(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO agreements (session_id, answer_id, user_id, vote) VALUES (?,?,?,?)",
-            [
-                (sid, answer_id, uid, vote.value)
-                for answer_id, votes in s.agreements.items()
-                for uid, vote in votes.items()
-            ],
-        )
-
-    async def _save_choices(self, s: SessionState) -> None:
-        """One row per (stage, voter), plus a ``user_id NULL`` row so an emptied tally stays."""
-        sid = s.session_id
-        rows: list[tuple[Any, ...]] = []
-        for stage, votes in s.choices.items():
-            rows.append((sid, stage, None, "[]"))
-            rows += [(sid, stage, uid, json.dumps(opts)) for uid, opts in votes.items()]
-        await self._many(
-            "INSERT INTO choices (session_id, stage_id, user_id, options_json) VALUES (?,?,?,?)",
-            rows,
-        )
-
-    async def _save_commitments(self, s: SessionState) -> None:
-        sid = s.session_id
-        await self._many(
-            "INSERT INTO commitments (session_id, id, pos, stage_id, text_enc, proposer, owner,"
-            " due, due_date, created_at, source_ref, history_json, reminded_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    sid,
-                    c.id,
-                    i,
-                    c.stage_id,
-                    self._key.seal_text(c.text, f"commitments|{sid}|{c.id}|{c.proposer}|text"),
-                    c.proposer,
-                    None if c.owner is None else c.owner.value,
-                    None if c.due is None else c.due.value,
-                    ts_or_none(c.due_date),
-                    ts(c.created_at),
-                    c.source_ref,
-                    _history_json(c.history),
-                    ts_or_none(c.reminded_at),
-                )
-                for i, c in enumerate(s.commitments)
-            ],
-        )
-
-    async def _save_endorsements(self, s: SessionState) -> None:
-        await self._many(
-            "INSERT INTO endorsements (session_id, commitment_id, pos, user_id) VALUES (?,?,?,?)",
-            [(s.session_id, c.id, i, u) for c in s.commitments for i, u in enumerate(c.endorsers)],
-        )
-
-    async def _save_applied(self, s: SessionState) -> None:
+    async def _save_applied(self, s: SessionState, before: SessionState | None) -> None:
         """Write the ids not stored yet, forget those the state dropped, keep the newest."""
         sid = s.session_id
-        stored = {
-            r[0]
-            for r in await self._all(
+        if before is not None:
+            stored = before.applied
+        else:
+            rows = await self._all(
                 "SELECT event_id FROM applied_events WHERE session_id = ?", (sid,)
             )
-        }
-        await self._many(
-            "DELETE FROM applied_events WHERE session_id = ? AND event_id = ?",
-            [(sid, e) for e in sorted(stored - s.applied)],
-        )
-        await self._many(
-            "INSERT INTO applied_events (session_id, event_id) VALUES (?, ?)",
-            [(sid, e) for e in sorted(s.applied - stored)],
-        )
-        await self._exec(
-            "DELETE FROM applied_events WHERE session_id = ? AND rowid < (SELECT rowid"
-            " FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
-            (sid, sid, APPLIED_MEMORY - 1),
-        )
+            stored = {r[0] for r in rows}
+        if gone := stored - s.applied:
+            await self._many(
+                "DELETE FROM applied_events WHERE session_id = ? AND event_id = ?",
+                [(sid, e) for e in sorted(gone)],
+            )
+        if new := s.applied - stored:
+            await self._many(
+                "INSERT INTO applied_events (session_id, event_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                [(sid, e) for e in sorted(new)],
+            )
+        if len(s.applied) > APPLIED_MEMORY:
+            await self._exec(
+                "DELETE FROM applied_events WHERE session_id = ? AND rowid < (SELECT rowid"
+                " FROM applied_events WHERE session_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                (sid, sid, APPLIED_MEMORY - 1),
+            )
 
     async def session_for_chat(self, chat_id: int, thread_id: int | None) -> str | None:
         row = await self._one(
@@ -691,6 +597,7 @@ class Tx:
     # --- intake and people -----------------------------------------------------------------------
 
     async def mark_processed(self, update_id: int) -> None:
+        self.marked.add(update_id)
         await self._exec(
             "UPDATE inbox SET processed_at = ?, payload_enc = NULL WHERE update_id = ?",
             (ts(utcnow()), update_id),
@@ -733,6 +640,7 @@ class Tx:
 
     async def forget_user(self, user_id: int) -> None:
         """Remove whatever still names this person; the audit keeps the action, not the actor."""
+        self.invalidate()  # rows go behind the states' back
         u = (user_id,)
         await self._exec("DELETE FROM private_bindings WHERE user_id = ?", u)
         await self._exec("DELETE FROM languages WHERE user_id = ?", u)

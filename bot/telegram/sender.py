@@ -1,7 +1,9 @@
 """Turns outbox rows into Bot API calls: at least once, in order, and politely.
 
-Each row is deleted only after Telegram accepted it, so a crash can at worst repeat one
-message; it never loses one. Telegram's refusals are sorted by what they mean:
+Each row is deleted only after Telegram accepted it, so a crash can at worst repeat the one
+message each lane had in flight; it never loses one. The rows waiting are read once and kept in
+memory, and the lanes' settlements are committed together (``bot.telegram.outbox``).
+Telegram's refusals are sorted by what they mean:
 
 - 429 (``RetryAfter``): wait as long as asked, then try the same row again;
 - a group upgraded to a supergroup (``ChatMigrated``): move the session and retry there;
@@ -19,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
-from pydantic import ValidationError
 from telegram import (
     Bot,
     BotCommand,
@@ -43,11 +45,12 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot import delivery as op
-from bot.storage import Store
+from bot.storage import Note, Settlement, Sighting, Store
 from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
+from bot.telegram.outbox import Outbox
 from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
-from bot.telegram.schedule import Row, choose, reserve
+from bot.telegram.schedule import choose, reserve
 from bot.telegram.waiting import unless_stopped
 
 log = logging.getLogger(__name__)
@@ -115,7 +118,8 @@ class Sender:
         self.max_wait = max_wait  # in pace seconds: a lane that must wait longer tries later
         self.budget = budget or Budget()
         self.tries = tries or Tries()
-        self._parsed: dict[int, tuple[str | None, op.Operation]] = {}
+        self.outbox = Outbox(store)  # the rows waiting, read once each
+        self._news = True  # rows may have been queued since the outbox was last read
         # Parts of a long message already sent, so a retry does not post them again.
         self._parts_sent: dict[int, int] = {}
         # What each live message shows now, as this process last set it: an edit that would
@@ -129,6 +133,7 @@ class Sender:
 
     def wake(self) -> None:
         """New rows are in the outbox: a running :meth:`drain` or :meth:`run` takes them up."""
+        self._news = True
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, every: float = 5.0) -> None:
@@ -156,6 +161,7 @@ class Sender:
         what people wait for; other rows are left for the next drain, unless ``patient`` (the
         demo's last drain, which leaves nothing behind).
         """
+        self.wake()  # a drain already running reads what was queued since it started
         async with self._lock:
             running: dict[str, asyncio.Task[tuple[int, bool]]] = {}
             try:
@@ -163,72 +169,56 @@ class Sender:
             finally:
                 for task in running.values():  # cancelled from outside: no lane outlives it
                     task.cancel()
+                await self.outbox.settled()  # nor a commit of what the lanes delivered
 
     async def _drain(
         self, running: dict[str, asyncio.Task[tuple[int, bool]]], patient: bool
     ) -> int:
         settled = 0
         waiting: set[str] = set()
+        ended: list[str] = []
         while True:
             self._wake.clear()
-            rows, refused = await self._pending()
-            settled += refused
-            for lane in dict.fromkeys(op.lane(operation) for _, _, operation in rows):
+            if self._news:  # read only the rows queued since the last look
+                self._news = False
+                settled += await self.outbox.refresh()
+            for lane in self.outbox.lanes():
                 if lane not in running and lane not in waiting:
-                    running[lane] = asyncio.create_task(self._lane(lane, patient))
+                    running[lane] = task = asyncio.create_task(self._lane(lane, patient))
+                    task.add_done_callback(functools.partial(self._ended, ended, lane))
             if not running:
                 return settled
-            woken = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait([*running.values(), woken], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                woken.cancel()
-            for lane, task in list(running.items()):
-                if task.done():
-                    del running[lane]
-                    done, finished = task.result()
-                    settled += done
-                    if not finished:
-                        waiting.add(lane)
+            await self._wake.wait()  # new rows, or a lane that ended
+            while ended:
+                lane = ended.pop()
+                done, finished = running.pop(lane).result()
+                settled += done
+                if not finished:
+                    waiting.add(lane)
 
-    async def _pending(self) -> tuple[list[Row], int]:
-        """The outbox in queue order, parsed once per row; a row that is no operation is set
-        aside (logged by id, never by content). Returns the rows and how many were set aside."""
-        rows: list[Row] = []
-        refused = 0
-        pending = await self.store.outbox_pending(limit=1000)
-        for outbox_id, session_id, payload in pending:
-            if outbox_id not in self._parsed:
-                try:
-                    self._parsed[outbox_id] = (session_id, op.parse(payload))
-                except ValidationError as error:
-                    log.error(
-                        "outbox row %s is no delivery operation (%s)", outbox_id, error.title
-                    )
-                    await self.store.set_aside(outbox_id, reason="invalid_operation")
-                    refused += 1
-                    continue
-            rows.append((outbox_id, *self._parsed[outbox_id]))
-        live = {row[0] for row in rows}
-        for gone in [oid for oid in self._parsed if oid not in live]:
-            del self._parsed[gone]
-        return rows, refused
+    def _ended(self, ended: list[str], lane: str, _task: object) -> None:
+        """A lane's task ended: the drain collects its result."""
+        ended.append(lane)
+        self._wake.set()
 
     async def _lane(self, lane: str, patient: bool) -> tuple[int, bool]:
         """Deliver one chat's rows, the most awaited first (``schedule.choose``), within the
         chat's budget. It waits for budget only for what people wait for (unless ``patient``),
-        and never longer than ``max_wait``; the rest is left for a later drain."""
+        and never longer than ``max_wait``; the rest is left for a later drain.
+
+        Each row's settlement (and those of rows no longer worth sending) is committed before
+        the lane goes on, together with the other lanes' (``Outbox.settle``)."""
         done = 0
         while True:
-            rows = [row for row in (await self._pending())[0] if op.lane(row[2]) == lane]
+            rows = self.outbox.rows(lane)
             chat = getattr(rows[0][2], "chat_id", None) if rows else None
             counted = chat is not None and Budget.counts(chat)
             free = self.budget.free(chat) if counted and chat is not None else None
             choice = choose(rows, free=free, limit=self.budget.per_minute)
-            for outbox_id in choice.settle:
-                await self.store.outbox_done(outbox_id)
-                done += 1
+            unsent = [Settlement(outbox_id) for outbox_id in choice.settle]
+            done += len(unsent)
             if choice.next is None:
+                await self.outbox.settle(unsent)
                 return done, True
             outbox_id, session_id, operation = choice.next
             wait = self.tries.wait(outbox_id, self.budget.pace.now())
@@ -237,72 +227,93 @@ class Sender:
                 wait = max(wait, self.budget.wait(chat, need))
             awaited = patient or operation.priority is op.Priority.ESSENTIAL
             if wait > self.max_wait or (wait > 0 and not awaited):
+                await self.outbox.settle(unsent)
                 return done, False  # the next drain (woken, or a few seconds on) tries again
             if wait > 0:
+                await self.outbox.settle(unsent)
                 await self.budget.pace.sleep(wait)
                 continue  # something more awaited may have arrived meanwhile
-            if await self._deliver(outbox_id, session_id, operation):
-                await self.store.outbox_done(outbox_id)
+            settlement = await self._deliver(outbox_id, session_id, operation)
+            await self.outbox.settle([*unsent, settlement])
+            if settlement.done:
                 done += 1
+            else:
+                self.outbox.relane(outbox_id)  # moved to another chat: it waits there
 
     async def _deliver(
         self, outbox_id: int, session_id: str | None, operation: op.Operation
-    ) -> bool:
-        """True when the row is settled (sent, set aside, or no longer wanted); False when it
-        must wait (its pause is recorded in ``self.tries``). Nothing raised by one row leaves
-        this method but a cancellation."""
+    ) -> Settlement:
+        """The row's settlement: ``done`` when it is sent, set aside, or no longer wanted;
+        otherwise it must wait (its pause is recorded in ``self.tries``), and only what its
+        delivery learnt is kept. Nothing raised by one row leaves this method but a
+        cancellation, and what was learnt before one is committed all the same."""
+        notes: list[Note] = []
+        try:
+            return await self._attempts(outbox_id, session_id, operation, notes)
+        except asyncio.CancelledError:
+            self.outbox.keep(Settlement(outbox_id, tuple(notes), done=False))
+            raise
+
+    async def _attempts(
+        self, outbox_id: int, session_id: str | None, operation: op.Operation, notes: list[Note]
+    ) -> Settlement:
         moves: ChatMigrated | None = None
         for _attempt in range(3):
             try:
-                await self._perform(outbox_id, session_id, operation)
+                await self._perform(outbox_id, session_id, operation, notes)
             except RetryAfter as error:
                 wait = seconds(error.retry_after)
                 log.warning("flood control: waiting %.0f s", wait)
                 self.tries.hold(outbox_id, self.budget.pace.now() + wait)
-                return False
+                return Settlement(outbox_id, tuple(notes), done=False)
             except ChatMigrated as error:
                 if isinstance(operation, op.Popup | op.Menu):
-                    return self._settled(outbox_id)
+                    return self._settled(outbox_id, notes)
                 operation = await self._migrate(outbox_id, operation, error.new_chat_id)
                 moves = error
                 continue
             except Forbidden as error:
                 await self._unreachable(operation, error)
-                return self._settled(outbox_id)
+                return self._settled(outbox_id, notes)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # every fault stays with its row
-                return await self._failed(outbox_id, session_id, operation, error)
-            return self._settled(outbox_id)
+                return self._failed(outbox_id, session_id, operation, error, notes)
+            return self._settled(outbox_id, notes)
         # Moved three times in a row: a server answering oddly; counted like any failure, so
         # the row pauses and is set aside in the end instead of looping.
         assert moves is not None
-        return await self._failed(outbox_id, session_id, operation, moves)
+        return self._failed(outbox_id, session_id, operation, moves, notes)
 
-    async def _failed(
-        self, outbox_id: int, session_id: str | None, operation: op.Operation, error: Exception
-    ) -> bool:
+    def _failed(
+        self,
+        outbox_id: int,
+        session_id: str | None,
+        operation: op.Operation,
+        error: Exception,
+        notes: list[Note],
+    ) -> Settlement:
         if isinstance(error, BadRequest) and "not modified" in error.message:
-            return self._settled(outbox_id)  # the edit had already happened
+            return self._settled(outbox_id, notes)  # the edit had already happened
         failure = classify(error)
         kind = kind_of(error)
         if not self.tries.failed(outbox_id, failure, self.budget.pace.now()):
             log.warning(
                 "outbox row %s: %s (%s); trying again later", outbox_id, kind, failure.value
             )
-            return False
+            return Settlement(outbox_id, tuple(notes), done=False)
         unconfirmed = self.tries.unconfirmed(outbox_id)
-        await self.store.set_aside(outbox_id, reason=kind, unconfirmed=unconfirmed)
         if isinstance(error, MayHavePosted) and error.key and session_id:
             # Perhaps on screen, id unknown: no later edit may post it again.
-            await self.store.remember_unsure(session_id, error.key, error.chat_id, posted=False)
+            notes.append(Note(session_id, error.key, Sighting.PERHAPS, error.chat_id))
         log.error("outbox row %s set aside after %s (%s)", outbox_id, kind, failure.value)
-        return self._settled(outbox_id)
+        self._settled(outbox_id, notes)
+        return Settlement(outbox_id, tuple(notes), reason=kind, unconfirmed=unconfirmed)
 
-    def _settled(self, outbox_id: int) -> bool:
+    def _settled(self, outbox_id: int, notes: list[Note]) -> Settlement:
         self.tries.settled(outbox_id)
         self._parts_sent.pop(outbox_id, None)
-        return True
+        return Settlement(outbox_id, tuple(notes))
 
     async def _migrate(
         self, outbox_id: int, operation: op.Operation, new_chat_id: int
@@ -314,7 +325,7 @@ class Sender:
                 await tx.migrate_chat(old, new_chat_id)
         moved = operation.model_copy(update={"chat_id": new_chat_id})
         await self.store.outbox_replace(outbox_id, op.dump(moved))
-        self._parsed.pop(outbox_id, None)
+        self.outbox.replace(outbox_id, moved)
         return moved
 
     async def _unreachable(self, operation: op.Operation, error: Forbidden) -> None:
@@ -342,15 +353,17 @@ class Sender:
             log.info("could not point the group to the private chat either: %s", second)
 
     async def _perform(
-        self, outbox_id: int, session_id: str | None, operation: op.Operation
+        self, outbox_id: int, session_id: str | None, operation: op.Operation, notes: list[Note]
     ) -> None:
+        """Make the calls ``operation`` needs; what they teach of live messages goes to
+        ``notes``, committed with the row's settlement."""
         match operation:
             case op.Send():
-                await self._send(session_id, operation, outbox_id)
+                await self._send(session_id, operation, notes, outbox_id)
             case op.Edit():
-                await self._edit(session_id, operation)
+                await self._edit(session_id, operation, notes)
             case op.Delete():
-                await self._delete(session_id, operation.key)
+                await self._delete(session_id, operation.key, notes)
             case op.Popup():
                 await self._popup(operation)
             case op.React():
@@ -358,9 +371,9 @@ class Sender:
             case op.Pin():
                 await self._pin(session_id, operation.key)
             case op.Document():
-                await self._document(session_id, operation)
+                await self._document(session_id, operation, notes)
             case op.Voice():
-                await self._voice(session_id, operation)
+                await self._voice(session_id, operation, notes)
             case op.Menu():
                 await self._menu(operation)
 
@@ -401,7 +414,9 @@ class Sender:
         except (BadRequest, Forbidden) as error:
             _warn_once("reactions", error)
 
-    async def _document(self, session_id: str | None, operation: op.Document) -> None:
+    async def _document(
+        self, session_id: str | None, operation: op.Document, notes: list[Note]
+    ) -> None:
         """Post a file; a keyed one takes the place of the one before it (deleted), and a
         replacement puts its content into the one posted, or does nothing if none was."""
         key = operation.key if session_id else None
@@ -421,7 +436,7 @@ class Sender:
             return
         if key and ref is not None:
             await self._try_delete(ref)
-            await self.store.forget_message(session_id or "", key)
+            notes.append(Note(session_id or "", key, Sighting.NONE))
         self._spend(operation.chat_id)
         message = await _posting(
             self.bot.send_document(
@@ -433,14 +448,10 @@ class Sender:
             operation.chat_id,
             key,
         )
-        if key and message is None:  # posted, its id unread: neither replaced nor sent twice
-            await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
-        elif key and message is not None:
-            await self.store.remember_message(
-                session_id or "", key, message.chat_id, message.message_id
-            )
+        if key:  # posted, its id perhaps unread: then neither replaced nor sent twice
+            notes.append(_posted(session_id or "", key, operation.chat_id, message))
 
-    async def _voice(self, session_id: str | None, operation: op.Voice) -> None:
+    async def _voice(self, session_id: str | None, operation: op.Voice, notes: list[Note]) -> None:
         """A voice answer sent again by its file id; a keyed one is remembered, so the bot can
         delete it if its author asks to be forgotten."""
         key = operation.key if session_id else None
@@ -456,17 +467,14 @@ class Sender:
             operation.chat_id,
             key,
         )
-        if key and message is None:
-            await self.store.remember_unsure(session_id or "", key, operation.chat_id, posted=True)
-        elif key and message is not None:
-            await self.store.remember_message(
-                session_id or "", key, message.chat_id, message.message_id
-            )
+        if key:
+            notes.append(_posted(session_id or "", key, operation.chat_id, message))
 
     async def _post(
         self,
         session_id: str | None,
         part: str,
+        notes: list[Note],
         *,
         chat_id: int,
         thread_id: int | None,
@@ -493,18 +501,17 @@ class Sender:
             chat_id,
             part_key,
         )
-        if message is None:  # posted, its id unread: it can be neither edited nor repeated
-            if part_key and session_id:
-                await self.store.remember_unsure(session_id, part_key, chat_id, posted=True)
-            return
-        if part_key and session_id:
-            await self.store.remember_message(
-                session_id, part_key, message.chat_id, message.message_id
-            )
-            self._shown[(session_id, part_key)] = (part, keys)
+        if part_key and session_id:  # its id unread: it can be neither edited nor repeated
+            notes.append(_posted(session_id, part_key, chat_id, message))
+            if message is not None:
+                self._shown[(session_id, part_key)] = (part, keys)
 
     async def _send(
-        self, session_id: str | None, operation: op.Send, outbox_id: int | None = None
+        self,
+        session_id: str | None,
+        operation: op.Send,
+        notes: list[Note],
+        outbox_id: int | None = None,
     ) -> None:
         key, last = operation.key, len(operation.parts) - 1
         first = self._parts_sent.get(outbox_id, 0) if outbox_id is not None else 0
@@ -514,6 +521,7 @@ class Sender:
             await self._post(
                 session_id,
                 part,
+                notes,
                 chat_id=operation.chat_id,
                 thread_id=operation.thread_id,
                 part_key=_part_key(key, index) if key else None,
@@ -523,7 +531,7 @@ class Sender:
             if outbox_id is not None:
                 self._parts_sent[outbox_id] = index + 1
 
-    async def _edit(self, session_id: str | None, operation: op.Edit) -> None:
+    async def _edit(self, session_id: str | None, operation: op.Edit, notes: list[Note]) -> None:
         key = operation.key
         ref = await self.store.message_ref(session_id, key) if session_id else None
         if ref is None:
@@ -531,7 +539,7 @@ class Sender:
                 log.info("an edit of a message whose id is unknown is skipped")
                 return  # perhaps on screen: posting it again could show it a third time
             # The live message was never posted (or is gone): post it now.
-            await self._send(session_id, op.Send(**operation.model_dump(exclude={"op"})))
+            await self._send(session_id, op.Send(**operation.model_dump(exclude={"op"})), notes)
             return
         last = len(operation.parts) - 1
         for index, part in enumerate(operation.parts):
@@ -550,6 +558,7 @@ class Sender:
                 await self._post(
                     session_id,
                     part,
+                    notes,
                     chat_id=ref[0],
                     thread_id=operation.thread_id,
                     part_key=_part_key(key, index),
@@ -572,16 +581,18 @@ class Sender:
                 if "not modified" not in error.message:
                     raise
             self._shown[shown] = (part, keys)
-        await self._delete(session_id, key, start=len(operation.parts))
+        await self._delete(session_id, key, notes, start=len(operation.parts))
 
-    async def _delete(self, session_id: str | None, key: str, *, start: int = 0) -> None:
+    async def _delete(
+        self, session_id: str | None, key: str, notes: list[Note], *, start: int = 0
+    ) -> None:
         """Delete the parts of a keyed message from ``start`` on (a shorter edit, or all)."""
         index = start
         while session_id and (
             ref := await self.store.message_ref(session_id, _part_key(key, index))
         ):
             await self._try_delete(ref)
-            await self.store.forget_message(session_id, _part_key(key, index))
+            notes.append(Note(session_id, _part_key(key, index), Sighting.NONE))
             self._shown.pop((session_id, _part_key(key, index)), None)
             index += 1
 
@@ -602,6 +613,14 @@ class Sender:
             await accepted(self.bot.pin_chat_message(ref[0], ref[1], disable_notification=True))
         except (BadRequest, Forbidden) as error:
             _warn_once("pinning", error)
+
+
+def _posted(session_id: str, key: str, chat_id: int, message: Message | None) -> Note:
+    """Where a keyed message just posted is; ``None``: Telegram accepted it but its answer
+    could not be read, so it is on screen, its id unknown."""
+    if message is None:
+        return Note(session_id, key, Sighting.POSTED, chat_id)
+    return Note(session_id, key, Sighting.KNOWN, message.chat_id, message.message_id)
 
 
 def _part_key(key: str, index: int) -> str:

@@ -7,7 +7,10 @@ same thing everywhere.
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Sequence
 from datetime import date
+from functools import cache
 
 from bot.callbacks import Action, StartKind, button, start_url
 from bot.engine.script import Stage
@@ -23,7 +26,7 @@ from bot.engine.state import (
     voice_of,
 )
 from bot.engine.summary import RoleCounts
-from bot.i18n.catalog import Translator, script_context
+from bot.i18n.catalog import LANGUAGES, Translator, script_context, translator
 from bot.words.markup import Context, Key
 
 
@@ -56,12 +59,15 @@ def agreement_name(tr: Translator, vote: Agreement) -> str:
     }[vote]
 
 
+# Each vote's sign on its buttons, the same in every language.
+AGREEMENT_MARKS = {Agreement.AGREE: "👍", Agreement.UNSURE: "🤔", Agreement.DISAGREE: "👎"}
+
+
 def agreement_keys(ctx: Context, answer_id: str) -> tuple[Key, ...]:
     """One row: Agree, Not sure, Disagree on one statement."""
-    marks = {Agreement.AGREE: "👍", Agreement.UNSURE: "🤔", Agreement.DISAGREE: "👎"}
     return tuple(
         Key(
-            f"{marks[vote]} {agreement_name(ctx.tr, vote)}",
+            f"{AGREEMENT_MARKS[vote]} {agreement_name(ctx.tr, vote)}",
             data=button(Action.AGREE, ctx.session_id, answer_id, vote.value),
         )
         for vote in Agreement
@@ -73,6 +79,51 @@ def role_choice(tr: Translator, role: Role) -> str:
     if role is Role.UNSAID:
         return tr.pgettext("role button", "I prefer not to say")
     return role_name(tr, role)
+
+
+def role_word(tr: Translator, role: Role) -> str:
+    """A role as a facilitator types it after ``/addperson``: one short word if the language
+    has one (the glossary's), so it is quick to type on a phone."""
+    return {
+        Role.POLICE: tr.pgettext("role word", "police"),
+        Role.RESIDENT: tr.pgettext("role word", "resident"),
+        Role.LEADER: tr.pgettext("role word", "leader"),
+        Role.UNSAID: tr.pgettext("role word", "unsaid"),
+    }[role]
+
+
+def folded(text: str) -> str:
+    """Text as words are compared when typed: no case, no accents, one kind of apostrophe and
+    single spaces ("Autorité  locale" is "autorite locale")."""
+    apostrophes = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    decomposed = unicodedata.normalize("NFKD", apostrophes)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+@cache
+def role_words() -> dict[str, Role]:
+    """Every way a role is said in a shipped language, folded: its typed word, its name and
+    its button (and the English code), so a facilitator may type it in their own words."""
+    words = {role.value: role for role in Role}
+    for language in LANGUAGES:
+        tr = translator(language)
+        for role in Role:
+            for said in (role_word(tr, role), role_name(tr, role), role_choice(tr, role)):
+                words.setdefault(folded(said), role)
+    return words
+
+
+def role_at_end(words: Sequence[str]) -> tuple[Role, int] | None:
+    """The role the last words say, in any shipped language, and how many words it took; at
+    least one word is left before it (the person's name). The longest match wins, so "Marie
+    autorité locale" is Marie, a local leader."""
+    known = role_words()
+    for taken in range(len(words) - 1, 0, -1):
+        role = known.get(folded(" ".join(words[-taken:])))
+        if role is not None:
+            return role, taken
+    return None
 
 
 def owner_name(tr: Translator, owner: Owner | None) -> str:

@@ -31,6 +31,7 @@ from bot.words.names import (
     agreement_name,
     due_keys,
     due_name,
+    option_label,
     owner_keys,
     owner_name,
     private_link,
@@ -289,7 +290,8 @@ NOTICES: dict[Notice, NoticeText] = {
         N_(
             "{name} is taking part without a phone, as number {number}. Add someone only after "
             "they have agreed aloud, having heard what is kept. To give the open stage their "
-            "answer, send: /for {number} followed by what they said."
+            "answer, send: /for {number} followed by what they said. To choose, vote or "
+            "endorse for them: /for {number} alone, or the button below."
         ),
         params=("name", "number"),
         placeholders=("name", "number"),
@@ -301,6 +303,41 @@ NOTICES: dict[Notice, NoticeText] = {
     ),
     Notice.ANSWERED_FOR: NoticeText(
         N_("Kept and shown in the group as {name}'s answer."),
+        params=("name",),
+        placeholders=("name",),
+    ),
+    Notice.CHOSEN_FOR: NoticeText(
+        N_("For {name}: {options}."),
+        params=("name", "stage_id", "options"),
+        placeholders=("name", "options"),
+    ),
+    Notice.UNCHOSEN_FOR: NoticeText(
+        N_("Nothing is chosen for {name} on this stage now."),
+        params=("name",),
+        placeholders=("name",),
+    ),
+    Notice.VOTED_FOR: NoticeText(
+        N_("For {name}: {vote}."), params=("name", "vote"), placeholders=("name", "vote")
+    ),
+    Notice.ENDORSED_FOR: NoticeText(
+        N_("{name} endorses this commitment now."), params=("name",), placeholders=("name",)
+    ),
+    Notice.UNENDORSED_FOR: NoticeText(
+        N_("{name} no longer endorses this commitment."),
+        params=("name",),
+        placeholders=("name",),
+    ),
+    Notice.REMOVE_PERSON_ASK: NoticeText(
+        N_(
+            "Erase {name} (number {number}) and everything given, chosen and endorsed for them "
+            "in this session? What the group was shown of it is taken back. This cannot be "
+            "undone."
+        ),
+        params=("name", "number"),
+        placeholders=("name", "number"),
+    ),
+    Notice.PERSON_REMOVED: NoticeText(
+        N_("{name} is erased, with everything given for them."),
         params=("name",),
         placeholders=("name",),
     ),
@@ -390,6 +427,11 @@ def _values(declared: NoticeText, view: NoticeView, ctx: Context) -> dict[str, V
     if "language" in view.params:  # each language in its own name, never translated
         code = str(view.params["language"])
         known["language"] = LANGUAGE_NAMES.get(code, code)
+    if "options" in view.params:  # the options chosen, by their labels
+        chosen = stage_of(ctx, str(view.params.get("stage_id", "")))
+        ids = [o for o in str(view.params["options"]).split(",") if o]
+        labels = [option_label(ctx, chosen, o) for o in ids] if chosen else ids
+        known["options"] = ctx.tr.format_list(labels)
     if "status" in view.params:
         known["status"] = progress_name(ctx.tr, _member(Progress, view.params["status"]))
     if "vote" in view.params:
@@ -471,6 +513,27 @@ def _keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
     if view.code is Notice.COMMITMENT_DEFAULTS:
         cid = str(view.params.get("commitment_id", ""))
         return (owner_keys(ctx, cid), due_keys(ctx, cid))
+    if view.code in (Notice.PERSON_ADDED, Notice.REMOVE_PERSON_ASK):
+        return _proxy_keys(view, ctx)
     if view.code is Notice.NUDGE and sid != NO_SESSION:
         return ((Key(tr.gettext("Answer privately ↗"), url=private_link(ctx, StartKind.ANSWER)),),)
     return ()
+
+
+def _proxy_keys(view: NoticeView, ctx: Context) -> tuple[tuple[Key, ...], ...]:
+    """Under /addperson's answer, the card for that person; under /forget N's question, erase
+    or keep them."""
+    tr, sid = ctx.tr, ctx.session_id
+    number, name = str(view.params.get("number", "")), str(view.params.get("name", ""))
+    if view.code is Notice.PERSON_ADDED:
+        label = tr.gettext("Vote or endorse for {name}").format(name=name)
+        return ((Key(label, data=button(Action.PROXY_CARD, sid, number)),),)
+    return (
+        (
+            Key(
+                tr.gettext("Erase {name}").format(name=name),
+                data=button(Action.REMOVE, sid, number, "1"),
+            ),
+            Key(tr.gettext("No, keep it"), data=button(Action.REMOVE, sid, number, "0")),
+        ),
+    )

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from html import escape
 
 from bot.callbacks import NO_SESSION, Action, StartKind, button, start_url
-from bot.commands import Place, in_place
+from bot.commands import Command, Place, Who, in_place
 from bot.engine.script import Script
-from bot.engine.state import Participant, SessionState, Visibility
+from bot.engine.state import Participant, Role, SessionState, Visibility
 from bot.i18n.catalog import LANGUAGE_NAMES, OFFERED_LANGUAGES, Translator, script_context
 from bot.words.markup import Key, Rendered, tagged
-from bot.words.names import role_name, spoken
+from bot.words.names import role_name, role_word, spoken
 
 ShellText = Callable[[Translator], Rendered]
 
@@ -76,12 +76,14 @@ def cofacilitate_how(tr: Translator) -> Rendered:
 
 
 def addperson_how(tr: Translator) -> Rendered:
+    """How to write /addperson, with the role words in the reader's own language (any shipped
+    language's are understood)."""
+    roles = ", ".join(role_word(tr, role) for role in Role)
     return _plain(
         tr.gettext(
-            "Send /addperson followed by the person's first name and their role (police, "
-            "resident, leader or unsaid), e.g. /addperson Marie resident; then /for followed by "
-            "their number and their answer."
-        )
+            "Send /addperson followed by the person's first name and their role, one of: "
+            "{roles}. For example: /addperson Marie {resident}"
+        ).format(roles=roles, resident=role_word(tr, Role.RESIDENT))
     )
 
 
@@ -98,12 +100,7 @@ def group_help(*, leads: bool, running: bool) -> ShellText:
                 )
             )
         if leads:
-            lines += ["", escape(tr.gettext("For facilitators:"))]
-            lines += [
-                f"/{c.name} — {escape(tr.gettext(c.description))}"
-                for c in in_place(Place.GROUP)
-                if c.name != "help"
-            ]
+            lines += _for_facilitators(tr, [c for c in in_place(Place.GROUP) if c.name != "help"])
         else:
             lines.append(
                 escape(
@@ -116,6 +113,15 @@ def group_help(*, leads: bool, running: bool) -> ShellText:
     return text
 
 
+def _for_facilitators(tr: Translator, commands: list[Command]) -> list[str]:
+    """The facilitators' part of a /help: each command with its description."""
+    return [
+        "",
+        escape(tr.gettext("For facilitators:")),
+        *[f"/{c.name} — {escape(tr.gettext(c.description))}" for c in commands],
+    ]
+
+
 def private_welcome(tr: Translator) -> Rendered:
     return _plain(
         tr.gettext(
@@ -126,14 +132,34 @@ def private_welcome(tr: Translator) -> Rendered:
     )
 
 
-def private_help(tr: Translator) -> Rendered:
-    return _plain(
-        tr.gettext(
-            "Here you can: write an answer to the open stage of your session (I then ask how it "
-            "may be shared); /language — choose the language I write to you in; /mydata — see "
-            "everything I keep about you; /forget — erase it; /help — this message."
-        )
-    )
+def private_help(*, leads: bool) -> ShellText:
+    """What one can do in the private chat; a facilitator of a live session reads, after it,
+    the commands that act for someone in the room without a phone."""
+
+    def text(tr: Translator) -> Rendered:
+        lines = [
+            escape(
+                tr.gettext(
+                    "Here you can: write an answer to the open stage of your session (I then ask "
+                    "how it may be shared); /language — choose the language I write to you in; "
+                    "/mydata — see everything I keep about you; /forget — erase it; /help — this "
+                    "message."
+                )
+            )
+        ]
+        if leads:
+            lines += _for_facilitators(
+                tr, [c for c in in_place(Place.PRIVATE) if c.who is Who.LEADS]
+            )
+            lines.append(
+                "/forget — "
+                + escape(
+                    tr.gettext("erase someone you added, and all given for them: /forget NUMBER")
+                )
+            )
+        return Rendered("\n".join(lines))
+
+    return text
 
 
 def unknown_link(tr: Translator) -> Rendered:

@@ -21,6 +21,7 @@ from bot.engine.effects import (
     EndCheckView,
     NoticeView,
     PromptView,
+    ProxyCardView,
     RecordView,
     SharedAnswerView,
     StatementView,
@@ -31,12 +32,14 @@ from bot.engine.effects import (
     WelcomeView,
 )
 from bot.engine.script import CHOICE_KINDS, TEXT_KINDS, Channel, Stage, StageKind
-from bot.engine.state import Status
+from bot.engine.state import Agreement, Status
 from bot.i18n.catalog import Translator, script_context
 from bot.words.charter import caption as charter_caption
 from bot.words.markup import Context, Key, Rendered, tagged
 from bot.words.names import (
+    AGREEMENT_MARKS,
     agreement_keys,
+    agreement_name,
     counts_line,
     due_keys,
     due_name,
@@ -88,6 +91,8 @@ def render(view: View, ctx: Context) -> Rendered:
             return Rendered(escape(charter_caption(ctx.tr)))
         case RecordView():
             return Rendered(render_record(view.summary, ctx), _play_keys(view, ctx))
+        case ProxyCardView():
+            return _proxy_card(view, ctx)
     raise TypeError(f"no renderer for {type(view).__name__}")  # pragma: no cover
 
 
@@ -515,3 +520,100 @@ def _end_check(view: EndCheckView, ctx: Context) -> Rendered:
         ),
     )
     return Rendered("\n".join(lines), keys)
+
+
+def _excerpt(tr: Translator, text: str) -> str:
+    said = spoken(tr, text)
+    return said if len(said) <= EXCERPT else said[: EXCERPT - 1].rstrip() + "…"
+
+
+def _proxy_card(view: ProxyCardView, ctx: Context) -> Rendered:
+    """A facilitator's card for someone they added: the open choice, then each statement of
+    the vision (👍 🤔 👎 under its number) and each commitment (Endorse under its number)."""
+    tr, number = ctx.tr, str(view.number)
+    lines = [
+        tagged(
+            "b",
+            tr.gettext("Acting for {name} (number {number})").format(
+                name=view.name, number=number
+            ),
+        ),
+        escape(
+            tr.gettext(
+                "Press what they say aloud: each press counts as theirs, and what now stands "
+                "for them shows at the top of your screen. /for {number} shows this card again."
+            ).format(number=number)
+        ),
+    ]
+    keys: list[tuple[Key, ...]] = []
+    for section in (_proxy_choice, _proxy_statements, _proxy_commitments):
+        more_lines, more_keys = section(view, ctx)
+        lines += more_lines
+        keys += more_keys
+    if not keys:
+        lines += [
+            "",
+            escape(tr.gettext("Nothing is open to choose, vote on or endorse right now.")),
+        ]
+    return Rendered("\n".join(lines), tuple(keys))
+
+
+_Section = tuple[list[str], list[tuple[Key, ...]]]
+
+
+def _proxy_choice(view: ProxyCardView, ctx: Context) -> _Section:
+    """The open choice stage's options, one a row, as its own prompt shows them."""
+    stage = stage_of(ctx, view.stage_id)
+    if stage is None:
+        return [], []
+    sid, number = ctx.session_id, str(view.number)
+    keys: list[tuple[Key, ...]] = [
+        (
+            Key(
+                option_label(ctx, stage, o.id),
+                data=button(Action.CHOICE_FOR, sid, number, stage.id, o.id),
+            ),
+        )
+        for o in stage.options
+    ]
+    return ["", tagged("b", stage_text(ctx, stage, "title"))], keys
+
+
+def _proxy_statements(view: ProxyCardView, ctx: Context) -> _Section:
+    """Each statement of the vision by its number, and a row of three votes under it."""
+    if not view.statements:
+        return [], []
+    tr, sid, number = ctx.tr, ctx.session_id, str(view.number)
+    legend = " · ".join(f"{AGREEMENT_MARKS[v]} {agreement_name(tr, v)}" for v in Agreement)
+    lines = ["", tagged("b", tr.gettext("Our shared vision")), escape(legend)]
+    keys: list[tuple[Key, ...]] = []
+    for n, item in enumerate(view.statements, start=1):
+        lines.append(
+            escape(f"{n}. " + tr.gettext("“{text}”").format(text=_excerpt(tr, item.text)))
+        )
+        keys.append(
+            tuple(
+                Key(
+                    f"{n} {AGREEMENT_MARKS[v]}",
+                    data=button(Action.AGREE_FOR, sid, number, item.id, v.value),
+                )
+                for v in Agreement
+            )
+        )
+    return lines, keys
+
+
+def _proxy_commitments(view: ProxyCardView, ctx: Context) -> _Section:
+    """Each commitment by its number, and Endorse buttons three to a row."""
+    if not view.commitments:
+        return [], []
+    tr, sid, number = ctx.tr, ctx.session_id, str(view.number)
+    lines = ["", tagged("b", tr.gettext("Our commitments"))]
+    endorse = []
+    for n, item in enumerate(view.commitments, start=1):
+        lines.append(
+            escape(f"{n}. " + tr.gettext("“{text}”").format(text=_excerpt(tr, item.text)))
+        )
+        label = tr.gettext("🤝 Endorse {number}").format(number=n)
+        endorse.append(Key(label, data=button(Action.ENDORSE_FOR, sid, number, item.id)))
+    return lines, [tuple(endorse[i : i + 3]) for i in range(0, len(endorse), 3)]

@@ -165,6 +165,9 @@ async def test_a_damaged_database_stops_the_bot_and_keeps_the_update(
                 "UPDATE participants SET name_enc = zeroblob(40) WHERE session_id = ?",
                 (session_id,),
             )
+        # The state in memory is not read again: damage is met where rows are read (at the
+        # next start, or once the session left the cache), as here.
+        bot.store.cache.clear()
         update = api.command(FACILITATOR.user_id, GROUP_ID, "/next")
         assert await bot.intake.accept(update)
         with pytest.raises(DatabaseDamaged, match=r"bot\.db is damaged .*restore"):

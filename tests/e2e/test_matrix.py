@@ -229,6 +229,8 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     # facilitator, anyone else) reaches none, and is told so; nothing is kept or audited.
     "/addperson": ("story", _private("/addperson Marie resident"), FACILITATORS),
     "/for": ("story", _private("/for 1 Said aloud in the room."), FACILITATORS),  # audited
+    "/for (the card)": ("story", _private("/for 1"), FACILITATORS),  # audited
+    "/forget (someone added)": ("story", _private("/forget 1"), FACILITATORS),  # only asks
     "Join link": ("story", _private("/start j_{sid}"), NOBODY),  # consent first, keeps none
     "Answer-privately link": ("story", _private("/start a_{sid}"), NOBODY),
     "private answer": ("story", _private("Another private answer."), PARTICIPANTS),
@@ -258,6 +260,14 @@ PERSONAL_ACTS: dict[str, tuple[str, Act, set[str]]] = {
     "keep as my answer": ("story", _press(Action.KEEP, "1"), NOBODY),  # nothing waits to be kept
     "forget: yes": ("story", _press(Action.FORGET, "1"), IN_THE_SESSION),
     "forget: no": ("story", _press(Action.FORGET, "0"), NOBODY),
+    # For someone a facilitator added without Telegram (number 1, who is not there: the
+    # facilitators' acts are carried out, told so, and audited; everyone else is refused).
+    "card for someone added": ("story", _press(Action.PROXY_CARD, "1"), LEADS),
+    "choose for them": ("priority", _press(Action.CHOICE_FOR, "1", "priority", "lighting"), LEADS),
+    "agree for them": ("story", _press(Action.AGREE_FOR, "1", "a1", "agree"), LEADS),
+    "endorse for them": ("commit", _press(Action.ENDORSE_FOR, "1", "{cid}"), LEADS),
+    "erase someone added: yes": ("story", _press(Action.REMOVE, "1", "1"), LEADS),
+    "erase someone added: no": ("story", _press(Action.REMOVE, "1", "0"), NOBODY),
 }  # fmt: skip
 
 
@@ -298,7 +308,8 @@ def _audit(path: Path) -> list[tuple[Any, ...]]:
 PRIVILEGED = {
     "/next", "/back", "/pause", "/resume", "/status", "/nudge", "/summary", "/cofacilitate",
     "/end", "nudge button", "End the session", "/charter", "/language (group)",
-    "session language", "play a voice answer",
+    "session language", "play a voice answer", "card for someone added", "choose for them",
+    "agree for them", "endorse for them", "erase someone added: yes",
 }  # fmt: skip
 
 

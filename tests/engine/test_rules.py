@@ -48,6 +48,9 @@ PRIVILEGED_FIELDS: dict[type[Any], dict[str, Any]] = {
     ev.VoicePlayRequested: {"answer_id": "a1"},
     ev.PersonAdded: {"name": "Marie", "role": "resident"},
     ev.AnsweredFor: {"number": 1, "text": "Said aloud in the room."},
+    ev.ProxyCardAsked: {"number": 1},
+    ev.ActedFor: {"act": ev.EndorsementToggled(event_id="for", actor=-1, commitment_id="c1")},
+    ev.PersonRemoved: {"number": 1},
 }
 
 
@@ -226,7 +229,9 @@ AFTER_END: list[tuple[type[Any], dict[str, Any]]] = [
     *[
         (cls, {"actor": FAC, **fields})
         for cls, fields in PRIVILEGED_FIELDS.items()
-        if cls is not ev.CharterRequested  # the group's charter, asked again after the end
+        # The group's charter, asked again after the end; someone added without a phone,
+        # erased by the facilitator (they cannot ask for it themselves).
+        if cls not in (ev.CharterRequested, ev.PersonRemoved)
     ],
     (ev.Ended, {"actor": FAC, "confirmed": True}),
     (ev.EndDeclined, {"actor": FAC}),

@@ -21,6 +21,7 @@ from bot.engine.machine import new_session, step
 from bot.engine.script import Channel, Script
 from bot.engine.state import Due, Owner, Role, SessionState, Visibility
 from bot.storage import DataKey, Store
+from tests.storage.backends import BACKENDS, BackendStore
 
 T0 = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 FAC, POL, RES, LEAD, GONE = 9_100_001, 9_200_002, 9_300_003, 9_400_004, 9_500_005
@@ -141,3 +142,18 @@ async def store(db_path: Path, key: DataKey) -> AsyncIterator[Store]:
     s = await Store.open(db_path, key)
     yield s
     await s.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(b, id=b.name, marks=[pytest.mark.skip(reason=b.skip)] if b.skip else [])
+        for b in BACKENDS
+    ]
+)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BackendStore]:
+    """An open store of each registered backend in turn (tests/storage/backends.py)."""
+    opened = BackendStore(request.param, tmp_path / request.param.name, DataKey.generate())
+    opened.folder.mkdir()
+    await opened.open()
+    yield opened
+    await opened.close()

@@ -1,0 +1,63 @@
+"""Group commit: what one ``getUpdates`` hands over is kept in one transaction and handled in
+one, each update still undone alone if it fails (docs/storage.md, "Connections and
+transactions"). The real bot, a real SQLite file; the statements are read from SQLite's own
+trace of the writer connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.offline.cast import ANSWERS, FACILITATOR, GROUP_ID, PEOPLE
+from tests.e2e.conftest import Bot
+
+
+@pytest.fixture
+async def answering(bot: Bot) -> list[dict[str, Any]]:
+    """Everyone's answer to the open story prompt, as Telegram would hand them over at once."""
+    await bot.open("quick-demo")
+    await bot.demo.command(FACILITATOR, "/next")
+    prompt = await bot.demo.live("prompt:story")
+    return [
+        bot.api.text(person.user_id, GROUP_ID, story, reply_to=prompt)
+        for person, story in zip(PEOPLE, ANSWERS["story"], strict=True)
+    ]
+
+
+async def traced(bot: Bot, statements: list[str]) -> None:
+    await bot.store._writer.set_trace_callback(statements.append)
+
+
+async def test_a_poll_of_answers_is_kept_in_one_transaction_and_handled_in_one(
+    bot: Bot, answering: list[dict[str, Any]]
+) -> None:
+    statements: list[str] = []
+    await traced(bot, statements)
+    await bot.intake.accept_batch(answering)
+    kept = statements.count("BEGIN IMMEDIATE")
+    assert await bot.intake._process_stored() == len(PEOPLE)
+    await bot.store._writer.set_trace_callback(None)
+    assert (kept, statements.count("BEGIN IMMEDIATE"), statements.count("COMMIT")) == (1, 2, 2)
+    assert len((await bot.state()).answers) == len(PEOPLE)
+    assert await bot.store.inbox_pending() == []
+
+
+async def test_an_update_no_handler_can_use_is_set_aside_alone_inside_the_batch(
+    bot: Bot, answering: list[dict[str, Any]]
+) -> None:
+    odd = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
+    odd["message"]["from"]["id"] = {"an": "object"}  # parses, but no handler can use it
+    statements: list[str] = []
+    await bot.intake.accept_batch([*answering[:2], odd, *answering[2:]])
+    await traced(bot, statements)
+    assert await bot.intake._process_stored() == len(PEOPLE)
+    await bot.store._writer.set_trace_callback(None)
+    assert statements.count("COMMIT") == 1
+    assert len((await bot.state()).answers) == len(PEOPLE)
+    status = await bot.store.status()
+    assert sum(status.set_aside_updates.values()) == 1
+    assert status.unprocessed_updates == 0
+    await bot.intake.process_pending()  # the answers' acknowledgements go out after
+    assert (await bot.state()).stage_index == 0  # the odd /next moved nothing
