@@ -19,6 +19,7 @@ __all__ = ["command_entities", "parse_html"]
 
 _TAG_RE: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?>")
 _ATTR_RE: Final = re.compile(r"""([A-Za-z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+_PLAIN_RE: Final = re.compile(r"[^<&]+")
 _ENTITY_RE: Final = re.compile(r"&(#[0-9]+|#[xX][0-9A-Fa-f]+|lt|gt|amp|quot);")
 _COMMAND_RE: Final = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
 _SIMPLE_TAGS: Final[dict[str, str]] = {
@@ -73,6 +74,11 @@ class _Parser:
     def run(self) -> tuple[str, list[JSON]]:
         source, i = self.source, 0
         while i < len(source):
+            plain = _PLAIN_RE.match(source, i)  # a run of text at once, not char by char
+            if plain is not None:
+                self._write(plain.group(0))
+                i = plain.end()
+                continue
             if source[i] == "<":
                 i = self._tag(i)
                 continue

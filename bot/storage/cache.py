@@ -35,6 +35,12 @@ class SessionCache:
         self._states: OrderedDict[str, SessionState] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        # The group's name as last committed, per session (the charter shows it; every
+        # update in a group carries it, and it is written only when it changed).
+        self.titles: dict[str, str] = {}
+        # The next outbox row id this process hands out: a row is then one INSERT, its
+        # payload sealed with its id before it is written (one writer process per file).
+        self.next_outbox_id: int | None = None
 
     def __len__(self) -> int:
         return len(self._states)

@@ -305,6 +305,7 @@ class _Batch:
     store: Store
     root: Tx
     current: Tx
+    task: asyncio.Task[Any] | None  # the task that opened it: only its writes join it
     depth: int = 0
     broken: bool = False  # SQLite rolled the transaction back: nothing of it may commit
     checkpoint: bool = False  # asked for inside: run once the batch has committed
@@ -381,6 +382,7 @@ class Store:
 
     async def _check_key(self) -> None:
         async with self.write() as tx:
+            self.cache.next_outbox_id = await tx.first_outbox_id()
             cur = await tx._exec("SELECT value FROM meta WHERE key = 'key_check'")
             row = await cur.fetchone()
             await cur.close()
@@ -416,8 +418,12 @@ class Store:
         return self._savepoint(batch) if batch is not None else self._transaction()
 
     def _current(self) -> _Batch | None:
+        """The batch this task is in. A task started inside a batch inherits the context
+        variable, but not the batch: its writes are transactions of their own."""
         batch = _batch.get()
-        return batch if batch is not None and batch.store is self else None
+        if batch is None or batch.store is not self or batch.task is not asyncio.current_task():
+            return None
+        return batch
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
@@ -439,6 +445,7 @@ class Store:
 
     def _committed(self, tx: Tx) -> None:
         """The states a transaction saved or read are the database's now: cache them."""
+        self.cache.titles.update(tx.titles)
         if tx.invalidated:
             self.cache.clear()
             return
@@ -460,7 +467,7 @@ class Store:
             yield
             return
         async with self._transaction() as root:
-            batch = _Batch(self, root, root)
+            batch = _Batch(self, root, root, asyncio.current_task())
             token = _batch.set(batch)
             try:
                 yield

@@ -126,6 +126,7 @@ class Tx:
         # before can stand for the database any more, in memory or in the cache.
         self.invalidated = False
         self.marked: set[int] = set()  # update ids this transaction marked processed
+        self.titles: dict[str, str] = {}  # group names this transaction wrote
 
     def _close(self) -> None:
         self._open = False
@@ -137,6 +138,7 @@ class Tx:
         self.saved.update(child.saved)
         self.loaded.update(child.loaded)
         self.marked |= child.marked
+        self.titles.update(child.titles)
 
     def invalidate(self) -> None:
         """Forget every state known from before a change made behind the states' back."""
@@ -540,12 +542,16 @@ class Tx:
 
     async def set_chat_title(self, session_id: str, title: str) -> None:
         """Remember the group's name (the charter shows it); written only when it changed."""
+        if self._cache is not None and self._cache.titles.get(session_id) == title:
+            return  # as committed, and this transaction changed no title
         if title == await self.chat_title(session_id):
+            self.titles[session_id] = title
             return
         sealed = self._key.seal_text(title, f"sessions|{session_id}|chat_title")
         await self._exec(
             "UPDATE sessions SET chat_title_enc = ? WHERE id = ?", (sealed, session_id)
         )
+        self.titles[session_id] = title
 
     async def chat_title(self, session_id: str) -> str | None:
         row = await self._one("SELECT chat_title_enc FROM sessions WHERE id = ?", (session_id,))
@@ -556,17 +562,36 @@ class Tx:
     # --- outbox, reminders, audit ----------------------------------------------------------------
 
     async def enqueue(self, session_id: str | None, payload: dict[str, Any]) -> int:
-        cur = await self._exec(
-            "INSERT INTO outbox (session_id, created_at, payload_enc) VALUES (?, ?, X'')",
-            (session_id, ts(utcnow())),
-        )
-        outbox_id = cur.lastrowid
-        await cur.close()
-        assert outbox_id is not None
-        # The row id is part of the associated data, so the blob is sealed once the id exists.
+        # The row id is part of the associated data, so it is chosen before the row is
+        # written: one INSERT. Ids only grow (AUTOINCREMENT); one a rollback used is skipped.
+        outbox_id = await self._next_outbox_id()
         blob = self._key.seal(dumps(payload), outbox_aad(outbox_id, session_id))
-        await self._exec("UPDATE outbox SET payload_enc = ? WHERE id = ?", (blob, outbox_id))
+        await self._exec(
+            "INSERT INTO outbox (id, session_id, created_at, payload_enc) VALUES (?, ?, ?, ?)",
+            (outbox_id, session_id, ts(utcnow()), blob),
+        )
         return outbox_id
+
+    async def _next_outbox_id(self) -> int:
+        """Counted in memory from where ``first_outbox_id`` found the outbox at open (the
+        store's one writer process hands them all out)."""
+        memory = self._cache
+        if memory is None or memory.next_outbox_id is None:
+            found = await self.first_outbox_id()
+            if memory is None:
+                return found
+            memory.next_outbox_id = found
+        outbox_id = memory.next_outbox_id
+        memory.next_outbox_id = outbox_id + 1
+        return outbox_id
+
+    async def first_outbox_id(self) -> int:
+        """Past every id the outbox ever gave (``sqlite_sequence``) or holds."""
+        row = await self._one(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),"
+            " COALESCE((SELECT MAX(id) FROM outbox), 0))"
+        )
+        return int(row[0]) + 1
 
     async def schedule(
         self, session_id: str, name: str, due_at: datetime, event_json: dict[str, Any]

@@ -266,3 +266,61 @@ async def test_a_checkpoint_asked_for_in_a_batch_waits_for_its_commit(
         async with store.batch():
             await save(store, crowd_state(driver, 2))
             await store.checkpoint()
+
+
+async def test_an_outbox_row_is_one_statement_and_its_id_never_reused(
+    db_path: Path, key: DataKey, store: Store
+) -> None:
+    statements: list[str] = []
+    await store._writer.set_trace_callback(statements.append)
+    async with store.write() as tx:
+        first = await tx.enqueue("s1", {"op": "send", "n": 1})
+    await store._writer.set_trace_callback(None)
+    writes = [s for s in statements if "outbox" in s and not s.startswith("SELECT")]
+    assert len(writes) == 1, writes
+    assert writes[0].startswith("INSERT INTO outbox")
+    with pytest.raises(RuntimeError):
+        await enqueue_then_fail(store)
+    async with store.write() as tx:
+        second = await tx.enqueue("s1", {"op": "send", "n": 2})
+    await store.outbox_done(second)
+    again = await Store.open(db_path, key)  # as a new process: ids go on past every one given
+    try:
+        async with again.write() as tx:
+            third = await tx.enqueue("s1", {"op": "send", "n": 3})
+        assert first < second < third
+        assert [(oid, p["n"]) for oid, _, p in await again.outbox_pending()] == [
+            (first, 1),
+            (third, 3),
+        ]
+    finally:
+        await again.close()
+
+
+async def enqueue_then_fail(store: Store) -> None:
+    async with store.write() as tx:
+        await tx.enqueue("s1", {"op": "send", "n": 0})
+        raise RuntimeError("rolled back")
+
+
+async def test_a_task_started_inside_a_batch_writes_in_a_transaction_of_its_own(
+    store: Store, disk: Store, driver: Callable[..., Any]
+) -> None:
+    """A task inherits the batch's context variable, not the batch: its write waits for the
+    batch and commits on its own, whatever becomes of the batch."""
+    state = crowd_state(driver, 2).model_copy(update={"session_id": "t1"})
+    started: list[asyncio.Task[None]] = []
+    with pytest.raises(RuntimeError):
+        await batch_starting_a_write(store, state, started)
+    await asyncio.wait_for(started[0], timeout=10)
+    assert await on_disk(disk, "t1") == state
+
+
+async def batch_starting_a_write(
+    store: Store, state: SessionState, started: list[asyncio.Task[None]]
+) -> None:
+    async with store.batch():
+        started.append(asyncio.create_task(save(store, state)))
+        for _ in range(20):  # let it run as far as it can while the batch is open
+            await asyncio.sleep(0)
+        raise RuntimeError("the batch is rolled back")
