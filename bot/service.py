@@ -792,8 +792,8 @@ class Service:
     async def _waiting(self, session_id: str, key: str) -> bool:
         """Whether a post of the live message ``key`` is still waiting in the outbox."""
         return any(
-            (sid, payload.get("op"), payload.get("key")) == (session_id, "send", key)
-            for _, sid, payload in await self.store.outbox_pending(limit=1000)
+            (payload.get("op"), payload.get("key")) == ("send", key)
+            for _, _, payload in await self.store.outbox_of(session_id)
         )
 
     async def _shown(self, session_id: str, key: str, seen: tuple[Sighting, ...]) -> bool:

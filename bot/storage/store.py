@@ -632,6 +632,19 @@ class Store:
             "SELECT id, session_id, payload_enc FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
+        return self._opened(rows)
+
+    async def outbox_of(self, session_id: str) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """One session's rows still waiting, in queue order, decrypted (only those): whether
+        its prompt is on its way, however many other groups' rows wait before it."""
+        rows = await self._read(
+            "SELECT id, session_id, payload_enc FROM outbox WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        return self._opened(rows)
+
+    def _opened(self, rows: list[Any]) -> list[tuple[int, str | None, dict[str, Any]]]:
+        """Outbox rows ``(id, session, sealed payload)`` with their payloads decrypted."""
         return [
             (int(oid), sid, loads(self._key.open(blob, outbox_aad(oid, sid))))
             for oid, sid, blob in rows

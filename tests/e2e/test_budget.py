@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.group import session
+from bot import delivery as op
 from bot.demo import play
 from bot.dialogues import Library
 from bot.offline.cast import FACILITATOR, GROUP_ID
 
 from .conftest import STRANGER, Bot
+
+ELSEWHERE = -1001000000777
 
 
 async def test_a_whole_session_never_exceeds_the_group_limit(bot: Bot) -> None:
@@ -28,15 +33,27 @@ async def test_a_whole_session_never_exceeds_the_group_limit(bot: Bot) -> None:
     assert len(prompts) == len(script.stages)
 
 
-async def test_a_second_next_before_the_group_sees_the_first_moves_nothing(bot: Bot) -> None:
-    """Two /next arrive before the first one's prompt went out (a busy group): one stage."""
+@pytest.mark.parametrize("elsewhere", [0, 1000])
+async def test_a_second_next_before_the_group_sees_the_first_moves_nothing(
+    bot: Bot, elsewhere: int
+) -> None:
+    """Two /next arrive before the first one's prompt went out (a busy group): one stage, one
+    prompt. With many workshops at once the prompt may wait behind a thousand other groups'
+    rows; it is on its way all the same (it used to be looked for among the first thousand
+    rows only, taken for lost, and posted again)."""
     await bot.open()
+    bot.api.add_group(ELSEWHERE, "Another hill", admins=(FACILITATOR.user_id,))
+    async with bot.store.write() as tx:
+        for n in range(elsewhere):
+            await tx.enqueue("elsewhere", op.dump(op.Send(chat_id=ELSEWHERE, parts=(f"{n}",))))
     before = (await bot.state()).stage_index
     for _ in range(2):
         await bot.intake.accept(bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next"))
     await bot.intake.process_pending()
     assert (await bot.state()).stage_index == before + 1
     assert "already on stage" in bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    prompts = [t for t in bot.api.sent_texts(GROUP_ID) if t.startswith(f"Stage {before + 2} ")]
+    assert len(prompts) == 1
     await bot.demo.command(FACILITATOR, "/next")  # once the group has seen it, /next moves on
     assert (await bot.state()).stage_index == before + 2
 

@@ -469,16 +469,20 @@ async def test_outbox_order_done_set_aside_replace(backend: BackendStore) -> Non
 async def test_the_outbox_is_read_from_where_the_reader_left_off(backend: BackendStore) -> None:
     async with backend.store.write() as tx:
         ids = [await tx.enqueue("s1", {"op": "send", "n": n}) for n in range(5)]
+        elsewhere = await tx.enqueue("s2", {"op": "send", "n": 5})
     await backend.store.outbox_done(ids[1])
     async for store in twice(backend):
         assert [row for row, _, _ in await store.outbox_after(0, 2)] == [ids[0], ids[2]]
         assert [(row, p["n"]) for row, _, p in await store.outbox_after(ids[2], 10)] == [
             (ids[3], 3),
             (ids[4], 4),
+            (elsewhere, 5),
         ]
-        assert await store.outbox_after(ids[4]) == []
+        assert await store.outbox_after(elsewhere) == []
         assert await store.outbox_count(ids[3]) == 3
         assert await store.outbox_ids(ids[3]) == {ids[0], ids[2], ids[3]}
+        assert await store.outbox_of("s2") == [(elsewhere, "s2", {"op": "send", "n": 5})]
+        assert [row for row, _, _ in await store.outbox_of("s1")] == [ids[0], *ids[2:]]
 
 
 async def test_settlements_keep_notes_and_settle_rows(backend: BackendStore) -> None:
