@@ -162,6 +162,8 @@ class Summary(_Frozen):
     # shown as a number; see ``bot.words.names.summary_counts``.
     threshold: int = 1
     earlier: tuple[EarlierLine, ...] = ()  # a follow-up's earlier commitments, with history
+    # Of those taking part, how many without a phone, through a facilitator (``/addperson``).
+    added: int = 0
 
 
 def is_shared(commitment: Commitment, state: SessionState) -> bool:
@@ -247,6 +249,7 @@ def build_summary(script: Script, state: SessionState) -> Summary:
         withheld=withheld,
         threshold=script.privacy_threshold,
         earlier=tuple(_earlier_lines(script, state)),
+        added=sum(p.proxy for p in active),
     )
 
 

@@ -94,10 +94,21 @@ def _heading(summary: Summary, ctx: Context, *, record: bool) -> list[str]:
     else:
         heading = tr.gettext("Draft summary: {title}")
     counts = summary_counts(tr, summary.participants, summary.threshold)
-    return [
+    lines = [
         f"<b>{escape(heading).format(title=title)}</b>",
         escape(tr.gettext("Taking part: {counts}").format(counts=counts)),
     ]
+    if summary.added:  # their answers carry the mark; their votes are counts like anyone's
+        lines.append(
+            escape(
+                tr.ngettext(
+                    "{n} of them without a phone, through a facilitator.",
+                    "{n} of them without a phone, through a facilitator.",
+                    summary.added,
+                ).format(n=summary.added)
+            )
+        )
+    return lines
 
 
 def _take_home(quotes: tuple[Quote, ...], section: Section, ctx: Context) -> list[str]:

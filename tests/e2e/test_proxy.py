@@ -280,3 +280,19 @@ async def test_help_in_private_shows_a_facilitator_what_acts_for_someone(bot: Bo
     assert all(f"/{name} " in text for name in ("addperson", "for", "forget"))
     await _private(bot, JEAN.user_id, "/help")
     assert "/addperson" not in bot.api.sent_texts(JEAN.user_id)[-1]
+
+
+async def test_the_summaries_say_how_many_took_part_through_a_facilitator(bot: Bot) -> None:
+    """Their votes are counts like anyone's; the summary and the record say how many of those
+    counted took part without a phone."""
+    await _at_story(bot)
+    await _private(bot, FACILITATOR.user_id, "/addperson Marie resident")
+    await bot.demo.command(FACILITATOR, "/summary")
+    record = bot.api.sent_texts(FACILITATOR.user_id)[-1]
+    assert "1 of them without a phone, through a facilitator" in record
+    await bot.demo.command(FACILITATOR, "/end")
+    await bot.feed(
+        bot.api.press_label(FACILITATOR.user_id, FACILITATOR.user_id, "End the session")
+    )
+    summary = next(t for t in reversed(bot.api.sent_texts(GROUP_ID)) if t.startswith("Summary"))
+    assert "1 of them without a phone, through a facilitator" in summary
