@@ -76,7 +76,7 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=; the bot, then
 	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
-bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, the sender against 30/s, a 200-person charter
+bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, the sender against 30/s, a 200-person summary and charter
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/engine_step.py
 	$(BIN)/python bench/baseline.py
@@ -86,7 +86,7 @@ bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB)
 	$(BIN)/python bench/summary_length.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/sender.py
-	$(BIN)/python bench/charter.py
+	$(BIN)/python bench/render.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .
