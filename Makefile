@@ -76,16 +76,17 @@ soak: $(STAMP) $(MO)          ## kill -9 at random points (KILLS=; the bot, then
 	$(BIN)/python bench/full_disk.py || rc=1; \
 	exit $$rc
 
-bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), a crowded group under Telegram's limits, the sender against 30/s, a 200-person charter
+bench: $(STAMP) $(MO)          ## per-update cost (throughput, against bare PTB), 1,000 groups at once, a crowded group under Telegram's limits, the sender against 30/s, a 200-person summary and charter
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/engine_step.py
 	$(BIN)/python bench/baseline.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/group.py
 	$(BIN)/python bench/summary_length.py
 	$(BIN)/python bench/votes.py
 	$(BIN)/python bench/sender.py
-	$(BIN)/python bench/charter.py
+	$(BIN)/python bench/render.py
 
 docker:                       ## the image (needs a Docker engine)
 	docker build -t ikiganiro .

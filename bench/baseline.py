@@ -9,9 +9,9 @@ bot doing this job does). It prints updates per second of each, the ratio (one-s
 full bot: how many times slower the bot is) beside its goal, and the full bot's cost per update
 by session size (is it flat in the number of participants?).
 
-The issue's goal is the ratio under a load of 1,000 groups; ``--groups`` sets how many sessions
-run here (the default keeps ``make bench`` short). Time is the machine's own: no Telegram
-limits, no latency.
+Here sessions run one after another (``--groups`` sets how many); the issue's goal is the ratio
+under a load of 1,000 groups at once, which ``bench/scale.py`` measures. Time is the machine's
+own: no Telegram limits, no latency.
 """
 
 from __future__ import annotations
@@ -20,46 +20,15 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sessions import TOKEN, crowd, full_session, world
-from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from sessions import bare, crowd, full_session, rate, world
 
-from bot.offline.api import FakeBotApi
 from bot.offline.cast import FACILITATOR
 
 RATIO_GOAL = 2.0
-
-
-async def bare(updates: list[dict[str, Any]], api: FakeBotApi, *, send: bool) -> float:
-    """Seconds a bare PTB Application takes to process ``updates`` (one send each if ``send``)."""
-
-    async def nothing(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        return None
-
-    async def one_send(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is not None:
-            await context.bot.send_message(chat.id, "ok")
-
-    app = Application.builder().token(TOKEN).request(api).updater(None).build()
-    app.add_handler(TypeHandler(Update, one_send if send else nothing))
-    await app.initialize()
-    try:
-        started = time.perf_counter()
-        for raw in updates:
-            await app.process_update(Update.de_json(raw, app.bot))
-        return time.perf_counter() - started
-    finally:
-        await app.shutdown()
-
-
-def rate(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else float("inf")
 
 
 async def main_async(script: str, groups: int, size: int, sizes: Sequence[int]) -> bool:

@@ -8,9 +8,12 @@ Telegram limits: what one update costs the machine, not how fast Telegram lets a
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.demo import Demo
 from bot.dialogues import Library
@@ -27,8 +30,11 @@ ROLES = (Role.POLICE, Role.RESIDENT, Role.RESIDENT, Role.LEADER)
 TOKEN = "123456:BENCH"
 
 
-def crowd(size: int) -> tuple[Person, ...]:
-    return tuple(Person(5_000 + n, f"Person {n + 1}", ROLES[n % len(ROLES)]) for n in range(size))
+def crowd(size: int, first_id: int = 5_000) -> tuple[Person, ...]:
+    """``size`` participants, roles in turn as in a workshop, user ids from ``first_id`` on."""
+    return tuple(
+        Person(first_id + n, f"Person {n + 1}", ROLES[n % len(ROLES)]) for n in range(size)
+    )
 
 
 class RecordingIntake(Intake):
@@ -46,11 +52,49 @@ class RecordingIntake(Intake):
 
 def world(people: Sequence[Person]) -> FakeBotApi:
     api = FakeBotApi(bot_username="ikiganiro_bot")
-    api.add_group(GROUP_ID, "Bench", admins=(FACILITATOR.user_id,))
-    for person in (FACILITATOR, *people):
-        api.add_user(person.user_id, person.name, language_code="en")
-    api.add_members(GROUP_ID, [p.user_id for p in people])
+    add_group(api, GROUP_ID, FACILITATOR, people)
     return api
+
+
+def add_group(
+    api: FakeBotApi, chat_id: int, facilitator: Person, people: Sequence[Person]
+) -> None:
+    """A group chat led by ``facilitator`` (its administrator), ``people`` in it already."""
+    api.add_group(chat_id, f"Bench {chat_id}", admins=(facilitator.user_id,))
+    for person in (facilitator, *people):
+        api.add_user(person.user_id, person.name, language_code="en")
+    api.add_members(chat_id, [p.user_id for p in people])
+
+
+async def bare(updates: Iterable[dict[str, Any]], api: FakeBotApi, *, send: bool) -> float:
+    """Seconds a bare PTB Application takes to process ``updates`` (one send each if ``send``).
+
+    The least a bot can do with an update: PTB parses it and calls one handler, which does
+    nothing or sends one message to the update's chat through the same in-memory Bot API.
+    """
+
+    async def nothing(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        return None
+
+    async def one_send(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None:
+            await context.bot.send_message(chat.id, "ok")
+
+    app = Application.builder().token(TOKEN).request(api).updater(None).build()
+    app.add_handler(TypeHandler(Update, one_send if send else nothing))
+    await app.initialize()
+    try:
+        started = time.perf_counter()
+        for raw in updates:
+            await app.process_update(Update.de_json(raw, app.bot))
+        return time.perf_counter() - started
+    finally:
+        await app.shutdown()
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
 
 
 async def full_session(

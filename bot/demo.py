@@ -129,6 +129,9 @@ class Demo:
         deliver: Deliver,
         people: tuple[Person, ...] = PEOPLE,
         patience: Callable[[], Awaitable[object]] | None = None,
+        *,
+        group: int = GROUP_ID,
+        facilitator: Person = FACILITATOR,
     ) -> None:
         self.api = api
         self.store = store
@@ -138,12 +141,15 @@ class Demo:
         # How a person waits for a message still held back by the group's budget (a crowd's
         # benchmark lets the sender deliver it); None: it is there at once, or never.
         self._patience = patience
+        # The group chat and who leads it: the demo's, or one of a benchmark's many groups.
+        self.group = group
+        self.facilitator = facilitator
 
     async def command(self, person: Person, text: str) -> None:
-        await self._feed(self.api.command(person.user_id, GROUP_ID, text))
+        await self._feed(self.api.command(person.user_id, self.group, text))
 
     async def reply(self, person: Person, message_id: int, text: str) -> int:
-        update = self.api.text(person.user_id, GROUP_ID, text, reply_to=message_id)
+        update = self.api.text(person.user_id, self.group, text, reply_to=message_id)
         await self._feed(update)
         return int(update["message"]["message_id"])
 
@@ -195,10 +201,10 @@ class Demo:
     async def open(self, script_id: str, language: str = "") -> None:
         """The facilitator opens a private chat with the bot (to receive /status there), then
         the session; everyone of the cast joins it."""
-        await self._feed(self.api.start(FACILITATOR.user_id))
-        await self.command(FACILITATOR, f"/newsession {script_id} {language}".strip())
+        await self._feed(self.api.start(self.facilitator.user_id))
+        await self.command(self.facilitator, f"/newsession {script_id} {language}".strip())
         async with self.store.read() as tx:
-            session_id = await tx.session_for_chat(GROUP_ID, None)
+            session_id = await tx.session_for_chat(self.group, None)
         if session_id is None:
             raise DemoError("the session did not open")
         self.session_id = session_id
@@ -270,7 +276,7 @@ class Demo:
                     continue
                 vote = VOTES.get((n, m), "agree")
                 data = button(Action.AGREE, self.session_id, answer.id, vote)
-                await self.press(person, GROUP_ID, card[1], data)
+                await self.press(person, self.group, card[1], data)
 
     async def stage(self, script: Script, index: int) -> None:
         stage = script.stages[index]
@@ -292,7 +298,7 @@ class Demo:
                 for k in range(limit):
                     option = stage.options[(n + 2 * k) % len(stage.options)]
                     data = button(Action.CHOICE, self.session_id, stage.id, option.id)
-                    await self.press(person, GROUP_ID, prompt, data)
+                    await self.press(person, self.group, prompt, data)
         elif stage.kind is StageKind.COMMITMENT:
             for n, (text, owner, due) in enumerate(COMMITMENTS):
                 proposer = self.people[n * 3 % len(self.people)]
@@ -302,7 +308,7 @@ class Demo:
                 await self.settle(proposer, cid, owner, due)
                 for person in self.people[: 4 - n]:
                     await self.press(
-                        person, GROUP_ID, card, button(Action.ENDORSE, self.session_id, cid)
+                        person, self.group, card, button(Action.ENDORSE, self.session_id, cid)
                     )
         elif stage.kind is StageKind.EARLIER:
             await self.look_back()
@@ -310,7 +316,7 @@ class Demo:
             for person in self.people:
                 allow = "0" if person is self.people[1] else "1"
                 await self.press(
-                    person, GROUP_ID, prompt, button(Action.QUOTE, self.session_id, allow)
+                    person, self.group, prompt, button(Action.QUOTE, self.session_id, allow)
                 )
 
     async def look_back(self) -> None:
@@ -322,13 +328,13 @@ class Demo:
         earlier = state.earlier if state else []
         for n, card in enumerate(earlier):
             if n:
-                await self.command(FACILITATOR, "/next")
+                await self.command(self.facilitator, "/next")
             message = await self.live(f"earlier:{card.key}")
             status = EARLIER_STATUS[n % len(EARLIER_STATUS)]
             if card.status.value != status:
                 presser = self.people[(2 + n) % len(self.people)]
                 data = button(Action.PROGRESS, self.session_id, card.key, status)
-                await self.press(presser, GROUP_ID, message, data)
+                await self.press(presser, self.group, message, data)
             notes = EARLIER_NOTES[n % len(EARLIER_NOTES)]
             for person, text in zip(self.people, notes, strict=False):
                 await self.reply(person, message, text)
@@ -345,7 +351,7 @@ class Demo:
             first = reminded[0]
             message = await self.live(f"due:{first.id}")
             data = button(Action.PROGRESS, self.session_id, first.id, "done")
-            await self.press(self.people[0], GROUP_ID, message, data)
+            await self.press(self.people[0], self.group, message, data)
 
 
 async def play(demo: Demo, script: Script, language: str) -> str:

@@ -15,6 +15,7 @@ import struct
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.lists import format_list as _babel_format_list
 from babel.messages.mofile import write_mo
@@ -101,11 +102,12 @@ def _from_po(directory: Path, language: str) -> Translations | None:
 class Translator:
     """One language's messages, with the source text wherever no translation exists."""
 
-    __slots__ = ("_translations", "language")
+    __slots__ = ("_locale", "_translations", "language")
 
     def __init__(self, language: str, translations: NullTranslations) -> None:
         self.language = language
         self._translations = translations
+        self._locale: Locale | None = None
 
     @classmethod
     def load(cls, language: str, directory: Path = LOCALES_DIR) -> Translator:
@@ -149,13 +151,21 @@ class Translator:
         """
         return self.pgettext(context, source)
 
+    @property
+    def locale(self) -> Locale:
+        """Babel's locale, parsed once: Babel parses a tag again at every call, and a crowded
+        session's summary formats a list or a date on nearly every line."""
+        if self._locale is None:
+            self._locale = Locale.parse(self.language)
+        return self._locale
+
     def format_date(self, value: datetime.date) -> str:
         """A date as readers of this language write it (e.g. due dates of commitments)."""
-        return _babel_format_date(value, "medium", locale=self.language)
+        return _babel_format_date(value, "medium", locale=self.locale)
 
     def format_list(self, items: list[str]) -> str:
         """Items joined the way this language joins a list (CLDR: "a, b and c", "a, b na c")."""
-        return str(_babel_format_list(items, locale=self.language))
+        return str(_babel_format_list(items, locale=self.locale))
 
     def __repr__(self) -> str:
         return f"Translator({self.language!r}, catalog={self.has_catalog})"
