@@ -36,10 +36,8 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     InputMediaDocument,
-    LinkPreviewOptions,
     Message,
     ReactionTypeEmoji,
-    ReplyParameters,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -48,6 +46,7 @@ from bot import delivery as op
 from bot.storage import Note, Settlement, Sighting, Store
 from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
+from bot.telegram.calls import Posted, edit_text, send_text
 from bot.telegram.outbox import Outbox
 from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
 from bot.telegram.schedule import choose, reserve
@@ -485,18 +484,13 @@ class Sender:
         """Send one part of a message; a keyed part is remembered so later edits find it."""
         self._spend(chat_id)
         message = await _posting(
-            self.bot.send_message(
+            send_text(
+                self.bot,
                 chat_id,
                 part,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread_id,
-                reply_markup=_markup(keys),
-                reply_parameters=(
-                    ReplyParameters(reply_to, allow_sending_without_reply=True)
-                    if reply_to
-                    else None
-                ),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                thread_id=thread_id,
+                markup=_markup(keys),
+                reply_to=reply_to,
             ),
             chat_id,
             part_key,
@@ -567,16 +561,7 @@ class Sender:
                 continue
             try:
                 self._spend(part_ref[0])
-                await accepted(
-                    self.bot.edit_message_text(
-                        part,
-                        chat_id=part_ref[0],
-                        message_id=part_ref[1],
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=_markup(keys),
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    )
-                )
+                await edit_text(self.bot, part_ref[0], part_ref[1], part, markup=_markup(keys))
             except BadRequest as error:
                 if "not modified" not in error.message:
                     raise
@@ -615,7 +600,7 @@ class Sender:
             _warn_once("pinning", error)
 
 
-def _posted(session_id: str, key: str, chat_id: int, message: Message | None) -> Note:
+def _posted(session_id: str, key: str, chat_id: int, message: Posted | None) -> Note:
     """Where a keyed message just posted is; ``None``: Telegram accepted it but its answer
     could not be read, so it is on screen, its id unknown."""
     if message is None:
@@ -628,13 +613,18 @@ def _part_key(key: str, index: int) -> str:
     return key if index == 0 else f"{key}#{index}"
 
 
-async def _posting(call: Awaitable[Message], chat_id: int, key: str | None) -> Message | None:
+async def _posting(
+    call: Awaitable[Posted | Message | None], chat_id: int, key: str | None
+) -> Posted | None:
     """Await a call that posts a message. ``None``: Telegram accepted it but its answer could
     not be read, so it is posted and its id unknown. A failure that may mean it was posted all
     the same is raised as :class:`MayHavePosted` (one more try at most); others pass through."""
     try:
-        return await accepted(call)
+        message = await accepted(call)
     except TelegramError as error:
         if may_have_posted(error):
             raise MayHavePosted(error, chat_id, key) from error
         raise
+    if isinstance(message, Message):  # a document or a voice note, read by PTB
+        return Posted(message.chat_id, message.message_id)
+    return message
