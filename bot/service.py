@@ -612,13 +612,10 @@ class Service:
             # Only a participant's private chat is bound: nothing of a person is kept before
             # they consent (pressing Join, then declining, leaves no id).
             actor = _actor(origin) if bind else None
-            if (
-                actor
-                and found
-                and result is not Result.MISSING
-                and found in await tx.sessions_of_user(actor)
-            ):
-                await tx.bind_private(actor, found)
+            if actor and found and result is not Result.MISSING:
+                state = await tx.load_state(found)  # in memory: no query
+                if state is not None and state.names(actor):
+                    await tx.bind_private(actor, found)
             text = {Result.MISSING: missing, Result.UNCHANGED: unchanged}.get(result)
             if text is not None:
                 await self._queue(tx, origin, text, found)

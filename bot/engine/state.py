@@ -294,6 +294,18 @@ class SessionState(_Model):
     def is_facilitator(self, user_id: UserId) -> bool:
         return user_id in self.facilitators
 
+    def names(self, user_id: UserId) -> bool:
+        """Whether anything in the session is this person's (what erasure would remove)."""
+        return (
+            user_id in self.participants
+            or user_id in self.drafts
+            or user_id in self.facilitators
+            or any(a.user_id == user_id for a in self.answers)
+            or any(user_id in votes for votes in self.choices.values())
+            or any(user_id in votes for votes in self.agreements.values())
+            or any(c.proposer == user_id or user_id in c.endorsers for c in self.commitments)
+        )
+
     def answers_for(self, stage_id: str) -> list[Answer]:
         return [a for a in self.answers if a.stage_id == stage_id]
 

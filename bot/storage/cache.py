@@ -38,6 +38,10 @@ class SessionCache:
         # The group's name as last committed, per session (the charter shows it; every
         # update in a group carries it, and it is written only when it changed).
         self.titles: dict[str, str] = {}
+        # Where each session is (chat, forum topic), and the language each person chose
+        # (None: chose none), as committed: asked for by nearly every update.
+        self.places: dict[str, tuple[int, int | None]] = {}
+        self.languages: dict[int, str | None] = {}
         # The next outbox row id this process hands out: a row is then one INSERT, its
         # payload sealed with its id before it is written (one writer process per file).
         self.next_outbox_id: int | None = None
@@ -65,3 +69,5 @@ class SessionCache:
 
     def clear(self) -> None:
         self._states.clear()
+        self.places.clear()
+        self.languages.clear()

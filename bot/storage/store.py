@@ -27,9 +27,10 @@ import aiosqlite
 
 from bot.storage.cache import SessionCache
 from bot.storage.changes import ts
+from bot.storage.check import FullCheck, check_queues, explained, quick_check
 from bot.storage.crypto import CorruptData, DataKey, StorageError, WrongKey
-from bot.storage.faults import DatabaseDamaged, check_path, damaged, explain
-from bot.storage.migrations import migrate
+from bot.storage.faults import check_path, explain
+from bot.storage.migrations import MIGRATIONS, migrate, schema_version
 from bot.storage.status import StoreStatus, read_status
 from bot.storage.tx import Tx, dumps, loads, outbox_aad, utcnow
 
@@ -131,28 +132,6 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def last_backup(path: Path) -> str | None:
-    """Where and when the last backup of this database went, if it can still be read."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'last_backup'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return None if row is None else bytes(row[0]).decode("utf-8", "replace")
-
-
-async def quick_check(conn: aiosqlite.Connection, path: Path) -> None:
-    """Refuse to start on a damaged file: every later write could drop what it was given."""
-    rows = await conn.execute_fetchall("PRAGMA quick_check")
-    problems = [str(row[0]) for row in rows]
-    if problems != ["ok"]:
-        detail = f"quick_check: {problems[0] if problems else 'no answer'}"
-        raise DatabaseDamaged(damaged(path, detail, last_backup(path)))
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -286,16 +265,28 @@ async def _note(tx: Tx, note: Note) -> None:
         )
 
 
+# The applied ids of an update the inbox no longer remembers, in sessions that ended before
+# the inbox's memory: such an update can never come again (docs/storage.md, "Applied event
+# ids"), and these ids were two fifths of what a finished session keeps (docs/performance.md).
+_FORGET_APPLIED = (
+    "DELETE FROM applied_events WHERE session_id IN (SELECT id FROM sessions"
+    " WHERE status = 'ended' AND ended_at IS NOT NULL AND ended_at <= ?)"
+    " AND event_id GLOB 'u[0-9]*:*'"
+    " AND CAST(substr(event_id, 2, instr(event_id, ':') - 2) AS INTEGER)"
+    " NOT IN (SELECT update_id FROM inbox)"
+)
+
+
+async def _forget_applied(tx: Tx, now: datetime) -> None:
+    cur = await tx._exec(_FORGET_APPLIED, (ts(now - INBOX_MEMORY),))
+    if cur.rowcount > 0:
+        tx.invalidate()  # states in memory may still hold them: read them again
+    await cur.close()
+
+
 def _check_reason(reason: str) -> None:
     if not _REASON.fullmatch(reason):
         raise ValueError("a reason is a short code such as 'BadRequest' or 'http_500', not text")
-
-
-def _explained(error: BaseException, path: Path) -> StorageError:
-    explained = explain(error, path)
-    if isinstance(explained, DatabaseDamaged):
-        return DatabaseDamaged(damaged(path, str(error), last_backup(path)))
-    return explained
 
 
 @dataclass
@@ -325,10 +316,16 @@ class Store:
     """Open with ``await Store.open(path, key)``; close with ``await store.close()``."""
 
     def __init__(
-        self, path: Path, key: DataKey, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+        self,
+        path: Path,
+        key: DataKey,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        check: FullCheck | None = None,
     ) -> None:
         self.path = path
         self._key = key
+        self._check = check
         self._writer = writer
         self._reader = reader
         self._lock = asyncio.Lock()
@@ -337,13 +334,24 @@ class Store:
 
     @classmethod
     async def open(
-        cls, path: str | os.PathLike[str], key: DataKey, *, create: bool = True
+        cls,
+        path: str | os.PathLike[str],
+        key: DataKey,
+        *,
+        create: bool = True,
+        check_alongside: bool = False,
     ) -> Store:
         """Open (or, with ``create``, make) the database; every refusal is one sentence.
 
         A folder, a missing folder, a 0-byte or foreign file, a read-only place, a full disk,
         a damaged file (``PRAGMA quick_check``) and a wrong key each raise a
         :class:`StorageError` that names the file and the fix (docs/storage.md, "Opening").
+
+        ``check_alongside`` (``ikiganiro run``): when the schema is current, only the bot's
+        queue tables are checked here and the full check runs on its own connection while the
+        caller goes on; every write waits until it has passed (:meth:`checked`), so a damaged
+        file is still never written to. Otherwise (a new file, a migration to run, every other
+        command) the full check runs first, as it always did.
         """
         db = Path(path)
         check_path(db, create=create)
@@ -352,35 +360,54 @@ class Store:
         except OSError as error:
             raise explain(error, db) from None
         try:
-            return await cls._open(db, key)
+            return await cls._open(db, key, check_alongside)
         except BaseException as error:
             if created:
                 _remove_new(db)
             if isinstance(error, StorageError) and isinstance(error.__cause__, sqlite3.Error):
                 error = error.__cause__  # a migration that failed: say why, not which
             if isinstance(error, sqlite3.Error | OSError):
-                raise _explained(error, db) from None
+                raise explained(error, db) from None
             raise
 
     @classmethod
-    async def _open(cls, db: Path, key: DataKey) -> Store:
+    async def _open(cls, db: Path, key: DataKey, check_alongside: bool) -> Store:
         writer = await _connect(db)
         reader: aiosqlite.Connection | None = None
+        check: FullCheck | None = None
         try:
-            await quick_check(writer, db)
-            await migrate(writer)
+            if check_alongside and await schema_version(writer) == len(MIGRATIONS):
+                await check_queues(writer, db)
+                check = FullCheck(db)
+            else:  # a migration writes: the whole file is checked before it
+                await quick_check(writer, db)
+                await migrate(writer)
             reader = await _connect(db)
             await reader.execute("PRAGMA query_only = ON")
-            store = cls(db, key, writer, reader)
+            store = cls(db, key, writer, reader, check)
             await store._check_key()
         except BaseException:
+            if check is not None:
+                await check.stop()
             if reader is not None:
                 await reader.close()
             await writer.close()
             raise
         return store
 
+    async def checked(self) -> None:
+        """Return once the full check started at open has passed (at once if none runs);
+        raise its refusal, the sentence ``open`` would have given, if it failed. Every write
+        waits here first: a damaged file is never written to."""
+        if self._check is not None:
+            await self._check.passed()
+            self._check = None
+
     async def _check_key(self) -> None:
+        rows = await self._read("SELECT value FROM meta WHERE key = 'key_check'")
+        if rows:  # read on the reader: a key that opens it is known without writing
+            self._confirm_key(rows[0][0])
+            return
         async with self.write() as tx:
             self.cache.next_outbox_id = await tx.first_outbox_id()
             cur = await tx._exec("SELECT value FROM meta WHERE key = 'key_check'")
@@ -390,8 +417,11 @@ class Store:
                 blob = self._key.seal(_KEY_CHECK, _KEY_CHECK_AAD)
                 await tx._exec("INSERT INTO meta (key, value) VALUES ('key_check', ?)", (blob,))
                 return
+        self._confirm_key(row[0])
+
+    def _confirm_key(self, blob: bytes) -> None:
         try:
-            ok = self._key.open(row[0], _KEY_CHECK_AAD) == _KEY_CHECK
+            ok = self._key.open(blob, _KEY_CHECK_AAD) == _KEY_CHECK
         except CorruptData:
             ok = False
         if not ok:
@@ -401,6 +431,8 @@ class Store:
             )
 
     async def close(self) -> None:
+        if self._check is not None:
+            await self._check.stop()
         await self._reader.close()
         await self._writer.close()
 
@@ -427,6 +459,7 @@ class Store:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Tx]:
+        await self.checked()
         async with self._lock:
             tx = Tx(self._writer, self._key, cache=self.cache)
             try:
@@ -451,6 +484,8 @@ class Store:
             return
         for state in (*tx.loaded.values(), *tx.saved.values()):
             self.cache.put(state)
+        self.cache.places.update(tx.places)
+        self.cache.languages.update(tx.languages)
 
     def batch(self) -> AbstractAsyncContextManager[None]:
         """Group commit: every ``write()`` made by this task until the block ends is a
@@ -806,6 +841,7 @@ class Store:
         if (batch := self._current()) is not None:
             batch.checkpoint = True
             return
+        await self.checked()
         async with (
             self._lock,
             self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur,
@@ -925,5 +961,6 @@ class Store:
                 " AND (set_aside IS NULL OR received_at <= ?)",
                 (ts(now - INBOX_MEMORY), ts(now - SET_ASIDE_MEMORY)),
             )
+            await _forget_applied(tx, now)
         await self.checkpoint()
         return len(expired)

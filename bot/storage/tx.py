@@ -42,6 +42,7 @@ from bot.storage.crypto import DataKey, StorageError
 
 # An audit action is a code, never prose: this keeps names and stories out of the audit log.
 _ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
+_MISSING: Any = object()  # not known without reading the database
 
 
 def parse_ts(text: str) -> datetime:
@@ -127,6 +128,8 @@ class Tx:
         self.invalidated = False
         self.marked: set[int] = set()  # update ids this transaction marked processed
         self.titles: dict[str, str] = {}  # group names this transaction wrote
+        self.places: dict[str, tuple[int, int | None]] = {}  # sessions' chats, read or written
+        self.languages: dict[int, str | None] = {}  # people's chosen languages, read or set
 
     def _close(self) -> None:
         self._open = False
@@ -139,6 +142,8 @@ class Tx:
         self.loaded.update(child.loaded)
         self.marked |= child.marked
         self.titles.update(child.titles)
+        self.places.update(child.places)
+        self.languages.update(child.languages)
 
     def invalidate(self) -> None:
         """Forget every state known from before a change made behind the states' back."""
@@ -147,6 +152,8 @@ class Tx:
             tx.invalidated = True
             tx.saved.clear()
             tx.loaded.clear()
+            tx.places.clear()
+            tx.languages.clear()
             tx = tx._parent
 
     def _known(self, session_id: str) -> SessionState | None:
@@ -161,6 +168,28 @@ class Tx:
             tx = tx._parent
         return None if self._cache is None else self._cache.get(session_id)
 
+    def _remembered(self, kind: str, key: Any) -> Any:
+        """A place or a language this transaction (or the one it is part of) read or wrote,
+        else the committed one; ``_MISSING`` when not known without reading."""
+        tx: Tx | None = self
+        while tx is not None:
+            found = getattr(tx, kind)
+            if key in found:
+                return found[key]
+            if tx.invalidated:
+                return _MISSING
+            tx = tx._parent
+        memory = getattr(self._cache, kind) if self._cache is not None else {}
+        return memory.get(key, _MISSING)
+
+    def _recorder(self) -> Tx | None:
+        """Where what this transaction reads may be remembered until the commit: itself, or
+        for a read inside a batch the batch (it sees the batch's writes); a snapshot on the
+        reader, which may be older than the last commit, remembers nothing."""
+        if not self._readonly:
+            return self
+        return self._parent
+
     async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor:
         self._check()
         return await self._conn.execute(sql, params)
@@ -174,10 +203,8 @@ class Tx:
             raise StorageError("the transaction was rolled back by the database; try again")
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        cur = await self._exec(sql, params)
-        rows = list(await cur.fetchall())
-        await cur.close()
-        return rows
+        self._check()
+        return list(await self._conn.execute_fetchall(sql, params))  # one trip to the thread
 
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         rows = await self._all(sql, params)
@@ -198,8 +225,8 @@ class Tx:
         if known is not None:
             return known
         state = await self._read_state(session_id)
-        if state is not None and not self._readonly:
-            self.loaded[session_id] = state
+        if state is not None and (recorder := self._recorder()) is not None:
+            recorder.loaded[session_id] = state
         return state
 
     async def _read_state(self, session_id: str) -> SessionState | None:
@@ -397,6 +424,7 @@ class Tx:
             await self._many(sql, rows)
         await self._save_applied(state, before)
         self.saved[sid] = state
+        self.places[sid] = (chat_id, thread_id)
 
     async def _save_session_row(
         self, s: SessionState, chat_id: int, thread_id: int | None
@@ -535,10 +563,18 @@ class Tx:
         return [str(r[0]) for r in rows]
 
     async def session_chat(self, session_id: str) -> tuple[int, int | None] | None:
+        known = self._remembered("places", session_id)
+        if known is not _MISSING:
+            return known  # type: ignore[no-any-return]
         row = await self._one(
             "SELECT chat_id, thread_id FROM sessions WHERE id = ?", (session_id,)
         )
-        return None if row is None else (int(row[0]), row[1])
+        if row is None:
+            return None
+        place = (int(row[0]), row[1])
+        if (recorder := self._recorder()) is not None:
+            recorder.places[session_id] = place
+        return place
 
     async def set_chat_title(self, session_id: str, title: str) -> None:
         """Remember the group's name (the charter shows it); written only when it changed."""
@@ -643,18 +679,23 @@ class Tx:
 
     async def user_language(self, user_id: int) -> str | None:
         """The language this person chose with /language, or None if they never chose."""
-        row = await self._one("SELECT language FROM languages WHERE user_id = ?", (user_id,))
-        return None if row is None else str(row[0])
+        return (await self.user_languages([user_id])).get(user_id)
 
     async def user_languages(self, user_ids: list[int]) -> dict[int, str]:
-        """The chosen languages of those of ``user_ids`` who chose one."""
-        found: dict[int, str] = {}
-        for start in range(0, len(user_ids), 500):  # below SQLite's limit on parameters
-            chunk = tuple(user_ids[start : start + 500])
+        """The chosen languages of those of ``user_ids`` who chose one (remembered, with
+        those who chose none, until the commit; then in the store's memory)."""
+        known = {u: self._remembered("languages", u) for u in user_ids}
+        unknown = [u for u, lang in known.items() if lang is _MISSING]
+        for start in range(0, len(unknown), 500):  # below SQLite's limit on parameters
+            chunk = tuple(unknown[start : start + 500])
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT user_id, language FROM languages WHERE user_id IN ({marks})"  # noqa: S608
-            found.update({int(u): str(lang) for u, lang in await self._all(sql, chunk)})
-        return found
+            read = {int(u): str(lang) for u, lang in await self._all(sql, chunk)}
+            found = {u: read.get(u) for u in chunk}
+            known.update(found)
+            if (recorder := self._recorder()) is not None:
+                recorder.languages.update(found)
+        return {u: lang for u, lang in known.items() if lang is not None}
 
     async def set_user_language(self, user_id: int, language: str) -> None:
         await self._exec(
@@ -662,6 +703,7 @@ class Tx:
             " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
             (user_id, language),
         )
+        self.languages[user_id] = language
 
     async def forget_user(self, user_id: int) -> None:
         """Remove whatever still names this person; the audit keeps the action, not the actor."""
@@ -689,6 +731,7 @@ class Tx:
         )
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        self.invalidate()  # sessions move behind the remembered places' back
         ids = (new_chat_id, old_chat_id)
         await self._exec("UPDATE sessions SET chat_id = ? WHERE chat_id = ?", ids)
         await self._exec("UPDATE messages SET chat_id = ? WHERE chat_id = ?", ids)

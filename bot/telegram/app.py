@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
@@ -19,7 +20,7 @@ from telegram import (
 )
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.commands import Place
 from bot.dialogues import Library
@@ -81,7 +82,12 @@ def build_application(
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    if request is not None:
+    if request is None:
+        tls = httpx.create_ssl_context()  # the CA bundle read once, not once per client
+        builder = builder.request(
+            HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls})
+        ).get_updates_request(HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls}))
+    else:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     install(application)
@@ -116,8 +122,11 @@ async def start_runtime(
     default_language: str = "en",
     retention_days: int = 90,
     clock: Clock = utcnow,
+    menus: bool = True,
 ) -> Runtime:
-    """Initialise the bot (``getMe``) and attach what the handlers need."""
+    """Initialise the bot (``getMe``) and attach what the handlers need; set the command
+    menus too, unless ``menus`` is False (``ikiganiro run`` sets them alongside its polls:
+    fifteen calls, each a round trip to Telegram, need not delay the first poll)."""
     await application.initialize()
     admins, members = Administrators(application.bot), Members(application.bot)
     service = Service(
@@ -132,5 +141,6 @@ async def start_runtime(
     )
     runtime = Runtime(service=service, store=store, admins=admins, members=members)
     application.bot_data["runtime"] = runtime
-    await set_command_menus(application)
+    if menus:
+        await set_command_menus(application)
     return runtime

@@ -42,9 +42,10 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.service import Clock, utcnow
-from bot.storage import Store
+from bot.storage import StorageError, Store
+from bot.storage.check import last_backup
 from bot.storage.faults import DatabaseDamaged, Fault, damaged, storage_fault
-from bot.storage.store import BatchLost, last_backup
+from bot.storage.store import BatchLost
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Context, Runtime
 from bot.telegram.sender import Sender, seconds
@@ -329,7 +330,7 @@ class Intake:
         are not confirmed, so they come again.
         """
         self._background_sending = True
-        sending = asyncio.create_task(self.sender.run(stop))
+        sending = asyncio.create_task(self._send_once_checked(stop))
         try:
             await self._poll(stop, wait_seconds)
         finally:
@@ -339,9 +340,20 @@ class Intake:
                 await asyncio.wait_for(sending, timeout=STOP_GRACE)
             self._background_sending = False
 
+    async def _send_once_checked(self, stop: asyncio.Event) -> None:
+        """The sender, once the database has passed its full check (``Store.checked``):
+        nothing is sent from, nor settled in, a file that may be damaged."""
+        try:
+            await unless_stopped(self.store.checked(), stop)
+        except StorageError:
+            return  # the poll stops the bot with the check's sentence
+        await self.sender.run(stop)
+
     async def _poll(self, stop: asyncio.Event, wait_seconds: int) -> None:
         offset: int | None = None
-        await self.process_pending()  # left over from the last run
+        # Left over from the last run. Nothing left, nothing written: the first poll does not
+        # wait for the database's full check (``Store.checked``), which leftovers' writes do.
+        await self.process_pending()
         backoff = 1.0
         while not stop.is_set():
             try:

@@ -61,3 +61,18 @@ async def test_an_update_no_handler_can_use_is_set_aside_alone_inside_the_batch(
     assert status.unprocessed_updates == 0
     await bot.intake.process_pending()  # the answers' acknowledgements go out after
     assert (await bot.state()).stage_index == 0  # the odd /next moved nothing
+
+
+async def test_an_answer_reads_nothing_the_store_already_holds(
+    bot: Bot, answering: list[dict[str, Any]]
+) -> None:
+    """The session's state, its chat and the people's languages are in memory once
+    committed: handling answers queries none of them again."""
+    await bot.intake.accept_batch(answering)
+    statements: list[str] = []
+    await traced(bot, statements)
+    assert await bot.intake._process_stored() == len(PEOPLE)
+    await bot.store._writer.set_trace_callback(None)
+    reads = [s for s in statements if s.startswith("SELECT")]
+    known = ("FROM sessions WHERE id", "FROM languages", "FROM answers", "FROM participants")
+    assert not [s for s in reads if any(k in s for k in known)], reads

@@ -292,3 +292,35 @@ async def test_audit_is_append_only_and_holds_no_text(store: Store, db_path: Pat
         "stage.advanced",
         "bot.started",
     ]
+
+
+async def test_purge_forgets_applied_ids_no_update_can_bring_back(store: Store, rich) -> None:
+    """A session ended before the inbox's memory keeps only the applied ids of updates the
+    inbox still remembers (docs/storage.md, "Applied event ids"); the rest were two fifths of
+    what a finished session kept."""
+    d = rich()
+    d.do(ev.Ended, actor=FAC, confirmed=True)
+    ended = d.state.ended_at
+    assert ended is not None
+    d.state.applied |= {"u5:s1", "u6:s1", "x:s1:0a1b2c", "expired:s1"}
+    async with store.write() as tx:
+        await tx.save_state(d.state, CHAT, None)
+    await store.inbox_add(6, {"update_id": 6}, ended + timedelta(days=3))  # a late press
+    async with store.write() as tx:
+        await tx.mark_processed(6)
+
+    def applied(path: Path) -> set[str]:
+        with sqlite3.connect(path) as conn:
+            rows = conn.execute("SELECT event_id FROM applied_events").fetchall()
+        conn.close()
+        return {str(row[0]) for row in rows}
+
+    await store.purge_expired(ended + timedelta(days=1))
+    assert {"u5:s1", "u6:s1"} <= applied(store.path)  # ended too recently
+    await store.purge_expired(ended + timedelta(days=3, hours=1))
+    left = applied(store.path)
+    assert "u5:s1" not in left
+    assert {"u6:s1", "x:s1:0a1b2c", "expired:s1"} <= left  # the inbox still knows update 6
+    async with store.read() as tx:
+        state = await tx.load_state("s1")
+    assert state is not None and "u5:s1" not in state.applied  # not from memory either
