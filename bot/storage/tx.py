@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,12 +192,15 @@ class Tx:
         return self._parent
 
     async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor:
-        self._check()
+        self._check(sql)
         return await self._conn.execute(sql, params)
 
-    def _check(self) -> None:
+    def _check(self, sql: str = "SELECT") -> None:
         if not self._open:
             raise StorageError("this transaction has ended; use a new `store.write()`")
+        if self._readonly and self._parent is not None and not sql.lstrip().startswith("SELECT"):
+            # A read inside a batch runs on the writer: refused as the reader refuses it.
+            raise sqlite3.OperationalError("attempt to write a readonly database")
         if not self._conn.in_transaction:
             # SQLite rolls a whole transaction back on some errors (a full disk): what
             # followed would be committed statement by statement, outside any transaction.
@@ -211,7 +215,7 @@ class Tx:
         return rows[0] if rows else None
 
     async def _many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        self._check()
+        self._check(sql)
         await self._conn.executemany(sql, rows)
 
     # --- sessions ------------------------------------------------------------------------------

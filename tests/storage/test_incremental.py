@@ -9,6 +9,7 @@ memory and wrong on disk cannot pass.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -324,3 +325,17 @@ async def batch_starting_a_write(
         for _ in range(20):  # let it run as far as it can while the batch is open
             await asyncio.sleep(0)
         raise RuntimeError("the batch is rolled back")
+
+
+async def test_a_read_inside_a_batch_refuses_to_write_as_the_reader_does(
+    store: Store, driver: Callable[..., Any]
+) -> None:
+    async with store.batch():
+        await save(store, crowd_state(driver, 2))
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await enqueue_through_a_read(store)
+
+
+async def enqueue_through_a_read(store: Store) -> None:
+    async with store.read() as tx:
+        await tx.enqueue("s1", {"op": "send"})
