@@ -33,8 +33,6 @@ class SessionCache:
         # keeps the newest thousand: one that has grown past this is read again from disk.
         self.applied_limit = applied_limit
         self._states: OrderedDict[str, SessionState] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
         # The group's name as last committed, per session (the charter shows it; every
         # update in a group carries it, and it is written only when it changed).
         self.titles: dict[str, str] = {}
@@ -51,11 +49,8 @@ class SessionCache:
 
     def get(self, session_id: str) -> SessionState | None:
         state = self._states.get(session_id)
-        if state is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._states.move_to_end(session_id)
+        if state is not None:
+            self._states.move_to_end(session_id)
         return state
 
     def put(self, state: SessionState) -> None:
