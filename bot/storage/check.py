@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot.storage.crypto import StorageError
 from bot.storage.faults import DatabaseDamaged, damaged, explain
+from bot.storage.writer import Connection
 
 # The bot's own queues and settings: small whatever the number of sessions, and what start-up
 # reads first (meta, the inbox's leftovers, the outbox). Checked at open, before anything else.
@@ -47,7 +48,7 @@ def explained(error: BaseException, path: Path) -> StorageError:
     return sentence
 
 
-async def quick_check(conn: aiosqlite.Connection, path: Path, table: str | None = None) -> None:
+async def quick_check(conn: Connection, path: Path, table: str | None = None) -> None:
     """Refuse a damaged file (or ``table`` and its indexes): every later write could drop what
     it was given."""
     pragma = "PRAGMA quick_check" if table is None else f"PRAGMA quick_check({table})"
@@ -58,7 +59,7 @@ async def quick_check(conn: aiosqlite.Connection, path: Path, table: str | None 
         raise DatabaseDamaged(damaged(path, detail, last_backup(path)))
 
 
-async def check_queues(conn: aiosqlite.Connection, path: Path) -> None:
+async def check_queues(conn: Connection, path: Path) -> None:
     """The quick check of :data:`QUEUE_TABLES` (milliseconds), for an opening that leaves the
     rest of the file to :class:`FullCheck`."""
     for table in QUEUE_TABLES:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
-
 from bot.storage.crypto import StorageError
+from bot.storage.writer import Connection
 
 _CORE = """
 CREATE TABLE sessions (
@@ -309,16 +308,14 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
-async def schema_version(conn: aiosqlite.Connection) -> int:
+async def schema_version(conn: Connection) -> int:
     async with conn.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0])
 
 
-async def migrate(
-    conn: aiosqlite.Connection, migrations: list[tuple[str, str]] = MIGRATIONS
-) -> int:
+async def migrate(conn: Connection, migrations: list[tuple[str, str]] = MIGRATIONS) -> int:
     """Bring the schema to the newest version, one transaction per migration."""
     current = await schema_version(conn)
     if current > len(migrations):

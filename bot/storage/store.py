@@ -33,6 +33,7 @@ from bot.storage.faults import check_path, explain
 from bot.storage.migrations import MIGRATIONS, migrate, schema_version
 from bot.storage.status import StoreStatus, read_status
 from bot.storage.tx import Tx, dumps, loads, outbox_aad, utcnow
+from bot.storage.writer import Connection, Writer
 
 _KEY_CHECK = b"ikiganiro key check v1"
 _KEY_CHECK_AAD = b"meta|key_check"
@@ -55,13 +56,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
+async def _pragma(conn: Connection, name: str) -> object:
     async with conn.execute(f"PRAGMA {name}") as cur:
         row = await cur.fetchone()
     return None if row is None else row[0]
 
 
-async def configure(conn: aiosqlite.Connection) -> None:
+async def configure(conn: Connection) -> None:
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA synchronous = FULL")
     await conn.execute("PRAGMA foreign_keys = ON")
@@ -69,7 +70,7 @@ async def configure(conn: aiosqlite.Connection) -> None:
     await conn.execute("PRAGMA secure_delete = ON")
 
 
-async def check_pragmas(conn: aiosqlite.Connection) -> None:
+async def check_pragmas(conn: Connection) -> None:
     """Read every safety pragma back: SQLite ignores some settings silently (e.g. in memory)."""
     wrong = []
     for name, expected in REQUIRED_PRAGMAS.items():
@@ -134,15 +135,25 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
+async def _connect_reader(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
+    await _configured(conn)
+    return conn
+
+
+async def _connect_writer(path: Path) -> Writer:
+    conn = await Writer.connect(path)
+    await _configured(conn)
+    return conn
+
+
+async def _configured(conn: Connection) -> None:
     try:
         await configure(conn)
         await check_pragmas(conn)
     except BaseException:
         await conn.close()
         raise
-    return conn
 
 
 async def _to_the_end(step: Awaitable[T]) -> T:
@@ -165,12 +176,12 @@ async def _to_the_end(step: Awaitable[T]) -> T:
         raise
 
 
-async def _begin(conn: aiosqlite.Connection, begin: str) -> None:
+async def _begin(conn: Connection, begin: str) -> None:
     await _close_leftover(conn)
     await conn.execute(begin)
 
 
-async def _close_leftover(conn: aiosqlite.Connection) -> None:
+async def _close_leftover(conn: Connection) -> None:
     """Roll back a transaction something left open (it should not happen), and say so.
 
     Without this, one transaction left open would make every later ``BEGIN`` fail with
@@ -182,14 +193,14 @@ async def _close_leftover(conn: aiosqlite.Connection) -> None:
         await conn.rollback()
 
 
-async def _undo(conn: aiosqlite.Connection, savepoint: str) -> None:
+async def _undo(conn: Connection, savepoint: str) -> None:
     """Undo a savepoint and leave it; the enclosing transaction goes on."""
     with suppress(sqlite3.Error):
         await conn.execute(f"ROLLBACK TO {savepoint}")
         await conn.execute(f"RELEASE {savepoint}")
 
 
-async def _rollback(conn: aiosqlite.Connection) -> None:
+async def _rollback(conn: Connection) -> None:
     """Roll back if a transaction is open; Python's ``rollback`` does nothing otherwise.
 
     An error here is not raised over the one that led to the rollback; should the transaction
@@ -319,7 +330,7 @@ class Store:
         self,
         path: Path,
         key: DataKey,
-        writer: aiosqlite.Connection,
+        writer: Writer,
         reader: aiosqlite.Connection,
         check: FullCheck | None = None,
     ) -> None:
@@ -372,7 +383,7 @@ class Store:
 
     @classmethod
     async def _open(cls, db: Path, key: DataKey, check_alongside: bool) -> Store:
-        writer = await _connect(db)
+        writer = await _connect_writer(db)
         reader: aiosqlite.Connection | None = None
         check: FullCheck | None = None
         try:
@@ -382,7 +393,7 @@ class Store:
             else:  # a migration writes: the whole file is checked before it
                 await quick_check(writer, db)
                 await migrate(writer)
-            reader = await _connect(db)
+            reader = await _connect_reader(db)
             await reader.execute("PRAGMA query_only = ON")
             store = cls(db, key, writer, reader, check)
             await store._check_key()
@@ -521,17 +532,18 @@ class Store:
         name = f"u{batch.depth}"
         parent = batch.current
         tx = Tx(self._writer, self._key, cache=self.cache, parent=parent)
-        await _to_the_end(self._writer.execute(f"SAVEPOINT {name}"))
+        # Inline statements (bot.storage.writer): a cancel cannot land inside them.
+        await self._writer.execute(f"SAVEPOINT {name}")
         batch.current = tx
         try:
             yield tx
             tx._close()
-            await _to_the_end(self._writer.execute(f"RELEASE {name}"))
+            await self._writer.execute(f"RELEASE {name}")
             parent.absorb(tx)
         except BaseException:
             tx._close()
             if self._writer.in_transaction:
-                await _to_the_end(_undo(self._writer, name))
+                await _undo(self._writer, name)
             else:  # SQLite ended the whole transaction (a full disk, an I/O error)
                 batch.broken = True
             raise

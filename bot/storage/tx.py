@@ -40,6 +40,7 @@ from bot.engine.state import (
 from bot.storage.cache import SessionCache
 from bot.storage.changes import empty_like, session_rows, ts, ts_or_none
 from bot.storage.crypto import DataKey, StorageError
+from bot.storage.writer import Connection, Cursor
 
 # An audit action is a code, never prose: this keeps names and stories out of the audit log.
 _ACTION = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
@@ -108,7 +109,7 @@ class Tx:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         key: DataKey,
         *,
         cache: SessionCache | None = None,
@@ -191,7 +192,7 @@ class Tx:
             return self
         return self._parent
 
-    async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor:
+    async def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Cursor | Cursor:
         self._check(sql)
         return await self._conn.execute(sql, params)
 

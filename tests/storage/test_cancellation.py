@@ -1,12 +1,13 @@
 """A cancelled task never leaves a connection inside a transaction, wherever the cancel lands.
 
-aiosqlite runs every statement on its own thread, and a statement it has been handed runs even
-if the task awaiting it is cancelled. So a cancel can land while ``BEGIN IMMEDIATE`` is still
-queued, and the transaction then opens *after* the cancel. ``Gate`` reproduces exactly that: it
-holds aiosqlite's thread just before the n-th statement of a transaction, the test cancels the
-task, and the thread then runs the statement. Every statement of a write and of a read snapshot
-is tried in turn (``BEGIN`` and ``COMMIT`` included); a second test cancels after k turns of the
-event loop instead, so cancels also land between statements.
+A statement handed to a thread (aiosqlite's, for the reader; the writer's own, for ``BEGIN``
+and ``COMMIT``) runs even if the task awaiting it is cancelled. So a cancel can land while
+``BEGIN IMMEDIATE`` is still queued, and the transaction then opens *after* the cancel. ``Gate``
+reproduces exactly that: it holds the thread just before the n-th statement of a transaction,
+the test cancels the task, and the thread then runs the statement. Every statement of a read
+snapshot, and every one a write hands to a thread, is tried in turn; the writer runs the others
+inline (``bot.storage.writer``), where no cancel can land, which a test checks. Another test
+cancels after k turns of the event loop instead, so cancels also land between statements.
 
 After each cancel: the changes are all absent (or, once ``COMMIT`` has been handed to SQLite,
 all present), the next write succeeds, a snapshot sees it, and no snapshot is left open
@@ -32,16 +33,21 @@ Work = Callable[[str], Awaitable[None]]
 
 
 class Gate:
-    """A trace callback that holds aiosqlite's thread just before statement ``stop_at``."""
+    """A trace callback that holds a connection's thread just before statement ``stop_at``;
+    ``inline`` notes the statements that ran on the event loop's own thread instead."""
 
     def __init__(self, stop_at: int | None = None) -> None:
         self.stop_at = stop_at
         self.seen: list[str] = []
+        self.inline: set[int] = set()
         self.reached = asyncio.Event()
         self.release = threading.Event()
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
 
-    def __call__(self, sql: str) -> None:  # runs on aiosqlite's thread
+    def __call__(self, sql: str) -> None:  # runs on the thread that runs the statement
+        if threading.get_ident() == self._loop_thread:
+            self.inline.add(len(self.seen))
         self.seen.append(sql)
         if len(self.seen) - 1 == self.stop_at:
             self._loop.call_soon_threadsafe(self.reached.set)
@@ -90,21 +96,32 @@ async def cancel_at(gate: Gate, conn: Any, work: Awaitable[None]) -> BaseExcepti
     return task.exception() if not task.cancelled() else None
 
 
-async def statements(conn: Any, work: Awaitable[None]) -> list[str]:
+async def statements(conn: Any, work: Awaitable[None]) -> Gate:
     gate = Gate()
     await conn.set_trace_callback(gate)
     await work
     await conn.set_trace_callback(None)
-    return gate.seen
+    return gate
+
+
+async def test_a_write_waits_on_a_thread_only_to_begin_and_to_commit(store: Store, rich) -> None:
+    """Every other statement of a write runs inline, with no await inside: a cancel cannot
+    land in the middle of it, only before ``BEGIN`` ends or once ``COMMIT`` is SQLite's."""
+    gate = await statements(store._writer, write_session(store, rich().state, "inline"))
+    threaded = [sql for n, sql in enumerate(gate.seen) if n not in gate.inline]
+    assert threaded == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert len(gate.inline) > 20
 
 
 async def test_a_write_cancelled_at_any_statement_rolls_back(store: Store, rich) -> None:
     state = rich().state
     writer = store._writer
-    seen = await statements(writer, write_session(store, state, "dry"))
+    dry = await statements(writer, write_session(store, state, "dry"))
+    seen = dry.seen
     assert seen[0] == "BEGIN IMMEDIATE" and seen[-1] == "COMMIT"
-    assert len(seen) > 20
     for n, sql in enumerate(seen):
+        if n in dry.inline:
+            continue  # no cancel can land inside (the test above)
         sid = f"w{n}"
         error = await cancel_at(Gate(n), writer, write_session(store, state, sid))
         assert error is None, f"cancelled at {sql!r}: {error!r}"
@@ -123,7 +140,7 @@ async def test_a_read_snapshot_cancelled_at_any_statement_is_closed(store: Store
             await tx.sessions_of_user(POL)
 
     reader = store._reader
-    seen = await statements(reader, look())
+    seen = (await statements(reader, look())).seen
     assert seen[0] == "BEGIN" and seen[-1] == "ROLLBACK"
     for n, sql in enumerate(seen):
         error = await cancel_at(Gate(n), reader, look())
