@@ -48,6 +48,7 @@ from bot.storage.faults import DatabaseDamaged, Fault, damaged, storage_fault
 from bot.storage.store import BatchLost
 from bot.telegram.app import AnyApplication
 from bot.telegram.handlers import Context, Runtime
+from bot.telegram.lookahead import prefetch
 from bot.telegram.sender import Sender, seconds
 from bot.telegram.shapes import MalformedUpdate, malformed
 from bot.telegram.waiting import nap, unless_stopped
@@ -225,6 +226,7 @@ class Intake:
         a failure that may pass stops the batch there (arrival order is kept), committing the
         updates before it."""
         done, stopped = 0, False
+        await self._look_ahead(batch)
         try:
             async with self.store.batch():
                 for update_id, raw in batch:
@@ -238,6 +240,19 @@ class Intake:
                 raise
             return 0, False  # the failure that ended it was said already; all still wait
         return done, not stopped
+
+    async def _look_ahead(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        """Ask Telegram, all at once and before the batch's transaction opens, the lookups its
+        updates will want (``bot.telegram.lookahead``); should that fail, they are asked
+        inside, one by one, as before."""
+        runtime = self.runtime
+        raws = [raw for _, raw in batch]
+        try:
+            await prefetch(raws, self.store, runtime.members, runtime.admins)
+        except Exception as error:  # only the caches stay cold: the batch goes on
+            log.warning(
+                "looking ahead failed (%s); lookups are asked in turn", type(error).__name__
+            )
 
     async def _process_one(self, update_id: int, raw: dict[str, Any]) -> Outcome:
         odd = malformed(raw)
