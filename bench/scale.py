@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from held import held
 from sessions import TOKEN, UNLIMITED, add_group, bare, crowd, rate
 
 from bot.demo import Demo
@@ -194,6 +195,7 @@ class Load:
     db_bytes: int = 0
     wal_bytes: int = 0
     kept_messages: int = 0  # messages the in-memory Telegram holds at the end
+    world_mb: float = 0.0  # what the in-memory Telegram holds, walked (bench/held.py)
     set_aside: int = 0
 
 
@@ -274,6 +276,7 @@ async def run_load(
     wal = rig.store.path.with_name(rig.store.path.name + "-wal")
     load.wal_bytes = wal.stat().st_size if wal.exists() else 0
     load.kept_messages = sum(len(rig.api.messages(g.chat_id)) for g in rig.groups)
+    load.world_mb = held(rig.api) / 1e6
     load.set_aside = rig.intake.set_aside
     return load
 
@@ -418,6 +421,10 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
             f"{load.rss_peak_mb:.0f} MB",
             f"<= {RSS_GOAL_MB:.0f} MB",
             load.rss_peak_mb <= RSS_GOAL_MB,
+        ),
+        row(
+            "  of which the simulated Telegram holds",
+            f"at least {load.world_mb:.0f} MB at the end (its objects, walked)",
         ),
         row(
             "database at the end (file + WAL)",
