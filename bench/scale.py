@@ -191,6 +191,7 @@ class Load:
     bot_seconds: float = 0.0
     wall_seconds: float = 0.0
     messages: int = 0  # Bot API calls that posted or changed a message, delivered
+    calls: int = 0  # every Bot API call the bot made but getUpdates
     rss_peak_mb: float = 0.0
     db_bytes: int = 0
     wal_bytes: int = 0
@@ -319,6 +320,7 @@ def tally(api: FakeBotApi, load: Load) -> None:
     """Count the Bot API calls the bot made, then forget them: Telegram keeps no such log in
     the bot's process, and a thousand groups' worth would swell the memory measured."""
     load.messages += sum(1 for call in api.calls if call.ok and call.method in COUNTED_METHODS)
+    load.calls += sum(1 for call in api.calls if call.method != "getUpdates")
     api.calls.clear()
 
 
@@ -415,6 +417,10 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
         row("bare PTB, handler does nothing", f"{rate(load.updates, idle):,.0f} updates/s"),
         row("bare PTB, one send per update", f"{one_send:,.0f} updates/s"),
         row("ratio one-send / full bot", f"{ratio:.1f}", f"<= {RATIO_GOAL}", ratio <= RATIO_GOAL),
+        row(
+            "Bot API calls per update",
+            f"{load.calls / load.updates:.2f} (one-send baseline: 1)",
+        ),
         row("RSS after building the world", f"{rig.rss_world_mb:.0f} MB"),
         row(
             "peak RSS (bot + simulated Telegram)",

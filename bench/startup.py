@@ -33,7 +33,7 @@ from bot.storage import DataKey, Store
 from bot.storage.check import check_queues, quick_check
 from bot.storage.crypto import generate_key
 from bot.storage.migrations import migrate
-from bot.storage.store import _connect
+from bot.storage.store import _connect_writer
 
 GOAL_SECONDS = 1.0
 WAITING_USER = 7
@@ -133,7 +133,7 @@ async def open_parts(path: Path, key: str) -> dict[str, float]:
     """``Store.open``'s parts on ``path``, timed one by one in this process."""
     parts: dict[str, float] = {}
     started = time.perf_counter()
-    conn = await _connect(path)
+    conn = await _connect_writer(path)
     parts["connect, pragmas set and read back"] = time.perf_counter() - started
     try:
         for name, step in (
