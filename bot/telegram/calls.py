@@ -15,9 +15,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.warnings import PTBUserWarning
+
+from bot import delivery as op
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,28 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings(
     "ignore", r"Please use 'Bot\.(sendMessage|editMessageText)'", PTBUserWarning
 )
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The parameters as Telegram's JSON, not PTB objects: PTB would turn each object back into this
+# JSON at every call (``to_dict``), a fifth of its own cost of a call.
+_NO_PREVIEW = {"is_disabled": True}
+_HTML = "HTML"
+Markup = dict[str, Any]  # an ``InlineKeyboardMarkup`` as Telegram reads it
+
+
+def markup(keys: op.Keyboard) -> Markup | None:
+    """The inline keyboard of ``keys``, or None for none."""
+    if not keys:
+        return None
+    return {
+        "inline_keyboard": [
+            [
+                {"text": k.text, "url": k.url}
+                if k.url
+                else {"text": k.text, "callback_data": k.data}
+                for k in row
+            ]
+            for row in keys
+        ]
+    }
 
 
 @dataclass(frozen=True)
@@ -58,19 +80,19 @@ async def send_text(
     text: str,
     *,
     thread_id: int | None,
-    markup: InlineKeyboardMarkup | None,
+    keyboard: Markup | None,
     reply_to: int | None,
 ) -> Posted | None:
     """``sendMessage`` with HTML and no link preview; where the message is, if readable."""
-    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    reply = {"message_id": reply_to, "allow_sending_without_reply": True} if reply_to else None
     result = await bot.do_api_request(
         "sendMessage",
         api_kwargs=_params(
             chat_id=chat_id,
             text=text,
-            parse_mode=ParseMode.HTML,
+            parse_mode=_HTML,
             message_thread_id=thread_id,
-            reply_markup=markup,
+            reply_markup=keyboard,
             reply_parameters=reply,
             link_preview_options=_NO_PREVIEW,
         ),
@@ -79,7 +101,7 @@ async def send_text(
 
 
 async def edit_text(
-    bot: Bot, chat_id: int, message_id: int, text: str, *, markup: InlineKeyboardMarkup | None
+    bot: Bot, chat_id: int, message_id: int, text: str, *, keyboard: Markup | None
 ) -> None:
     """``editMessageText`` with HTML and no link preview; the answer is not read."""
     await bot.do_api_request(
@@ -88,8 +110,8 @@ async def edit_text(
             chat_id=chat_id,
             message_id=message_id,
             text=text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
+            parse_mode=_HTML,
+            reply_markup=keyboard,
             link_preview_options=_NO_PREVIEW,
         ),
     )

@@ -32,8 +32,6 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     InputMediaDocument,
     Message,
@@ -46,7 +44,7 @@ from bot import delivery as op
 from bot.storage import Note, Settlement, Sighting, Store
 from bot.storage.faults import storage_fault
 from bot.telegram.budget import Budget
-from bot.telegram.calls import Posted, edit_text, send_text
+from bot.telegram.calls import Posted, edit_text, markup, send_text
 from bot.telegram.outbox import Outbox
 from bot.telegram.retry import MayHavePosted, Tries, classify, kind_of, may_have_posted
 from bot.telegram.schedule import choose, reserve
@@ -66,22 +64,6 @@ def _warn_once(kind: str, error: Exception) -> None:
     if kind not in _warned:
         _warned.add(kind)
         log.warning("Telegram refused %s (%s); carrying on without it", kind, error)
-
-
-def _markup(keys: op.Keyboard) -> InlineKeyboardMarkup | None:
-    if not keys:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(k.text, url=k.url)
-                if k.url
-                else InlineKeyboardButton(k.text, callback_data=k.data)
-                for k in row
-            ]
-            for row in keys
-        ]
-    )
 
 
 async def accepted(call: Awaitable[T]) -> T | None:
@@ -340,12 +322,13 @@ class Sender:
         try:
             self._spend(fallback.chat_id)
             await accepted(
-                self.bot.send_message(
+                send_text(
+                    self.bot,
                     fallback.chat_id,
                     fallback.text,
-                    parse_mode=ParseMode.HTML,
-                    message_thread_id=fallback.thread_id,
-                    reply_markup=_markup(fallback.keys),
+                    thread_id=fallback.thread_id,
+                    keyboard=markup(fallback.keys),
+                    reply_to=None,
                 )
             )
         except TelegramError as second:
@@ -489,7 +472,7 @@ class Sender:
                 chat_id,
                 part,
                 thread_id=thread_id,
-                markup=_markup(keys),
+                keyboard=markup(keys),
                 reply_to=reply_to,
             ),
             chat_id,
@@ -561,7 +544,7 @@ class Sender:
                 continue
             try:
                 self._spend(part_ref[0])
-                await edit_text(self.bot, part_ref[0], part_ref[1], part, markup=_markup(keys))
+                await edit_text(self.bot, *part_ref, part, keyboard=markup(keys))
             except BadRequest as error:
                 if "not modified" not in error.message:
                     raise
