@@ -447,8 +447,12 @@ class Store:
         await self._reader.close()
         await self._writer.close()
 
-    def write(self) -> AbstractAsyncContextManager[Tx]:
+    def write(self, *, offload: bool = False) -> AbstractAsyncContextManager[Tx]:
         """One serialised transaction: committed on success, rolled back on any exception.
+
+        Its statements run inline, on the event loop (``bot.storage.writer``); ``offload``
+        sends every one to the writer's thread instead, for a transaction that may write a
+        great deal (the upkeep's purge). Inside a batch it does nothing.
 
         A cancel anywhere, during BEGIN included, rolls it back and leaves the connection ready
         for the next write; a cancel that comes once COMMIT is in SQLite's hands is raised after
@@ -458,7 +462,7 @@ class Store:
         store inside it deadlocks.
         """
         batch = self._current()
-        return self._savepoint(batch) if batch is not None else self._transaction()
+        return self._savepoint(batch) if batch is not None else self._transaction(offload)
 
     def _current(self) -> _Batch | None:
         """The batch this task is in. A task started inside a batch inherits the context
@@ -469,10 +473,11 @@ class Store:
         return batch
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Tx]:
+    async def _transaction(self, offload: bool = False) -> AsyncIterator[Tx]:
         await self.checked()
         async with self._lock:
             tx = Tx(self._writer, self._key, cache=self.cache)
+            self._writer.offloaded = offload
             try:
                 await _to_the_end(_begin(self._writer, "BEGIN IMMEDIATE"))
                 yield tx
@@ -485,6 +490,8 @@ class Store:
                 tx._close()
                 await _to_the_end(_rollback(self._writer))
                 raise
+            finally:
+                self._writer.offloaded = False
             self._committed(tx)
 
     def _committed(self, tx: Tx) -> None:
@@ -939,7 +946,7 @@ class Store:
     async def purge_expired(self, now: datetime, days: int = 90) -> int:
         """Drop stories of sessions ended long ago, keeping per-stage counts and commitments."""
         cutoff = ts(now - timedelta(days=days))
-        async with self.write() as tx:
+        async with self.write(offload=True) as tx:
             cur = await tx._exec(
                 "SELECT id FROM sessions WHERE status = 'ended' AND ended_at IS NOT NULL"
                 " AND ended_at <= ? AND purged_at IS NULL",

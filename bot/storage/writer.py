@@ -18,6 +18,7 @@ the reader (a plain ``aiosqlite`` connection) and the writer are used alike.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sqlite3
 from collections.abc import Callable, Generator, Iterable, Sequence
@@ -40,8 +41,10 @@ _WAITS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def waits(sql: str) -> bool:
-    """Whether ``sql`` may wait, and so runs on the writer's thread."""
+    """Whether ``sql`` may wait, and so runs on the writer's thread (the store's statements
+    are a few hundred fixed strings: each is read once)."""
     return _WAITS.match(sql) is not None
 
 
@@ -77,7 +80,8 @@ class Statement:
 
     async def _run(self) -> Cursor:
         run = partial(self._writer.sqlite.execute, self._sql, self._params)
-        cursor = await self._writer.run(run) if waits(self._sql) else run()
+        writer = self._writer
+        cursor = await writer.run(run) if writer.offloaded or waits(self._sql) else run()
         return Cursor(cursor)
 
     def __await__(self) -> Generator[Any, None, Cursor]:
@@ -101,13 +105,15 @@ class Writer:
     """One SQLite connection for the store's writes; open with ``await Writer.connect(path)``.
 
     The store's lock lets one task at a time use it, so the inline statements and the thread's
-    never overlap.
+    never overlap. ``offloaded``: every statement goes to the thread, for a transaction that
+    may write a great deal (the upkeep's purge), which inline would hold the loop as long.
     """
 
     def __init__(self, connection: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
         self.sqlite = connection
         self._thread = thread
         self._closed = False
+        self.offloaded = False
 
     @classmethod
     async def connect(cls, path: Path) -> Writer:
@@ -132,7 +138,8 @@ class Writer:
             return await cursor.fetchall()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
-        return Cursor(self.sqlite.executemany(sql, rows))
+        run = partial(self.sqlite.executemany, sql, rows)
+        return Cursor(await self.run(run) if self.offloaded else run())
 
     async def executescript(self, script: str) -> None:
         await self.run(partial(self.sqlite.executescript, script))
@@ -141,8 +148,12 @@ class Writer:
         await self.run(self.sqlite.commit)
 
     async def rollback(self) -> None:
-        """Inline: in WAL mode a rollback only drops pages this connection has not written."""
-        self.sqlite.rollback()
+        """Inline (in WAL mode a rollback only drops pages not yet written), unless offloaded:
+        then after the statement the thread may still be running."""
+        if self.offloaded:
+            await self.run(self.sqlite.rollback)
+        else:
+            self.sqlite.rollback()
 
     async def interrupt(self) -> None:
         self.sqlite.interrupt()

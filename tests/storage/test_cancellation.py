@@ -26,6 +26,7 @@ import pytest
 
 from bot.engine.state import SessionState
 from bot.storage import Store
+from bot.storage.tx import utcnow
 
 CHAT = -100_777
 POL = 9_200_002
@@ -111,6 +112,18 @@ async def test_a_write_waits_on_a_thread_only_to_begin_and_to_commit(store: Stor
     threaded = [sql for n, sql in enumerate(gate.seen) if n not in gate.inline]
     assert threaded == ["BEGIN IMMEDIATE", "COMMIT"]
     assert len(gate.inline) > 20
+
+
+async def test_the_upkeep_purge_runs_every_statement_on_the_writer_thread(
+    store: Store, rich
+) -> None:
+    """A purge may delete a great deal (every applied id of sessions ended days ago): on the
+    loop it would hold polling and sending for as long, so its statements go to the thread."""
+    await write_session(store, rich().state, "old")
+    gate = await statements(store._writer, store.purge_expired(utcnow()))
+    assert len(gate.seen) > 3
+    assert gate.inline == set(), [gate.seen[n] for n in sorted(gate.inline)]
+    await assert_usable(store, rich().state, "after-purge")
 
 
 async def test_a_write_cancelled_at_any_statement_rolls_back(store: Store, rich) -> None:
