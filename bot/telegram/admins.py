@@ -8,8 +8,10 @@ lead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Iterable
 
 from telegram import Bot, ChatMember, ChatMemberRestricted
 from telegram.error import BadRequest, TelegramError
@@ -65,8 +67,26 @@ class Members:
         self.cache_seconds = cache_seconds
         self._known: dict[tuple[int, int], tuple[float, bool]] = {}
         self._failed = False
+        # Asked ahead of a batch (bot.telegram.lookahead) and not answered: not asked again,
+        # one by one inside the batch's transaction, until the batch is over (:meth:`behind`).
+        self._unknown: set[tuple[int, int]] = set()
+
+    async def ahead(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Ask for every (chat, user) pair at once, before a batch of updates; those Telegram
+        does not answer stay unknown (the acts go through) until :meth:`behind`."""
+        asked = list(pairs)
+        answers = await asyncio.gather(*(self(chat, user) for chat, user in asked))
+        self._unknown = {
+            pair for pair, answer in zip(asked, answers, strict=True) if answer is None
+        }
+
+    def behind(self) -> None:
+        """The batch is over: what Telegram did not answer is asked again next time."""
+        self._unknown.clear()
 
     async def __call__(self, chat_id: int, user_id: int) -> bool | None:
+        if (chat_id, user_id) in self._unknown:
+            return None
         cached = self._known.get((chat_id, user_id))
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]

@@ -226,8 +226,8 @@ class Intake:
         a failure that may pass stops the batch there (arrival order is kept), committing the
         updates before it."""
         done, stopped = 0, False
-        await self._look_ahead(batch)
         try:
+            await self._look_ahead(batch)
             async with self.store.batch():
                 for update_id, raw in batch:
                     outcome = await self._process_one(update_id, raw)
@@ -239,6 +239,8 @@ class Intake:
             if not stopped:
                 raise
             return 0, False  # the failure that ended it was said already; all still wait
+        finally:
+            self.runtime.members.behind()
         return done, not stopped
 
     async def _look_ahead(self, batch: list[tuple[int, dict[str, Any]]]) -> None:

@@ -103,3 +103,19 @@ def _message(user_id: int, chat_id: int, text: str) -> dict[str, Any]:
         "chat": {"id": chat_id, "type": kind},
         "text": text,
     }
+
+
+async def test_a_lookup_telegram_fails_ahead_is_not_asked_again_inside(bot: Bot) -> None:
+    """Telegram failing (a 5xx, a timeout): the batch asks once, ahead, and lets the acts
+    through as it always did when Telegram cannot say; it does not ask again, one by one,
+    inside its transaction, where each timeout would hold the batch."""
+    session_id = await bot.open("quick-demo", join=False)
+    seen = watch(bot)
+    bot.api.glitch("getChatMember", "server_error", times=None)
+    links = [bot.api.start(p.user_id, f"j_{session_id}") for p in PEOPLE]
+    await bot.intake.accept_batch(links)
+    assert await bot.intake._process_stored() == len(PEOPLE)
+    assert seen == [("getChatMember", False)] * len(PEOPLE)
+    await bot.flush()
+    for person in PEOPLE:
+        assert "Do you agree?" in bot.api.sent_texts(person.user_id)[-1]
