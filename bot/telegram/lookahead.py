@@ -33,7 +33,6 @@ from bot.telegram.admins import Administrators, Members
 class Wanted:
     """The lookups a batch will want, as far as its raw updates tell."""
 
-    members: set[tuple[int, int]] = field(default_factory=set)  # (group chat, user)
     sessions: set[tuple[str, int]] = field(default_factory=set)  # (session, user): chat to find
     bound: set[int] = field(default_factory=set)  # people writing privately: their binding
     admins: set[int] = field(default_factory=set)  # groups where a command came
@@ -82,7 +81,7 @@ async def prefetch(
 ) -> None:
     """Ask, all at once, the lookups ``batch`` will want (see the module's docstring)."""
     want = wanted(batch)
-    pairs = set(want.members)
+    pairs: set[tuple[int, int]] = set()  # (group chat, user)
     if want.sessions or want.bound:
         async with store.read() as tx:
             sessions = set(want.sessions)

@@ -91,7 +91,6 @@ def test_what_a_batch_wants_is_read_from_the_raw_updates_alone() -> None:
     assert want.sessions == {(sid, 5), (sid, 10)}
     assert want.bound == {7}
     assert want.admins == {-100}
-    assert want.members == set()
 
 
 def _message(user_id: int, chat_id: int, text: str) -> dict[str, Any]:
