@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import pstats
 import resource
@@ -44,6 +45,7 @@ from typing import Any
 from held import held
 from sessions import TOKEN, UNLIMITED, add_group, bare, crowd, rate
 
+from bot.collector import settle
 from bot.demo import Demo
 from bot.dialogues import DEFAULT_SCRIPT, Library
 from bot.engine.script import Script
@@ -181,6 +183,30 @@ class Rig:
     rss_world_mb: float
 
 
+class Pauses:
+    """The garbage collector's collections while the block runs: how many of each generation,
+    and the longest (a batch that meets one waits for it)."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> Pauses:
+        gc.callbacks.append(self._note)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.counts[info["generation"]] += 1
+        self.longest = max(self.longest, time.perf_counter() - self._started)
+
+
 @dataclass
 class Load:
     """What a run measured."""
@@ -197,6 +223,7 @@ class Load:
     wal_bytes: int = 0
     kept_messages: int = 0  # messages the in-memory Telegram holds at the end
     world_mb: float = 0.0  # what the in-memory Telegram holds, walked (bench/held.py)
+    pauses: Pauses = field(default_factory=Pauses)  # the collector's, in the load
     set_aside: int = 0
 
 
@@ -262,7 +289,7 @@ async def run_load(
             for g in rig.groups
         )
     ]
-    with record.open("w") if record else contextlib.nullcontext() as kept:
+    with record.open("w") if record else contextlib.nullcontext() as kept, load.pauses:
         try:
             await serve(rig, turns, load, kept, profile)
         except BaseException:
@@ -429,6 +456,11 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
             "  ratio from those calls alone",
             f"{floor:.2f} (PTB and the in-memory Telegram, nothing of the bot's own)",
         ),
+        row(
+            "garbage collections, gen 0/1/2",
+            f"{'/'.join(map(str, load.pauses.counts))}, longest"
+            f" {load.pauses.longest * 1000:.0f} ms",
+        ),
         row("RSS after building the world", f"{rig.rss_world_mb:.0f} MB"),
         row(
             "peak RSS (bot + simulated Telegram)",
@@ -476,6 +508,7 @@ async def main_async(args: argparse.Namespace) -> bool:
             count = max(0, min(count, len(built.script.stages)))
             profiler = cProfile.Profile() if profile else None
             updates = Path(tmp) / "updates.jsonl"
+            settle()  # as `ikiganiro run` does once its first poll is out (bot/collector.py)
             load = await run_load(built, count, record=updates, profile=profiler)
             idle, sending = await baselines(built.groups, updates)
             if args.latency:

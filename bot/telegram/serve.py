@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram.error import InvalidToken, NetworkError
 
+from bot.collector import settle
 from bot.dialogues import Library
 from bot.service import utcnow
 from bot.settings import Settings
@@ -147,6 +148,8 @@ async def _serve(store: Store, settings: Settings, token: str, stop: asyncio.Eve
         log.info("serving as @%s", application.bot.username)
         menus = asyncio.create_task(set_command_menus(application))
         chores = asyncio.create_task(_housekeeping(intake, settings, stop))
+        # Once the first poll is on its way: collecting then costs the poll nothing.
+        asyncio.get_running_loop().call_soon(settle)
         try:
             await intake.poll(stop)
         finally:
