@@ -27,11 +27,34 @@ class Administrators:
         self.cache_seconds = cache_seconds
         self._known: dict[int, tuple[float, frozenset[int]]] = {}
         self._refused = False
+        # Asked ahead of a batch and not answered: nobody there is taken for an administrator
+        # until the batch is over, without asking again inside its transaction.
+        self._unknown: set[int] = set()
 
-    async def __call__(self, chat_id: int, user_id: int) -> bool:
+    async def ahead(self, chats: Iterable[int]) -> None:
+        """Ask for every chat's administrators at once, before a batch of updates; a chat
+        Telegram does not answer for stays unknown until :meth:`behind`."""
+        asked = list(chats)
+        await asyncio.gather(*(self(chat, 0) for chat in asked))
+        self._unknown = {chat for chat in asked if self._fresh(chat) is None}
+
+    def _fresh(self, chat_id: int) -> frozenset[int] | None:
+        """The chat's administrators as last asked, unless that was too long ago."""
         cached = self._known.get(chat_id)
         if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
-            return user_id in cached[1]
+            return cached[1]
+        return None
+
+    def behind(self) -> None:
+        """The batch is over: a chat Telegram did not answer for is asked again next time."""
+        self._unknown.clear()
+
+    async def __call__(self, chat_id: int, user_id: int) -> bool:
+        if chat_id in self._unknown:
+            return False
+        fresh = self._fresh(chat_id)
+        if fresh is not None:
+            return user_id in fresh
         try:
             members = await self.bot.get_chat_administrators(chat_id)
         except TelegramError as error:

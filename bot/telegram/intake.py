@@ -241,6 +241,7 @@ class Intake:
             return 0, False  # the failure that ended it was said already; all still wait
         finally:
             self.runtime.members.behind()
+            self.runtime.admins.behind()
         return done, not stopped
 
     async def _look_ahead(self, batch: list[tuple[int, dict[str, Any]]]) -> None:

@@ -12,9 +12,10 @@ So before a batch opens, :func:`prefetch` reads its raw updates for who will act
 session, finds the sessions' groups in the store, and asks the shell's caches
 (``bot.telegram.admins``) for all of them at once; inside the batch the service finds them
 remembered. It is a guess that only warms the caches: a lookup it misses is asked inside, as
-before, and one it asks for nothing costs a call, remembered for minutes anyway. A membership
-Telegram does not answer (a 5xx, a timeout) is not asked again inside the batch: the act goes
-through, as whenever Telegram cannot say, rather than hold the batch for another timeout.
+before, and one it asks for nothing costs a call, remembered for minutes anyway. What
+Telegram does not answer (a 5xx, a timeout) is not asked again inside the batch, where it
+would hold the batch for another timeout: a membership is then unknown (the act goes through),
+an administrator list empty (only the facilitators lead), as whenever Telegram cannot say.
 """
 
 from __future__ import annotations
@@ -91,4 +92,4 @@ async def prefetch(
             for session_id, user in sessions:
                 if (located := await tx.session_chat(session_id)) is not None:
                     pairs.add((located[0], user))
-    await asyncio.gather(members.ahead(pairs), *(admins(chat, 0) for chat in want.admins))
+    await asyncio.gather(members.ahead(pairs), admins.ahead(want.admins))

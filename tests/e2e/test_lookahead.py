@@ -118,3 +118,19 @@ async def test_a_lookup_telegram_fails_ahead_is_not_asked_again_inside(bot: Bot)
     await bot.flush()
     for person in PEOPLE:
         assert "Do you agree?" in bot.api.sent_texts(person.user_id)[-1]
+
+
+async def test_administrators_telegram_fails_to_list_ahead_are_not_asked_again_inside(
+    bot: Bot,
+) -> None:
+    """The same for a group's administrators: asked once, ahead; inside, nobody is taken for
+    one (the facilitator still leads), and Telegram is not asked again in the transaction."""
+    await bot.open("quick-demo")
+    bot.intake.runtime.admins.forget(GROUP_ID)
+    seen = watch(bot)
+    bot.api.glitch("getChatAdministrators", "server_error", times=None)
+    command = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
+    await bot.intake.accept_batch([command])
+    assert await bot.intake._process_stored() == 1
+    assert seen == [("getChatAdministrators", False)]
+    assert (await bot.state()).stage_index == 0
