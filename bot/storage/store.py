@@ -159,10 +159,11 @@ async def _configured(conn: Connection) -> None:
 async def _to_the_end(step: Awaitable[T]) -> T:
     """Await a step of a transaction to its end, even if the caller is cancelled meanwhile.
 
-    aiosqlite runs each call on its own thread, and a call it has been handed runs whatever
-    happens to the task awaiting it: a cancelled ``BEGIN`` may still open a transaction after
-    the cancel. So BEGIN, COMMIT and ROLLBACK are waited for until SQLite has run them; a
-    cancel that came meanwhile is raised afterwards, when the store knows where it stands.
+    A call handed to a thread (aiosqlite's for the reader, the writer's own for ``BEGIN`` and
+    ``COMMIT``) runs whatever happens to the task awaiting it: a cancelled ``BEGIN`` may still
+    open a transaction after the cancel. So BEGIN, COMMIT and ROLLBACK are waited for until
+    SQLite has run them; a cancel that came meanwhile is raised afterwards, when the store
+    knows where it stands.
     """
     task = asyncio.ensure_future(step)
     try:
