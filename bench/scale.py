@@ -67,10 +67,13 @@ DEFAULT_STAGES = 2
 CHUNK = 20_000  # updates per bare Application in the baselines: bounded memory
 
 HANDLING = (
-    "handling time of an update: from the moment getUpdates handed the bot the batch it came"
-    " in until the transaction holding the batch's state changes committed (the intake asks"
-    " the sender to send only then); every update of a batch gets the batch's figure, so it"
-    " includes waiting for the updates before it in the batch, not the sending"
+    "handling time of an update: from the moment the bot turned to the slice it came in (for"
+    " a poll's first slice, the moment getUpdates handed the bot the poll; for a later one,"
+    " the commit of the slice before) until the transaction holding the slice's state changes"
+    " committed (the sender may send only then); every update of a slice gets the slice's"
+    " figure, so it includes waiting for the updates before it in the slice, not the sending."
+    " From the poll: the same, counted from getUpdates for every slice of the poll, so it"
+    " includes waiting behind the poll's earlier slices (the bot's own queue)"
 )
 
 
@@ -153,20 +156,32 @@ class Turns:
 
 
 class TimedSender(Sender):
-    """The bot's own sender, noting when the intake first asks it to send (every state change
-    of the batch is committed by then) and how long it spends sending."""
+    """The bot's own sender, noting how long it spends sending."""
 
-    asked: float | None = None
     busy: float = 0.0
 
     async def drain(self, *, patient: bool = False) -> int:
         started = time.perf_counter()
-        if self.asked is None:
-            self.asked = started
         try:
             return await super().drain(patient=patient)
         finally:
             self.busy += time.perf_counter() - started
+
+
+class TimedIntake(Intake):
+    """The bot's own intake, noting when each slice (one transaction) committed and how many
+    updates it held."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slices: list[tuple[float, int]] = []
+
+    async def _process_slice(
+        self, batch: list[tuple[int, dict[str, Any]]]
+    ) -> tuple[int, int, bool]:
+        outcome = await super()._process_slice(batch)
+        self.slices.append((time.perf_counter(), outcome[1]))
+        return outcome
 
 
 @dataclass
@@ -178,7 +193,7 @@ class Rig:
     api: FakeBotApi
     store: Store
     app: AnyApplication
-    intake: Intake
+    intake: TimedIntake
     sender: TimedSender
     rss_world_mb: float
 
@@ -213,7 +228,9 @@ class Load:
 
     updates: int = 0
     batches: int = 0
+    slices: int = 0
     handling: list[float] = field(default_factory=list)  # seconds, one per update
+    from_poll: list[float] = field(default_factory=list)  # seconds, one per update
     bot_seconds: float = 0.0
     wall_seconds: float = 0.0
     messages: int = 0  # Bot API calls that posted or changed a message, delivered
@@ -246,7 +263,7 @@ async def rig(
     try:
         runtime = await start_runtime(app, store, library)
         sender = TimedSender(app.bot, store, budget=UNLIMITED.budget())
-        intake = Intake(app, runtime, sender)
+        intake = TimedIntake(app, runtime, sender)
         script = library[DEFAULT_SCRIPT]
         yield Rig(crowds, script, api, store, app, intake, sender, rss_world)
     finally:
@@ -323,7 +340,7 @@ async def serve(
             return
         if not batch:
             raise RuntimeError(f"{len(turns.waiting)} update(s) awaited never reached the bot")
-        rig.sender.asked = None
+        rig.intake.slices.clear()
         if profile is not None:
             profile.enable()
         taken = time.perf_counter()
@@ -332,8 +349,7 @@ async def serve(
         done = time.perf_counter()
         if profile is not None:
             profile.disable()
-        committed = rig.sender.asked if rig.sender.asked is not None else done
-        load.handling += [committed - taken] * len(batch)
+        timed(load, taken, rig.intake.slices)
         load.bot_seconds += done - taken
         load.updates += len(batch)
         load.batches += 1
@@ -341,6 +357,16 @@ async def serve(
         if kept is not None:
             kept.writelines(json.dumps(raw) + "\n" for raw in batch)
         turns.answered([int(raw["update_id"]) for raw in batch if isinstance(raw, dict)])
+
+
+def timed(load: Load, taken: float, slices: list[tuple[float, int]]) -> None:
+    """Each update's handling time, from its slice's start and from the poll (:data:`HANDLING`)."""
+    turned = taken
+    for committed, count in slices:
+        load.handling += [committed - turned] * count
+        load.from_poll += [committed - taken] * count
+        turned = committed
+    load.slices += len(slices)
 
 
 def tally(api: FakeBotApi, load: Load) -> None:
@@ -425,7 +451,10 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
         f" participants, {rig.script.id}, {ran}"
     )
     for line in (
-        row("updates handled", f"{load.updates:,} in {load.batches:,} batches"),
+        row(
+            "updates handled",
+            f"{load.updates:,} in {load.batches:,} polls, {load.slices:,} slices",
+        ),
         row(
             "groups / participants",
             f"{len(rig.groups):,} / {people:,}",
@@ -443,6 +472,11 @@ def report(rig: Rig, stages: int, load: Load, idle: float, sending: float) -> bo
             f"{p99:.1f} ms",
             f"<= {P99_GOAL_MS:.0f} ms",
             p99 <= P99_GOAL_MS,
+        ),
+        row(
+            "  from the poll, p50 / p99",
+            f"{statistics.median(load.from_poll) * 1000:.1f} /"
+            f" {percentile(load.from_poll, 0.99) * 1000:.1f} ms",
         ),
         row("full bot", f"{full:,.0f} updates/s"),
         row("bare PTB, handler does nothing", f"{rate(load.updates, idle):,.0f} updates/s"),

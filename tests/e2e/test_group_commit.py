@@ -6,6 +6,7 @@ trace of the writer connection.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ async def traced(bot: Bot, statements: list[str]) -> None:
 async def test_a_poll_of_answers_is_kept_in_one_transaction_and_handled_in_one(
     bot: Bot, answering: list[dict[str, Any]]
 ) -> None:
+    bot.intake.slice_seconds = math.inf  # however slow the machine: one slice
     statements: list[str] = []
     await traced(bot, statements)
     await bot.intake.accept_batch(answering)
@@ -49,6 +51,7 @@ async def test_an_update_no_handler_can_use_is_set_aside_alone_inside_the_batch(
 ) -> None:
     odd = bot.api.command(FACILITATOR.user_id, GROUP_ID, "/next")
     odd["message"]["from"]["id"] = {"an": "object"}  # parses, but no handler can use it
+    bot.intake.slice_seconds = math.inf
     statements: list[str] = []
     await bot.intake.accept_batch([*answering[:2], odd, *answering[2:]])
     await traced(bot, statements)
@@ -61,6 +64,22 @@ async def test_an_update_no_handler_can_use_is_set_aside_alone_inside_the_batch(
     assert status.unprocessed_updates == 0
     await bot.intake.process_pending()  # the answers' acknowledgements go out after
     assert (await bot.state()).stage_index == 0  # the odd /next moved nothing
+
+
+async def test_a_poll_is_committed_in_slices_once_a_slice_has_had_its_time(
+    bot: Bot, answering: list[dict[str, Any]]
+) -> None:
+    """A transaction closes once its updates have taken ``slice_seconds``: nobody's answer
+    waits for a whole poll of a hundred updates to be handled."""
+    bot.intake.slice_seconds = 0.0  # every update is past the time: a slice each
+    await bot.intake.accept_batch(answering)
+    statements: list[str] = []
+    await traced(bot, statements)
+    assert await bot.intake._process_stored() == len(PEOPLE)
+    await bot.store._writer.set_trace_callback(None)
+    assert statements.count("COMMIT") == len(PEOPLE)
+    assert len((await bot.state()).answers) == len(PEOPLE)
+    assert await bot.store.inbox_pending() == []
 
 
 async def test_an_answer_reads_nothing_the_store_already_holds(
