@@ -685,7 +685,7 @@ class FakeBotApi(UserSide, BaseRequest):
         )
         if same:
             raise bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        msg.text, msg.entities, msg.reply_markup = text, entities, markup
+        msg.text, msg.entities, msg.reply_markup = text, self._kept(entities), self._kept(markup)
         msg.edit_date = self._now()
         return self._render(msg)
 
@@ -694,7 +694,7 @@ class FakeBotApi(UserSide, BaseRequest):
         markup = self._markup_param(params)
         if canonical(markup) == canonical(msg.reply_markup):
             raise bad(NOT_MODIFIED.removeprefix("Bad Request: "))
-        msg.reply_markup = markup
+        msg.reply_markup = self._kept(markup)
         msg.edit_date = self._now()
         return self._render(msg)
 
@@ -721,7 +721,7 @@ class FakeBotApi(UserSide, BaseRequest):
             if emoji not in _VALID_REACTIONS:
                 raise bad("REACTION_INVALID")
             emojis.append(emoji)
-        msg.reactions = emojis
+        msg.reactions = tuple(emojis)
         return True
 
     def _pin_chat_message(self, params: JSON) -> bool:

@@ -28,6 +28,16 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value sharing nothing mutable with it: what ``copy.deepcopy`` gives
+    for JSON (no cycles, no objects), several times faster, without its memo and dispatch."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 def upload(file_name: str, data: bytes) -> JSON:
     """A file sent with a request (multipart), as the offline Bot API reads its parameters."""
     return {"file_name": file_name, "data_b64": base64.b64encode(data).decode("ascii")}

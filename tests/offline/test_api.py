@@ -260,6 +260,23 @@ async def test_html_is_parsed_into_text_and_entities(bot: Bot, fake: FakeBotApi)
     assert msg.text_html.startswith("<b>Étape 2</b> &amp; <i>vote</i>")
 
 
+async def test_what_the_fake_hands_out_is_a_copy_of_what_it_keeps(
+    bot: Bot, fake: FakeBotApi
+) -> None:
+    """Equal keyboards and entities are kept once for every message that has them; changing
+    the JSON a caller was handed changes nothing kept, in that message or another."""
+    for _ in range(2):
+        await bot.send_message(
+            GROUP, "<b>Vote</b>", parse_mode=ParseMode.HTML, reply_markup=join_markup()
+        )
+    first, second = fake.messages(GROUP)[-2:]
+    first["reply_markup"]["inline_keyboard"][0][0]["text"] = "Leave"
+    first["entities"][0]["type"] = "italic"
+    for handed in (*fake.messages(GROUP)[-2:], second):
+        assert handed["reply_markup"]["inline_keyboard"][0][0]["text"] == "Join"
+        assert handed["entities"][0]["type"] == "bold"
+
+
 @pytest.mark.parametrize(
     "text",
     ["<b>open", "<div>x</div>", "a < b", "<b><i>x</b></i>", "x</b>", "<span>s</span>", "<br/>x"],
