@@ -177,9 +177,9 @@ class TimedIntake(Intake):
         self.slices: list[tuple[float, int]] = []
 
     async def _process_slice(
-        self, batch: list[tuple[int, dict[str, Any]]]
+        self, batch: list[tuple[int, dict[str, Any]]], began: float
     ) -> tuple[int, int, bool]:
-        outcome = await super()._process_slice(batch)
+        outcome = await super()._process_slice(batch, began)
         self.slices.append((time.perf_counter(), outcome[1]))
         return outcome
 

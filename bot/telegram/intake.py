@@ -234,14 +234,15 @@ class Intake:
         sender hears of each slice as it commits, so the first people's answers go out while
         the rest are handled. Returns how many were processed, and whether all were tried."""
         done = 0
+        began = self.timer()  # the first slice's time includes the look-ahead's
         try:
             await self._look_ahead(chunk)
             while chunk:
-                processed, tried, finished = await self._process_slice(chunk)
+                processed, tried, finished = await self._process_slice(chunk, began)
                 done += processed
                 if not finished:
                     return done, False
-                chunk = chunk[tried:]
+                chunk, began = chunk[tried:], self.timer()
                 if self._background_sending:
                     self.sender.wake()
         finally:
@@ -250,17 +251,16 @@ class Intake:
         return done, True
 
     async def _process_slice(
-        self, batch: list[tuple[int, dict[str, Any]]]
+        self, batch: list[tuple[int, dict[str, Any]]], began: float
     ) -> tuple[int, int, bool]:
         """Process updates in turn in one transaction (group commit: one disk sync for the
-        slice), until they are done or have taken :attr:`slice_seconds`; each update's writes
-        are a savepoint, undone alone if its handler fails. Returns how many were processed
-        once the slice committed, how many were tried, and whether the slice ended well: a
-        failure that may pass stops it there (arrival order is kept), committing the updates
-        before it."""
+        slice), until they are done or :attr:`slice_seconds` have passed since ``began`` (by
+        :attr:`timer`; at least one is); each update's writes are a savepoint, undone alone if
+        its handler fails. Returns how many were processed once the slice committed, how many
+        were tried, and whether the slice ended well: a failure that may pass stops it there
+        (arrival order is kept), committing the updates before it."""
         done = tried = 0
         stopped = False
-        began = self.timer()
         try:
             async with self.store.batch():
                 for update_id, raw in batch:
