@@ -6,6 +6,7 @@ trace of the writer connection.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -80,6 +81,36 @@ async def test_a_poll_is_committed_in_slices_once_a_slice_has_had_its_time(
     assert statements.count("COMMIT") == len(PEOPLE)
     assert len((await bot.state()).answers) == len(PEOPLE)
     assert await bot.store.inbox_pending() == []
+
+
+async def test_while_polling_a_slice_goes_out_before_the_next_slice_is_handled(bot: Bot) -> None:
+    """The sender hears of each slice as it commits: the first people to join are asked for
+    their consent while the others' joins are still being handled."""
+    session_id = await bot.open("quick-demo", join=False)
+    bot.intake.slice_seconds = 0.0  # a slice per update
+    seen: list[str] = []  # the writer's statements and Telegram's calls, in the order they came
+
+    def latency(method: str) -> float:
+        seen.append(method)
+        return 0.0
+
+    bot.api._latency = latency
+    await bot.store._writer.set_trace_callback(seen.append)
+    bot.api.deliver(*(bot.api.start(p.user_id, f"j_{session_id}") for p in PEOPLE))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(bot.intake.poll(stop, wait_seconds=0))
+    try:
+        for _ in range(1_000):  # ten seconds at most
+            if all(bot.api.sent_texts(p.user_id) for p in PEOPLE):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await asyncio.wait_for(polling, timeout=5)
+        await bot.store._writer.set_trace_callback(None)
+    slices = [i for i, said in enumerate(seen) if said == "SAVEPOINT u1"]
+    assert len(slices) == len(PEOPLE)
+    assert seen.index("sendMessage") < slices[-1]
 
 
 async def test_an_answer_reads_nothing_the_store_already_holds(
