@@ -8,11 +8,12 @@ speed), one intake and one sender, against one in-memory Bot API holding every g
 
 The loop is production's: people act, their updates queue up at the in-memory Telegram; the bot
 takes up to 100 of them with ``getUpdates`` (the intake's own call), keeps them in its inbox
-(``Intake.accept_batch``), processes them and sends what they caused (``process_pending``);
-only then do the people whose updates were in that batch see the answers and act again. People
-and bot take turns (the people's simulation costs CPU too): the bot's time is counted from the
-moment ``getUpdates`` handed it a batch until that batch is kept, processed and sent, and
-nothing of the people's runs inside it.
+(``Intake.accept_batch``), processes them in slices of one transaction each and sends what they
+caused (``process_pending``); only then do the people whose updates were in that poll see the
+answers and act again. People and bot take turns (the people's simulation costs CPU too): the
+bot's time is counted from the moment ``getUpdates`` handed it a poll until that poll is kept,
+processed and sent, and nothing of the people's runs inside it. An update's handling time is
+its slice's (:data:`HANDLING`), and is printed from the poll as well.
 
 The same updates, recorded as the bot took them, are then given to two bare PTB Applications on
 the same kind of in-memory Bot API (``sessions.bare``): one whose handler does nothing, one

@@ -1,15 +1,15 @@
-"""What a batch of updates will ask Telegram, asked before the batch's transaction opens.
+"""What a batch of updates will ask Telegram, asked before the batch's transactions open.
 
 Whether a person is in the session's group (``getChatMember``) and who administers a group
 (``getChatAdministrators``) are round trips to Telegram: tens to hundreds of milliseconds each,
 and each counted in the token's overall rate. The service asks them outside its transaction,
-but the intake handles a batch of updates as one transaction (group commit): asked inside it,
-every new person's first act held the whole batch, its write lock and with it the sender's
-settlements, for one round trip after another (a hundred people joining at once: a hundred
-round trips in a row).
+but the intake handles a batch of up to a hundred updates in a few transactions (group commit,
+in slices of 25 ms): asked inside, every new person's first act held a transaction, its write
+lock and with it the sender's settlements, for one round trip after another (a hundred people
+joining at once: a hundred round trips in a row).
 
-So before a batch opens, :func:`prefetch` reads its raw updates for who will act in which
-session, finds the sessions' groups in the store, and asks the shell's caches
+So before a batch's first slice opens, :func:`prefetch` reads its raw updates for who will act
+in which session, finds the sessions' groups in the store, and asks the shell's caches
 (``bot.telegram.admins``) for all of them at once; inside the batch the service finds them
 remembered. It is a guess that only warms the caches: a lookup it misses is asked inside, as
 before, and one it asks for nothing costs a call, remembered for minutes anyway. What
