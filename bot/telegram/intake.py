@@ -63,7 +63,7 @@ MAX_UPDATE_ID = 2**53  # JSON numbers beyond this lose precision in other client
 BATCH = 100
 # A transaction closes once its updates have taken this long, short of BATCH if need be: its
 # first update waits for its last before it commits, and nobody hears back before then
-# (docs/performance.md, "Slices"). A disk sync costs a few ms, so this keeps them a few per cent.
+# (docs/storage.md, "Group commit"). A disk sync costs a few ms: a few per cent of the time.
 SLICE_SECONDS = 0.025
 READ_MARGIN = 10.0  # seconds a long poll may take beyond its own timeout before it is given up
 
