@@ -34,7 +34,6 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -133,7 +132,6 @@ class Intake:
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
         slice_seconds: float = SLICE_SECONDS,
-        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.application = application
         self.runtime = runtime
@@ -142,7 +140,6 @@ class Intake:
         self.clock = clock
         self.retry = Backoff(retry_base, retry_cap)
         self.slice_seconds = slice_seconds
-        self.timer = timer
         self.dropped = 0  # updates refused at the door since start
         self.set_aside = 0  # updates set aside since start
         self._background_sending = False
@@ -234,7 +231,7 @@ class Intake:
         sender hears of each slice as it commits, so the first people's answers go out while
         the rest are handled. Returns how many were processed, and whether all were tried."""
         done = 0
-        began = self.timer()  # the first slice's time includes the look-ahead's
+        began = time.perf_counter()  # the first slice's time includes the look-ahead's
         try:
             await self._look_ahead(chunk)
             while chunk:
@@ -242,7 +239,7 @@ class Intake:
                 done += processed
                 if not finished:
                     return done, False
-                chunk, began = chunk[tried:], self.timer()
+                chunk, began = chunk[tried:], time.perf_counter()
                 if self._background_sending:
                     self.sender.wake()
         finally:
@@ -254,11 +251,11 @@ class Intake:
         self, batch: list[tuple[int, dict[str, Any]]], began: float
     ) -> tuple[int, int, bool]:
         """Process updates in turn in one transaction (group commit: one disk sync for the
-        slice), until they are done or :attr:`slice_seconds` have passed since ``began`` (by
-        :attr:`timer`; at least one is); each update's writes are a savepoint, undone alone if
-        its handler fails. Returns how many were processed once the slice committed, how many
-        were tried, and whether the slice ended well: a failure that may pass stops it there
-        (arrival order is kept), committing the updates before it."""
+        slice), until they are done or :attr:`slice_seconds` have passed since ``began`` (a
+        ``time.perf_counter`` reading; at least one is); each update's writes are a savepoint,
+        undone alone if its handler fails. Returns how many were processed once the slice
+        committed, how many were tried, and whether the slice ended well: a failure that may
+        pass stops it there (arrival order is kept), committing the updates before it."""
         done = tried = 0
         stopped = False
         try:
@@ -270,7 +267,7 @@ class Intake:
                         break
                     tried += 1
                     done += outcome is Outcome.DONE
-                    if self.timer() - began >= self.slice_seconds:
+                    if time.perf_counter() - began >= self.slice_seconds:
                         break
         except BatchLost:
             if not stopped:
